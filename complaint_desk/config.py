@@ -1,0 +1,161 @@
+"""The one configuration object.
+
+Precedence, highest first: values passed in code > environment variables
+(`COMPLAINT_DESK_*`, nested with `__`, e.g. `COMPLAINT_DESK_LLM__BACKEND=composer`) >
+the TOML file > defaults. The TOML file is `COMPLAINT_DESK_CONFIG` if set, else
+`config.toml` in the data dir when it exists.
+"""
+
+from __future__ import annotations
+
+import os
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import BaseModel, Field
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    TomlConfigSettingsSource,
+)
+
+ENV_PREFIX = "COMPLAINT_DESK_"
+PACKAGE_DIR = Path(__file__).resolve().parent
+REPO_DIR = PACKAGE_DIR.parent
+
+
+def default_data_dir() -> Path:
+    """Per-user data dir (XDG style) so that a plain `serve` needs no configuration."""
+    base = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
+    return Path(base) / "complaint-desk"
+
+
+def default_external_data_dir() -> Path:
+    """The real reviews shipped beside this repository in the shared folder."""
+    return REPO_DIR.parent / "shared" / "data" / "external"
+
+
+class TriageSettings(BaseModel):
+    backend: str = Field("default", description="分诊模型后端：default（本项目模型）或 hf")
+    model: str | None = Field(None, description="hf 后端的模型目录或 Hub id；default 后端可覆盖模型目录")
+    batch_size: int = 64
+    max_length: int = 256
+    device: str = "cpu"
+    dtype: str = Field("auto", description="auto（CPU 支持时用 bfloat16）、bfloat16 或 float32")
+
+
+class PrioritySettings(BaseModel):
+    """Weights and thresholds of the explainable priority score."""
+
+    p1_threshold: float = 0.75
+    p2_threshold: float = 0.5
+    p3_threshold: float = 0.25
+    waiting_hours_full_weight: float = 48.0
+    sla_hours: dict[str, float] = {"P1": 2.0, "P2": 8.0, "P3": 24.0, "P4": 72.0}
+
+
+class RetrievalSettings(BaseModel):
+    backend: str = Field("hybrid", description="检索方式：bm25、dense 或 hybrid")
+    embedder: str = Field("default", description="向量模型：default（本项目编码器）或 sentence-transformers")
+    embedder_model: str | None = Field(None, description="sentence-transformers 模型 id 或目录，如 BAAI/bge-small-zh-v1.5")
+    k: int = 5
+    candidates: int = 50
+    rrf_k: int = 60
+    bm25_k1: float = 1.5
+    bm25_b: float = 0.75
+    precedent_k: int = 8
+
+
+class LLMSettings(BaseModel):
+    backend: str = Field("transformers", description="生成后端：transformers、openai 或 composer")
+    model: str = "Qwen/Qwen2.5-1.5B-Instruct"
+    gguf_file: str | None = None
+    device: str = "auto"
+    dtype: str = "bfloat16"
+    max_new_tokens: int = 400
+    temperature: float = 0.3
+    batch_size: int = 4
+    base_url: str = "http://127.0.0.1:8000/v1"
+    api_key: str = "EMPTY"
+    timeout_s: float = 60.0
+    retries: int = 2
+    fallback_to_composer: bool = True
+
+
+class GuardSettings(BaseModel):
+    max_regenerations: int = 2
+    max_draft_chars: int = 600
+    max_complaint_chars: int = 2000
+
+
+class PolicySettings(BaseModel):
+    """Company policy limits the drafter and the approval flow respect."""
+
+    max_compensation_without_approval: float = 200.0
+    company_name: str = "我们"
+
+
+class UISettings(BaseModel):
+    host: str = "127.0.0.1"
+    port: int = 7860
+    demo_on_empty: bool = True
+    queue_page_size: int = 200
+
+
+class Settings(BaseSettings):
+    """Everything configurable in complaint desk, in one place."""
+
+    model_config = SettingsConfigDict(env_prefix=ENV_PREFIX, env_nested_delimiter="__", extra="ignore")
+
+    data_dir: Path = Field(default_factory=default_data_dir)
+    database_url: str | None = Field(None, description="SQLAlchemy URL; 默认是数据目录下的 SQLite")
+    external_data_dir: Path = Field(default_factory=default_external_data_dir)
+    industry: str | None = Field(None, description="本部署所属行业（用于相似案例过滤），可留空")
+    timezone: str = Field("Asia/Shanghai", description="导入时无时区的时间按此时区理解，界面也按此显示")
+    triage: TriageSettings = TriageSettings()
+    priority: PrioritySettings = PrioritySettings()
+    retrieval: RetrievalSettings = RetrievalSettings()
+    llm: LLMSettings = LLMSettings()
+    guard: GuardSettings = GuardSettings()
+    policy: PolicySettings = PolicySettings()
+    ui: UISettings = UISettings()
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        return (init_settings, env_settings, TomlConfigSettingsSource(settings_cls, toml_file=config_file()))
+
+    @property
+    def resolved_database_url(self) -> str:
+        return self.database_url or f"sqlite:///{self.data_dir / 'complaint_desk.db'}"
+
+    def ensure_data_dir(self) -> Path:
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        return self.data_dir
+
+
+def config_file() -> Path | None:
+    """The TOML file to read, if any: explicit env var first, else one in the data dir."""
+    explicit = os.environ.get(f"{ENV_PREFIX}CONFIG")
+    if explicit:
+        path = Path(explicit).expanduser()
+        if not path.is_file():
+            raise FileNotFoundError(f"配置文件不存在：{path}（来自环境变量 {ENV_PREFIX}CONFIG）")
+        return path
+    data_dir = os.environ.get(f"{ENV_PREFIX}DATA_DIR")
+    candidate = (Path(data_dir).expanduser() if data_dir else default_data_dir()) / "config.toml"
+    return candidate if candidate.is_file() else None
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """Process-wide settings; tests call `get_settings.cache_clear()` after changing env."""
+    return Settings()
+

@@ -1,0 +1,210 @@
+"""Domain objects passed between the flow's steps (import → triage → draft → approve → case).
+
+They are pydantic models so that the same objects validate input, serialise to the JSONL
+contract, and round-trip through the store.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Literal
+
+from pydantic import BaseModel, Field, field_validator
+
+from complaint_desk import vocab
+
+ComplaintStatus = Literal["open", "assigned", "escalated", "sent", "resolved"]
+QUEUE_STATUSES: tuple[str, ...] = ("open", "assigned", "escalated")
+STATUS_NAMES: dict[str, str] = {
+    "open": "待处理",
+    "assigned": "处理中",
+    "escalated": "待主管审批",
+    "sent": "已回复",
+    "resolved": "已结案",
+}
+DraftKind = Literal["generated", "edited", "sent"]
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class Span(BaseModel):
+    """A character range of a text, with the text it covers (for highlighting)."""
+
+    start: int
+    end: int
+    text: str
+
+
+class FlagHit(Span):
+    flag: str
+
+    @field_validator("flag")
+    @classmethod
+    def _known_flag(cls, value: str) -> str:
+        if value not in vocab.FLAG_IDS:
+            raise ValueError(f"unknown flag id {value!r}")
+        return value
+
+
+class LabelScore(BaseModel):
+    label: str
+    probability: float
+
+
+class TriageResult(BaseModel):
+    """Everything SPEC asks triage to say about one complaint, each part explainable."""
+
+    anger: int = Field(ge=0, le=3)
+    anger_score: float = Field(ge=0.0, le=1.0)
+    topic: str
+    topic_scores: list[LabelScore] = []
+    persona: str
+    persona_top3: list[LabelScore] = []
+    flags: list[FlagHit] = []
+    priority: str
+    priority_score: float = Field(ge=0.0, le=1.0)
+    reason: str
+    department: str
+    model: str = ""
+
+    @property
+    def flag_ids(self) -> list[str]:
+        return sorted({hit.flag for hit in self.flags})
+
+
+class Complaint(BaseModel):
+    """One incoming complaint as imported; `id` is assigned by the store."""
+
+    id: int | None = None
+    external_id: str | None = None
+    text: str
+    customer_name: str | None = None
+    channel: str | None = None
+    created_at: datetime | None = None
+    order_id: str | None = None
+    customer_tier: str | None = None
+    industry: str | None = None
+    status: ComplaintStatus = "open"
+    assigned_to: str | None = None
+    locked_at: datetime | None = None
+    is_demo: bool = False
+    triage: TriageResult | None = None
+
+
+class Violation(BaseModel):
+    """One broken rule in a draft: where, why (Chinese) and the approved direction."""
+
+    rule: str
+    start: int
+    end: int
+    span: str
+    message: str
+    fix: str | None = None
+
+
+class MoveSpan(Span):
+    move: str
+
+
+class CheckResult(BaseModel):
+    passed: bool
+    violations: list[Violation] = []
+    moves: list[MoveSpan] = []
+
+    @property
+    def rules(self) -> list[str]:
+        return sorted({v.rule for v in self.violations})
+
+
+class DraftVersion(BaseModel):
+    """Every version of a reply is kept: what the model wrote, what the agent sent."""
+
+    id: int | None = None
+    complaint_id: int
+    kind: DraftKind
+    text: str
+    author: str
+    backend: str | None = None
+    created_at: datetime = Field(default_factory=utcnow)
+    violations: list[Violation] = []
+    moves: list[MoveSpan] = []
+    offered_amount: float | None = None
+    needs_approval: bool = False
+    approved_by: str | None = None
+
+
+class Case(BaseModel):
+    """A resolved complaint kept in the case base (投诉资料库, seed 001 §十一)."""
+
+    id: str
+    industry: str
+    topic: str
+    anger: int = Field(ge=0, le=3)
+    persona: str
+    flags: list[str] = []
+    complaint: str
+    root_cause: str = ""
+    department: str
+    remedy: str
+    amount: float | None = None
+    resolution: str = ""
+    reply: str
+    outcome: str
+    approved_by_supervisor: bool = False
+    source: Literal["builtin", "resolved"] = "builtin"
+    complaint_id: int | None = None
+    created_at: datetime = Field(default_factory=utcnow)
+
+    @field_validator("topic")
+    @classmethod
+    def _topic(cls, value: str) -> str:
+        return _check_id(value, vocab.TOPIC_IDS, "topic")
+
+    @field_validator("persona")
+    @classmethod
+    def _persona(cls, value: str) -> str:
+        return _check_id(value, vocab.PERSONA_IDS, "persona")
+
+    @field_validator("remedy")
+    @classmethod
+    def _remedy(cls, value: str) -> str:
+        return _check_id(value, vocab.REMEDY_IDS, "remedy")
+
+    @field_validator("outcome")
+    @classmethod
+    def _outcome(cls, value: str) -> str:
+        return _check_id(value, vocab.OUTCOME_IDS, "outcome")
+
+    @field_validator("department")
+    @classmethod
+    def _department(cls, value: str) -> str:
+        return _check_id(value, tuple(vocab.DEPARTMENT_NAMES), "department")
+
+    @field_validator("flags")
+    @classmethod
+    def _flags(cls, value: list[str]) -> list[str]:
+        return [_check_id(flag, vocab.FLAG_IDS, "flag") for flag in value]
+
+
+class User(BaseModel):
+    username: str
+    display_name: str
+    role: str
+    active: bool = True
+
+
+class AuditEntry(BaseModel):
+    id: int | None = None
+    at: datetime = Field(default_factory=utcnow)
+    username: str
+    action: str
+    complaint_id: int | None = None
+    detail: dict = {}
+
+
+def _check_id(value: str, allowed: tuple[str, ...], what: str) -> str:
+    if value not in allowed:
+        raise ValueError(f"unknown {what} id {value!r}; expected one of {', '.join(allowed)}")
+    return value

@@ -1,0 +1,184 @@
+"""Chinese text handling shared by triage, retrieval, drafting and checks.
+
+Normalisation is character-for-character wherever possible (traditional → simplified,
+full-width → half-width), so that a span found in the normalised text maps straight back
+to the same characters of what the user typed, for highlighting.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+
+import opencc
+
+_WHITESPACE = re.compile(r"\s+")
+_SENTENCE_END = "。！？!?；;\n…"
+
+
+@lru_cache(maxsize=1)
+def _t2s() -> opencc.OpenCC:
+    return opencc.OpenCC("t2s")
+
+
+def _halfwidth(ch: str) -> str:
+    code = ord(ch)
+    if 0xFF01 <= code <= 0xFF5E:
+        return chr(code - 0xFEE0)
+    if code == 0x3000:
+        return " "
+    return ch
+
+
+def to_simplified(text: str) -> str:
+    """Traditional → simplified, keeping the length (falls back to per-character)."""
+    converted = _t2s().convert(text)
+    if len(converted) == len(text):
+        return converted
+    return "".join(c if len(c := _t2s().convert(ch)) == 1 else ch for ch in text)
+
+
+def fold(text: str) -> str:
+    """Length-preserving normalisation: simplified characters, half-width ASCII, lower case."""
+    return "".join(_halfwidth(ch) for ch in to_simplified(text)).lower()
+
+
+def normalize(text: str) -> str:
+    """Model input: folded text with runs of whitespace collapsed."""
+    return _WHITESPACE.sub(" ", fold(text)).strip()
+
+
+@dataclass(frozen=True)
+class TextView:
+    """A folded, compacted view of a text with a map back to the original offsets.
+
+    Checks match phrases on `text`, which has spaces and filler punctuation removed so
+    that "不 归 我 管" and "不归-我管" match like "不归我管"; `original_span` turns a hit
+    back into the characters the user wrote.
+    """
+
+    original: str
+    text: str
+    offsets: tuple[int, ...]
+
+    def original_span(self, start: int, end: int) -> tuple[int, int]:
+        if start >= len(self.offsets):
+            return len(self.original), len(self.original)
+        return self.offsets[start], self.offsets[max(start, end - 1)] + 1
+
+
+_DROPPED = set(" \t\r\u3000-_~·*'\"“”‘’「」『』")
+
+
+def compact_view(text: str) -> TextView:
+    folded = fold(text)
+    kept: list[str] = []
+    offsets: list[int] = []
+    for index, ch in enumerate(folded):
+        if ch in _DROPPED:
+            continue
+        kept.append(ch)
+        offsets.append(index)
+    return TextView(text, "".join(kept), tuple(offsets))
+
+
+@dataclass(frozen=True)
+class Sentence:
+    start: int
+    end: int
+    text: str
+
+
+def split_sentences(text: str) -> list[Sentence]:
+    """Sentences with their offsets; a closing quote stays with its sentence."""
+    sentences: list[Sentence] = []
+    start = 0
+    index = 0
+    while index < len(text):
+        if text[index] in _SENTENCE_END:
+            end = index + 1
+            while end < len(text) and (text[end] in _SENTENCE_END or text[end] in "”」』\"'）)"):
+                end += 1
+            _append_sentence(sentences, text, start, end)
+            start = index = end
+            continue
+        index += 1
+    _append_sentence(sentences, text, start, len(text))
+    return sentences
+
+
+def _append_sentence(sentences: list[Sentence], text: str, start: int, end: int) -> None:
+    chunk = text[start:end]
+    stripped = chunk.strip()
+    if not stripped:
+        return
+    lead = len(chunk) - len(chunk.lstrip())
+    sentences.append(Sentence(start + lead, start + lead + len(stripped), stripped))
+
+
+# --- personal data -----------------------------------------------------------------------
+
+_DIGIT_RUN = r"(?<![0-9A-Za-z])"
+_DIGIT_END = r"(?![0-9A-Za-z])"
+PII_PATTERNS: dict[str, re.Pattern[str]] = {
+    "id_card": re.compile(_DIGIT_RUN + r"[1-9]\d{5}(?:19|20)\d{2}(?:0[1-9]|1[0-2])\d{2}\d{3}[\dXx]" + _DIGIT_END),
+    "bank_card": re.compile(_DIGIT_RUN + r"(?:\d{4}[ -]?){3}\d{4}(?:\d{1,3})?" + _DIGIT_END),
+    "phone": re.compile(_DIGIT_RUN + r"(?:\+?86[ -]?)?1[3-9]\d(?:[ -]?\d{4}){2}" + _DIGIT_END),
+    "landline": re.compile(_DIGIT_RUN + r"0\d{2,3}-\d{7,8}" + _DIGIT_END),
+    "email": re.compile(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}"),
+    "address": re.compile(
+        r"[\u4e00-\u9fa5]{2,12}(?:路|街|大道|巷|弄|胡同)\d+号"
+        r"(?:[\u4e00-\u9fa5]{0,8}?\d+(?:号楼|栋|幢|单元|楼|层|室|号))*"
+    ),
+}
+
+
+@dataclass(frozen=True)
+class PiiHit:
+    kind: str
+    start: int
+    end: int
+    text: str
+
+
+def find_pii(text: str) -> list[PiiHit]:
+    """Unmasked personal data in text (on half-width digits), longest kinds first."""
+    folded = fold(text)
+    hits: list[PiiHit] = []
+    taken: list[tuple[int, int]] = []
+    for kind, pattern in PII_PATTERNS.items():
+        for match in pattern.finditer(folded):
+            start, end = match.span()
+            if any(start < t_end and end > t_start for t_start, t_end in taken):
+                continue
+            taken.append((start, end))
+            hits.append(PiiHit(kind, start, end, text[start:end]))
+    return sorted(hits, key=lambda hit: hit.start)
+
+
+def mask_value(kind: str, value: str) -> str:
+    """Masked form that keeps what an agent needs to confirm identity: the last digits."""
+    digits = re.sub(r"\D", "", value)
+    if kind == "phone":
+        return f"{digits[-11:-8]}****{digits[-4:]}"
+    if kind in ("id_card", "bank_card", "landline"):
+        return f"尾号{value[-4:]}"
+    if kind == "email":
+        name, _, domain = value.partition("@")
+        return f"{name[:1]}***@{domain}"
+    if kind == "address":
+        return re.sub(r"\d+", "**", value)
+    return "***"
+
+
+def mask_pii(text: str) -> str:
+    """Replace every unmasked personal number, email and street address by its masked form."""
+    pieces: list[str] = []
+    cursor = 0
+    for hit in find_pii(text):
+        pieces.append(text[cursor : hit.start])
+        pieces.append(mask_value(hit.kind, hit.text))
+        cursor = hit.end
+    pieces.append(text[cursor:])
+    return "".join(pieces)
