@@ -1,0 +1,75 @@
+"""The queue: open complaints ordered by priority, re-scored as they wait (SLA clock)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from datetime import datetime
+
+from complaint_desk.config import Settings
+from complaint_desk.domain import Complaint, utcnow
+from complaint_desk.store import LockConflictError, QueueFilter, Store
+from model import priority as prio
+
+
+@dataclass(frozen=True)
+class QueueItem:
+    complaint: Complaint
+    priority: str
+    priority_score: float
+    reason: str
+    waited_hours: float
+    sla_hours: float
+
+    @property
+    def sla_left_hours(self) -> float:
+        return self.sla_hours - self.waited_hours
+
+    @property
+    def overdue(self) -> bool:
+        return self.sla_left_hours < 0
+
+
+def waited_hours(complaint: Complaint, now: datetime) -> float:
+    if complaint.created_at is None:
+        return 0.0
+    return max(0.0, (now - complaint.created_at).total_seconds() / 3600)
+
+
+def queue_item(complaint: Complaint, settings: Settings, now: datetime) -> QueueItem:
+    """The complaint's priority *now*: triage's anger and flags plus the time it has waited."""
+    waited = waited_hours(complaint, now)
+    triage = complaint.triage
+    if triage is None:
+        return QueueItem(complaint, "P3", settings.priority.p3_threshold, "尚未分诊", waited,
+                         settings.priority.sla_hours["P3"])
+    score = prio.priority_score(triage.anger_score, triage.anger, triage.flag_ids, waited, settings.priority)
+    level = prio.priority_level(score, settings.priority)
+    reason = prio.reason(triage.anger, triage.flags, waited, settings.priority, level)
+    return QueueItem(complaint, level, score, reason, waited, settings.priority.sla_hours[level])
+
+
+def ordered(store: Store, settings: Settings, query: QueueFilter | None = None,
+            now: datetime | None = None) -> list[QueueItem]:
+    """Highest priority first; among equals, the one closest to (or past) its SLA first."""
+    now = now or utcnow()
+    query = query or QueueFilter()
+    # priority is filtered after re-scoring: waiting may have raised it since triage
+    stored = store.list_complaints(replace(query, priorities=()))
+    items = [queue_item(c, settings, now) for c in stored]
+    if query.priorities:
+        items = [item for item in items if item.priority in query.priorities]
+    return sorted(items, key=lambda item: (item.priority, -item.priority_score, item.sla_left_hours))
+
+
+def take_next(store: Store, settings: Settings, username: str) -> Complaint | None:
+    """Lock the highest-priority unassigned complaint to this agent (下一条)."""
+    for item in ordered(store, settings, QueueFilter(statuses=("open",))):
+        if item.complaint.assigned_to:
+            continue
+        try:
+            complaint = store.claim(item.complaint.id, username)  # type: ignore[arg-type]
+        except LockConflictError:
+            continue  # a colleague was faster; try the next one
+        store.audit(username, "take", complaint.id, priority=item.priority)
+        return complaint
+    return None

@@ -1,0 +1,104 @@
+"""The triage network: any Hugging Face encoder + one linear head per SPEC label family.
+
+A checkpoint is a folder holding `encoder/` (a plain transformers model + tokenizer, so it
+also loads in sentence-transformers or AutoModel), `heads.safetensors`, and `triage.json`
+(label lists, max length, training metadata). Weights are stored in float16 to keep the
+committed checkpoint small and loaded in the dtype the runtime asks for.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+import torch
+from safetensors.torch import load_file, save_file
+from torch import nn
+from transformers import AutoModel, AutoTokenizer, PreTrainedTokenizerBase
+
+from complaint_desk import vocab
+
+HEADS: dict[str, tuple[str, ...]] = {
+    "anger": tuple(level.id for level in vocab.ANGER_LEVELS),
+    "topic": vocab.TOPIC_IDS,
+    "persona": vocab.PERSONA_IDS,
+}
+ENCODER_DIR = "encoder"
+HEADS_FILE = "heads.safetensors"
+META_FILE = "triage.json"
+
+
+class MissingCheckpointError(FileNotFoundError):
+    """No usable triage checkpoint at the configured path."""
+
+
+def mean_pool(hidden: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+    weights = mask.unsqueeze(-1).to(hidden.dtype)
+    return (hidden * weights).sum(1) / weights.sum(1).clamp(min=1.0)
+
+
+class TriageNet(nn.Module):
+    """Encoder → mean pooling → dropout → a linear layer per head."""
+
+    def __init__(self, encoder: nn.Module, dropout: float = 0.1) -> None:
+        super().__init__()
+        self.encoder = encoder
+        hidden = encoder.config.hidden_size
+        self.dropout = nn.Dropout(dropout)
+        self.heads = nn.ModuleDict({name: nn.Linear(hidden, len(labels)) for name, labels in HEADS.items()})
+
+    def pooled(self, input_ids: torch.Tensor, attention_mask: torch.Tensor) -> torch.Tensor:
+        hidden = self.encoder(input_ids=input_ids, attention_mask=attention_mask).last_hidden_state
+        return mean_pool(hidden, attention_mask)
+
+    def forward(self, input_ids: torch.Tensor, attention_mask: torch.Tensor) -> dict[str, torch.Tensor]:
+        pooled = self.dropout(self.pooled(input_ids, attention_mask))
+        return {name: head(pooled) for name, head in self.heads.items()}
+
+
+@dataclass
+class Checkpoint:
+    net: TriageNet
+    tokenizer: PreTrainedTokenizerBase
+    meta: dict
+
+
+def save_checkpoint(directory: Path, net: TriageNet, tokenizer: PreTrainedTokenizerBase, meta: dict) -> None:
+    directory.mkdir(parents=True, exist_ok=True)
+    encoder_dir = directory / ENCODER_DIR
+    original_dtype = next(net.parameters()).dtype
+    net.encoder.to(torch.float16).save_pretrained(encoder_dir)
+    net.encoder.to(original_dtype)
+    tokenizer.save_pretrained(encoder_dir)
+    heads = {key: value.detach().to(torch.float16).contiguous() for key, value in net.heads.state_dict().items()}
+    save_file(heads, str(directory / HEADS_FILE))
+    meta = {**meta, "labels": {name: list(labels) for name, labels in HEADS.items()}}
+    (directory / META_FILE).write_text(json.dumps(meta, ensure_ascii=False, indent=2), encoding="utf-8")
+
+
+def load_encoder(path: Path | str, dtype: torch.dtype = torch.float32) -> nn.Module:
+    """An encoder without the pooler head (unused: we mean-pool), whatever its architecture."""
+    try:
+        return AutoModel.from_pretrained(path, dtype=dtype, add_pooling_layer=False)
+    except TypeError:  # architectures without a pooler do not take the argument
+        return AutoModel.from_pretrained(path, dtype=dtype)
+
+
+def load_checkpoint(directory: Path, dtype: torch.dtype = torch.float32, device: str = "cpu") -> Checkpoint:
+    meta_path = directory / META_FILE
+    if not meta_path.is_file():
+        raise MissingCheckpointError(
+            f"分诊模型目录 {directory} 中没有 {META_FILE}；请检查 COMPLAINT_DESK_TRIAGE__MODEL，"
+            "或运行 complaint-desk train triage 训练一个"
+        )
+    meta = json.loads(meta_path.read_text(encoding="utf-8"))
+    for name, labels in meta["labels"].items():
+        if tuple(labels) != HEADS[name]:
+            raise MissingCheckpointError(f"{directory} 的 {name} 标签与 SPEC 不一致：{labels}")
+    encoder = load_encoder(directory / ENCODER_DIR, dtype)
+    tokenizer = AutoTokenizer.from_pretrained(directory / ENCODER_DIR)
+    net = TriageNet(encoder)
+    net.heads.load_state_dict({k: v.to(dtype) for k, v in load_file(str(directory / HEADS_FILE)).items()})
+    net.to(device=device, dtype=dtype).eval()
+    return Checkpoint(net, tokenizer, meta)
