@@ -1,0 +1,93 @@
+"""Measure the draft checks on a labelled check set: per-rule precision/recall, overall
+recall (drafts with any violation flagged) and false-positive rate (compliant drafts
+flagged)."""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from pathlib import Path
+
+from complaint_desk import vocab
+from eval.checks import check_draft
+
+DATA_DIR = Path(__file__).resolve().parent / "data"
+CHECK_SETS = {"dev": DATA_DIR / "check_set.jsonl", "heldout": DATA_DIR / "check_set_heldout.jsonl"}
+
+
+def load_check_set(path: Path) -> list[dict]:
+    records = []
+    with path.open(encoding="utf-8") as handle:
+        for number, line in enumerate(handle, start=1):
+            if not line.strip():
+                continue
+            record = json.loads(line)
+            unknown = set(record["expected"]) - set(vocab.RULE_IDS)
+            if unknown:
+                raise ValueError(f"{path.name} 第 {number} 行：未知规则 {sorted(unknown)}")
+            records.append(record)
+    return records
+
+
+def _ratio(numerator: int, denominator: int) -> float | None:
+    return round(numerator / denominator, 4) if denominator else None
+
+
+def evaluate_check_set(path: Path) -> dict:
+    records = load_check_set(path)
+    true_positive: Counter[str] = Counter()
+    false_positive: Counter[str] = Counter()
+    false_negative: Counter[str] = Counter()
+    violating = flagged_violating = compliant = flagged_compliant = 0
+    cases = []
+    for record in records:
+        found = set(check_draft(record["text"], record.get("topic")).rules)
+        expected = set(record["expected"])
+        for rule in found & expected:
+            true_positive[rule] += 1
+        for rule in found - expected:
+            false_positive[rule] += 1
+        for rule in expected - found:
+            false_negative[rule] += 1
+        if expected:
+            violating += 1
+            flagged_violating += bool(found)
+        else:
+            compliant += 1
+            flagged_compliant += bool(found)
+        if found != expected:
+            cases.append({"id": record["id"], "expected": sorted(expected), "found": sorted(found), "text": record["text"]})
+    per_rule = {
+        rule: {
+            "support": true_positive[rule] + false_negative[rule],
+            "precision": _ratio(true_positive[rule], true_positive[rule] + false_positive[rule]),
+            "recall": _ratio(true_positive[rule], true_positive[rule] + false_negative[rule]),
+            "false_positives": false_positive[rule],
+        }
+        for rule in vocab.RULE_IDS
+    }
+    return {
+        "set": path.name,
+        "drafts": len(records),
+        "violating": violating,
+        "compliant": compliant,
+        "recall": _ratio(flagged_violating, violating),
+        "false_positive_rate": _ratio(flagged_compliant, compliant),
+        "exact_match": _ratio(len(records) - len(cases), len(records)),
+        "per_rule": per_rule,
+        "mismatches": cases,
+    }
+
+
+def format_check_report(report: dict) -> str:
+    lines = [
+        f"检查集 {report['set']}：{report['drafts']} 份草稿（违规 {report['violating']}，合规 {report['compliant']}）",
+        f"  违规草稿召回率 {report['recall']}   合规草稿误报率 {report['false_positive_rate']}   "
+        f"规则完全一致 {report['exact_match']}",
+        f"  {'规则':<16}{'样本':>6}{'精确率':>8}{'召回率':>8}{'误报':>6}",
+    ]
+    for rule, row in report["per_rule"].items():
+        precision = "-" if row["precision"] is None else f"{row['precision']:.2f}"
+        recall = "-" if row["recall"] is None else f"{row['recall']:.2f}"
+        lines.append(f"  {rule:<16}{row['support']:>6}{precision:>8}{recall:>8}{row['false_positives']:>6}")
+    return "\n".join(lines)

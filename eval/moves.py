@@ -1,0 +1,152 @@
+"""The move tagger: which clause of a reply is empathize / apologize / … / thank.
+
+A clause (split at ，；。！？ and line breaks) gets every move whose cue it contains, then the
+strongest one wins. Thanks are ambiguous by design — "谢谢您的反馈" opens a reply as
+empathy and closes it as 致谢 — so position decides between the two.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, replace
+
+from complaint_desk.domain import MoveSpan
+from complaint_desk.text import fold
+
+_ACTION = (
+    r"(办理|安排|申请|退|补|换|更换|调换|处理|提供|争取|加急|发放|恢复|解冻|冻结|开通|关闭|取消|免除|减免|修|维修|检修|调整|登记"
+    r"|预约|升级|发|送|寄|报销|承担|寄存|补办|提交|转|搬|核查|保留|安装|开具|补开|退还|返还|撤销|延长|预留|改签|退票|赔|优先|上门|派|重新"
+    r"|联系|协调|督促|催|加急|设置|开|删除|屏蔽|拦截|封存|下架|停售|暂停|处罚|整改|培训|约谈|追回|抵扣|冲抵|豁免|免|补偿|赠|送上"
+    r"|通知|批评|问责|调看|调取|更正|修正|解除|放行|配送|派送|送达|收回|回收|取件|检测|核减|扣除|全免|报备|申诉|复核|退回|到账|赔付"
+    r"|切换|解锁|打折|打八折|调到|调整到|延期|改期|退到|返到|免单|升舱|挂失|止付|寄出|发出|进行处理|处理|解决|提高)"
+)
+_CONTACT = r"(联系|回电|致电|回复|告知|告诉您|反馈|通知|打电话|打个电话|电话|短信|消息|留言|回访|沟通|确认进展|说明进展)"
+_TIME = (
+    r"(([0-9]+|[一二两三四五六七八九十半几])(个)?(工作日|工作天|小时|天|日|周|分钟)(之)?内"
+    r"|(今天|今日|今晚|明天|明日|明早|后天|本周|下周|这周|周[一二三四五六日]|月底|下班|稍后|尽快|随后|届时|第一时间|出发|到达|审批|结果出来|有(了)?(进展|消息|结果))"
+    r"(上午|下午|中午|晚上|傍晚)?(([0-9]+|[一二两三四五六七八九十])点(半)?)?(前|之前|内|以前|后|之后|时)?)"
+)
+
+MOVE_CUES: dict[str, tuple[str, ...]] = {
+    "apologize": (
+        r"抱歉|道歉|对不起|歉意|致歉|不好意思|请您(多多)?(原谅|见谅)",
+        r"(?<!不是)(?<!并非)(?<!没有)我们的(失误|过错|疏忽|失职|不对|问题)|是我们(工作)?(的)?(失误|疏忽|失职|没(有)?做好|不到位|做得不好|的错)",
+        r"给您(添|带来)了?(这么多|很多|不少)?(麻烦|困扰|不便|添堵|堵)|给您添堵",
+    ),
+    "empathize": (
+        r"理解|体会|能想象|可以想象|可想而知|感同身受|换(作|做|成)?(是)?(谁|我|您|任何人)|谁(都|也)会|心情|着急|焦急|担心|担忧|难受|窝火|委屈|失望|生气|不满"
+        r"|郁闷|心疼|害怕|闹心|糟心|不容易|辛苦|恼火|气愤|愤怒|寒心|揪心|心急|烦躁|心烦|扫兴|不舒服|不痛快|不踏实|七上八下|吓|疲惫|无奈|为难|不耐烦|受委屈",
+        r"^(确实|的确|是的|没错)[，,。!！]?$|(非常|十分|特别)?重视|放在心上|(很|是|完全|也)正常|很自然|可以理解|情有可原|合情合理|完全合理|在所难免",
+        r"(您|你|心里|心情)(的)?.{0,4}?(一定|肯定|想必|应该是|确实)|一定(很|非常|特别|是|会|又|也)|肯定(很|会|又)|想必|任何人|(都|也)会(觉得|感到|生气|着急)",
+        r"(确实|真的|实在)(让人|令人|叫人|太|很|挺|不)|(太|真)(糟糕|闹心|折腾|麻烦|辛苦|累)|被这样(对待)?|遇到这(种|样)",
+        r"(谢谢|感谢)您?(的)?(反馈|告诉|提醒|来电|留言|信任|耐心|指出|把|询问|关注|提出|建议|咨询|支持)",
+        r"让您(久等|费心|操心|担心|失望|奔波|跑|受累|白跑|反复|等|为难|悬着|不安)",
+    ),
+    "clarify": (
+        r"核实|核对|核查|查询|查到|查看了|查了|了解到|经查|调取|确认|我们看到|系统显示|记录显示|排查",
+        r"(请|麻烦|方便)您?(提供|告知|发|拍|上传|补充|留下)|订单号|单号|照片|截图|凭证|票据",
+        r"您(反映|提到|说)的(问题|情况|是)|根据您的描述|您遇到的(问题|情况)",
+    ),
+    "solve": (
+        r"(为|给|帮|替)(您|你)(先|直接|免费|马上|立即|重新|单独|优先|尽快|全额|按原价|另外|彻底)?" + _ACTION,
+        r"(我们|我)(这边)?(先|也|就|都|还|马上|立即)?" + _ACTION,
+        r"(我们|我|平台|门店|公司|这边|商家|银行|酒店|师傅|专员|技术同事|同事|由我)(这边)?(也)?(可以|会|将|已|已经|马上|立即|正在|现在|这就|今天|先|也会|也可以|愿意|来"
+        r"|全额|直接|免费|立刻|统一|按|把|给|为|对|不但|还|另外|负责|保证|一定)"
+        r".{0,16}?" + _ACTION,
+        r"(可以|会|将|另外|并|同时|还会|还将).{0,12}?(赔付|退款|退还|补发|换货|维修|补偿|抵扣|退回|退到|赠送|免除|减免|安排|打折|升级|调到|处理)",
+        r"(已|已经)(为您|给您|帮您|把|将|联系|通知|安排|协调|督促).{0,8}?" + _ACTION,
+        r"(这|此)(一)?(单|次|笔|份)(的)?.{0,8}?(全额|全部)?(退|免|补|赔)",
+        r"(退款|退费|款项|费用|差价)[^，,。]{0,10}?(到账|退回|返还)",
+        r"(已|已经)(为您|给您|帮您)?(全额)?(退|补|安排|处理|恢复|办理|撤销|解冻|更换|修复|取消|返还|登记|到账|加急|关闭|开通|冻结|重新|提交|派)",
+        r"可以(为您|帮您|给您|直接|选择|先)|安排.{0,8}?(师傅|专人|专员|人员|快递|技术|工程师|维修|抢修|骑手|客房|经理|店长|行长|主管)|(退款|补偿|赔付|退还|补发|差价|费用|款项)(会|将|已)",
+        r"(您|你)(可以|只需|只要|直接|凭|携带|带上|点击|登录|打开|进入|拨打)|(即可|就可以|就行|就能)|入口(在|位于)|步骤|流程(是|如下)|需要(携带|准备|提供)|营业时间|(有|提供)(两|几|三)种(方式|选择|方案)",
+    ),
+    "consult": (
+        r"(您看|是否|可以吗|行吗|好吗|方便吗|接受吗|满意吗|合适吗|同意吗|需要吗|愿意吗|如何|怎么样|哪种|哪一种|哪个|哪一个|倾向|意见|想法).{0,20}[?？]",
+        r"如果您(同意|接受|认可|觉得可以|满意|没有意见)|征求您的意见|听听您的(意见|想法)|您(更)?(倾向|希望|愿意|想)(选择|哪)",
+    ),
+    "follow_up": (
+        _TIME + r".{0,16}?" + _CONTACT,
+        r"(会|将)(先|再|主动|及时|第一时间|随时|每天)?(给您|与您|和您|跟您)?(打|回|发)?.{0,6}?" + _CONTACT,
+        r"跟进|保持(联系|沟通)|专人(负责|跟进|对接|联系)|专门联系人|回访|(会|将|再)(主动)?(给您|与您)(打|回)(电话|个电话)",
+    ),
+    "thank": (
+        r"感谢|谢谢|多谢",
+    ),
+}
+_COMPILED: dict[str, list[re.Pattern[str]]] = {m: [re.compile(p) for p in ps] for m, ps in MOVE_CUES.items()}
+# When a clause carries several cues, the most specific move wins.
+PRECEDENCE: tuple[str, ...] = ("consult", "follow_up", "apologize", "solve", "clarify", "empathize", "thank")
+_CLAUSE = re.compile(r"[^，,；;。！!？?\n：:]+[，,；;。！!？?\n：:]*")
+
+
+@dataclass(frozen=True)
+class Clause:
+    start: int
+    end: int
+    text: str
+    moves: frozenset[str]
+
+
+def clauses(text: str) -> list[Clause]:
+    """Clauses with every move cue they contain (on the folded text, same offsets)."""
+    folded = fold(text)
+    found: list[Clause] = []
+    for match in _CLAUSE.finditer(folded):
+        chunk = match.group()
+        if not chunk.strip():
+            continue
+        moves = frozenset(m for m, patterns in _COMPILED.items() if any(p.search(chunk) for p in patterns))
+        start = match.start() + (len(chunk) - len(chunk.lstrip()))
+        found.append(Clause(start, match.end(), text[start : match.end()].rstrip(), moves))
+    return found
+
+
+def tag_moves(text: str, inquiry: bool = False) -> list[MoveSpan]:
+    """One move (or none) per clause, in reading order.
+
+    Clauses that open the reply without any cue and lead into its first apology restate
+    what the customer went through ("等了两个小时，计划全被打乱，真的很抱歉"): that is
+    the empathize move, said through the facts. In a reply to an inquiry, the plain
+    statements between the opening and the closing question are the answer (solve).
+    """
+    tagged = clauses(text)
+    if inquiry:
+        tagged = _answer_clauses(tagged)
+    first_apology = next((i for i, c in enumerate(tagged) if "apologize" in c.moves), None)
+    if first_apology is not None and not any(c.moves - {"empathize", "thank"} for c in tagged[:first_apology]):
+        tagged = [replace(c, moves=frozenset({"empathize"})) if i < first_apology and not c.moves else c
+                  for i, c in enumerate(tagged)]
+    last_cued = max((i for i, c in enumerate(tagged) if c.moves - {"thank"}), default=-1)
+    spans: list[MoveSpan] = []
+    for index, clause in enumerate(tagged):
+        moves = set(clause.moves)
+        if moves == {"thank"}:
+            # thanks before any other move is empathy (thanks for the feedback); after, 致谢
+            moves = {"empathize"} if index < last_cued and not spans else {"thank"}
+        if not moves:
+            continue
+        move = next(m for m in PRECEDENCE if m in moves)
+        spans.append(MoveSpan(move=move, start=clause.start, end=clause.end, text=clause.text))
+    return spans
+
+
+def _answer_clauses(tagged: list[Clause]) -> list[Clause]:
+    opened = False
+    result = []
+    for clause in tagged:
+        if clause.moves & {"consult", "follow_up", "thank"} and opened:
+            opened = False
+        if not clause.moves and opened and len(clause.text) >= 6:
+            clause = replace(clause, moves=frozenset({"solve"}))
+        if clause.moves & {"empathize", "thank"} or (not opened and tagged and clause is tagged[0]):
+            opened = True
+        result.append(clause)
+    return result
+
+
+def first_positions(spans: list[MoveSpan]) -> dict[str, int]:
+    positions: dict[str, int] = {}
+    for span in spans:
+        positions.setdefault(span.move, span.start)
+    return positions
