@@ -68,7 +68,7 @@ class TextView:
         return self.offsets[start], self.offsets[max(start, end - 1)] + 1
 
 
-_DROPPED = set(" \t\r\u3000-_~·*'\"“”‘’「」『』")
+_DROPPED = set(" \t\r\u3000-_~～·*'\"“”‘’「」『』…")
 
 
 def compact_view(text: str) -> TextView:

@@ -18,7 +18,7 @@ from functools import lru_cache
 from complaint_desk import vocab
 from complaint_desk.domain import CheckResult, MoveSpan, Violation
 from complaint_desk.text import TextView, compact_view, find_pii, fold, mask_value
-from eval.moves import first_positions, tag_moves
+from eval.moves import Clause, tag_clauses
 
 QUOTE_PAIRS = {"“": "”", "「": "」", "『": "』", "‘": "’", '"': '"', "'": "'"}
 # Reported speech before a hit in the same clause: the agent is citing, not saying it.
@@ -35,6 +35,7 @@ class PhraseRule:
     fix: str | None
     excuses: tuple[str, ...] = ()
     before_excuses: tuple[str, ...] = ()
+    reported_ok: bool = True  # False where citing the customer is itself the fault (arguing)
 
     @property
     def compiled(self) -> tuple[re.Pattern[str], re.Pattern[str] | None, re.Pattern[str] | None]:
@@ -50,6 +51,9 @@ def _compile(rule: PhraseRule) -> tuple[re.Pattern[str], re.Pattern[str] | None,
 
 
 _OFFER = r"(但|不过|可是|然而)(是)?(我|我们)?(可以|会|能|马上|立即|现在|这就|来|将)"
+# the approved form: hand over to someone who can help (seed 001 §五)
+_REFERRAL = (_OFFER + r".{0,12}((?<!申)请|联系|转|协调|反映|找|对接|上报|咨询)"
+             r".{0,12}(同事|上级|专家|负责人|主管|部门|经理|专员|领导|高层|相关|能|熟悉)")
 _DEADLINE = (
     r"(([0-9]+|[一二两三四五六七八九十几半])(个)?(工作日|工作天|天|日|小时|周)(之)?内"
     r"|(今天|今日|今晚|明天|明日|后天|本周|这周|下周|周[一二三四五六日]|月底)(上午|下午|中午|晚上)?"
@@ -63,12 +67,12 @@ _RESULT = (
 PHRASE_RULES: tuple[PhraseRule, ...] = (
     PhraseRule(
         "cannot_solve",
-        (r"(我|我们|这边|咱们)(这里|这边|这儿)?(也|真的|真|实在|确实|是)?(解决|处理|办|帮)不了", r"(这|这个|此)(个|件)?(事|问题|情况|故障)?(我|我们)?(也)?(解决|处理)不了",
+        (r"(我|我们|这边|咱们)[^，,。！？!?；;]{0,4}?(也|真的|真|实在|确实|是)?(解决|处理|办|帮)不了", r"(这|这个|此)(个|件)?(事|问题|情况|故障)?(我|我们)?(也)?(解决|处理)不了",
          r"(我|我们|这边)(实在|真的|确实)?(无法|没法|没办法|不能|不能够)(帮您)?(解决|处理|办理|帮您|帮到您)",
          r"(这|这个|此)(事|问题|情况)?(我们)?(也)?(没有|没)办法", r"爱莫能助|无能为力|无计可施"),
         "直接说解决不了，会让客户觉得被拒之门外。",
         "虽然我不能直接处理，但我可以帮您联系能解决这个问题的同事/上级。",
-        excuses=(_OFFER + r".{0,12}(联系|转|协调|反映|找|请|对接|上报).{0,12}(同事|上级|专家|负责人|主管|部门|经理|专员|领导|高层|相关|能)",),
+        excuses=(_REFERRAL,),
     ),
     PhraseRule(
         "policy_refusal",
@@ -84,7 +88,7 @@ PHRASE_RULES: tuple[PhraseRule, ...] = (
         (r"不(归|属于)(我|我们|本部门|我们部门|我们这边|咱们)(的)?(管|负责|管理|管辖|处理|范围)?",
          r"(这|那|此)?(不是|并非|不在)(我|我们|本部门|我们部门)(的)?(责任|职责|负责|管|工作范围|业务范围|管辖)",
          r"不是(我|我们)负责的", r"(那|这)(是|属于)(快递|物流|商家|厂家|第三方|航空公司|银行|保险公司|平台|骑手|配送)(公司|方)?(的)?(事|问题|责任)",
-         r"(您|你)(需要|得|要|可以|只能|最好)?(自己|自行|亲自)(再|去|先)?[^。！？!?；;\n，,]{0,4}?(联系|找|咨询|询问|跟|和|打|致电|跑一趟|去网点|去柜台)",
+         r"(您|你)(需要|得|要|可以|只能|最好)?(自己|自行|亲自)(再|去|先)?[^。！？!?；;\n，,]{0,8}?(联系|找|咨询|询问|问|跟|和|打|致电|跑一趟|去网点|去柜台)",
          r"(请|建议|麻烦)(您|你)(自己|自行)?(去)?(联系|找|咨询|询问)(一下)?(快递|物流|商家|厂家|骑手|快递员|航空公司|银行|第三方|当地)",
          r"(您|你)(需要|得|要|只能|最好)(去)?(联系|找|咨询)(一下)?(快递员|快递公司|物流公司|商家|厂家|骑手|航空公司|第三方|那边)"),
         "把问题推给别人或让客户自己去跑，客户会觉得被踢皮球。",
@@ -93,12 +97,11 @@ PHRASE_RULES: tuple[PhraseRule, ...] = (
     ),
     PhraseRule(
         "dont_know",
-        (r"(我|我们|这边)(这里|这边)?(也|真的|确实|实在)?(不知道|不清楚|不了解|不晓得|不太清楚|不太了解|不懂|说不准|说不好)", r"(我|我们)哪(知道|晓得|清楚)",
+        (r"(我|我们|这边)(这里|这边|现在|目前|暂时)?(也|真的|确实|实在|还)?(不知道|不清楚|不了解|不晓得|不太清楚|不太了解|不懂|说不准|说不好|说不清)", r"(我|我们)哪(知道|晓得|清楚)",
          r"无可奉告|没法回答|无法回答|不好说"),
         "“我不知道”像是在推脱。",
         "我为您联系熟悉这方面的同事，给您准确答复。",
-        excuses=(r"不知道(您|你)(是否|方便|能否|是不是|有没有|什么时候|哪天)", _OFFER + r".{0,15}(联系|转|请|找|查|核实|了解|确认)",
-                 r"虽然(我)?(不|没)"),
+        excuses=(r"不知道(您|你)(是否|方便|能否|是不是|有没有|什么时候|哪天)", _REFERRAL, r"虽然(我)?(不|没)"),
     ),
     PhraseRule(
         "leader_decided",
@@ -137,7 +140,9 @@ PHRASE_RULES: tuple[PhraseRule, ...] = (
     PhraseRule(
         "blame",
         (r"(?<!不)(是|因为|由于)?(您|你)(自己)?(的)?(操作|使用|保管|填写|选择|输入|设置)(不当|失误|有误|错误|不规范|问题)",
-         r"(?<!不)(?<!并非)(是|都是|这是)(您|你)(自己)?(的)?(问题|原因|责任|过错|不对|疏忽)", r"(?<!不)是(您|你)自己", r"(您|你)自己(没|不|忘)", r"怪(您|你)自己",
+         r"(?<!不)(?<!并非)(?<!不可能)(是|都是|这是)(您|你)(自己)?(的)?(问题|原因|责任|过错|不对|疏忽)",
+         r"(?<!不)(应该|肯定|可能|估计)是(您|你)(那边|自己|这边)?[^，,。！？!?]{0,10}?(导致|造成|引起|的原因|的问题)", r"低级错误|别再犯|犯(这种|这样的)(低级)?错",
+         r"(下次|以后)[^。！？!?]{0,10}?(请|要|记得)(先)?(仔细|看清|注意|阅读)", r"(?<!不)是(您|你)自己", r"(您|你)自己(没|不|忘)", r"怪(您|你)自己",
          r"(你|您)(必须|务必|应该先|就得)", r"(您|你)[^。！？!?；;\n，,]{0,8}?应该(自己|先|早点|提前)?(看|注意|仔细|确认|留意|检查|问)", r"(您|你)(要是|如果)早(点|些|一点)",
          r"(以后|下次)(记得|注意|要)(提前|留意|看|确认|早)", r"这么简单|还要问|你们这些(顾客|客户|人)|太较真|较什么真", r"这(都|也|么简单)(都)?不(懂|会|知道)", r"(请|希望|麻烦)?(您|你)?(能够|能)?(冷静|理智|控制(好)?(您的|你的)?(情绪|自己)|不要激动|别激动|消消气再)",
          r"理解(一下)?我们的(立场|难处|规定|制度|工作)", r"(您|你)(本应|早该|早就应该)", r"(怎么|为什么|为何)(不|没)(早说|看清楚|仔细|提前|注意)",
@@ -147,13 +152,14 @@ PHRASE_RULES: tuple[PhraseRule, ...] = (
     ),
     PhraseRule(
         "argue",
-        (r"(您|你)说(的)?(不对|错了|不准确|不是事实|有误|没道理)", r"(这|那)?(是)?不可能(的|发生|出现|存在)?", r"不存在(您说的)?(这种|这样的)?(情况|问题|事)",
+        (r"(您|你)说(的)?(不对|错了|不准确|不是事实|有误|没道理)", r"(这|那)?(是)?不可能(?!是(您|你))(的|发生|出现|存在)?", r"不存在(您说的)?(这种|这样的)?(情况|问题|事)",
          r"(您|你)(肯定|一定|应该|可能)?(是)?(搞错|记错|弄错|看错|误会|理解错)(了)?", r"我们(的)?(系统|流程|员工)?(没有|不会|不可能)(出错|错|问题|搞错)",
-         r"明明是(您|你)|怎么可能|事实并非如此", r"(不是|并非|并不是|不像)(您|你)(说|想|以为)的(那样|这样)",
+         r"明明是(您|你)|怎么可能|事实并非如此", r"(不是|并非|并不是|不像)(您|你)(说|想|以为)的(那样|这样)", r"根本不可能|根本没有(这回事|这种事)",
          r"(您|你)(这个|的)?说法(是)?(错误|不对|不正确|不成立|有误)", r"(我们|我们的)[^。！？!?；;\n，,]{0,6}?从来(不会|没有|不)", r"一定是(您|你)"),
         "和客户争对错，赢了道理也输了客户。",
         "先认可客户的说法和感受（谢谢您告诉我们），再核实并解释情况。",
         excuses=(r"(不|没)(会|有)(让|使)(您|你)(再)?",),
+        reported_ok=False,
     ),
     PhraseRule(
         "jargon",
@@ -164,10 +170,10 @@ PHRASE_RULES: tuple[PhraseRule, ...] = (
     ),
     PhraseRule(
         "insincere",
-        (r"代表(柜员机|atm|机器|系统|电脑|自助机|快递员|骑手|机器人|软件|app)(向您|向你|给您)?(道歉|致歉)", r"(向您|给您)?代表.{0,6}(机|系统)(向您)?道歉",
+        (r"代表(柜员机|atm|机器|系统|电脑|自助机|快递员|骑手|机器人|软件|app)(向您|向你|给您)?(道歉|致歉|道个歉|说声(抱歉|对不起))", r"(向您|给您)?代表.{0,6}(机|系统)(向您)?道歉",
          r"如果?(给您|给你|对您)?(带来|造成)(了)?(任何)?(不便|困扰|麻烦|不愉快)(的话)?(那)?(我们)?(也)?(深表歉意|很抱歉|抱歉|没办法|只能说抱歉|那就抱歉)",
          r"就算(是)?我们的错|sorry(啦|咯|哈|了)?",
-         r"不好意思(咯|啦|哈|喽)|抱歉(啦|咯|哈)|对不起(行了吧|还不行吗|啦)|行了吧|那就(抱歉|对不起)了?|抱歉(您|你)(这么|会这么)(认为|想|觉得)|(您|你)(要是|如果)(觉得|认为)(不舒服|不满意)(那)?(就)?(抱歉|对不起)",
+         r"不好意思(咯|啦|哈|喽|啰|罗|呀)|抱歉(啦|咯|哈|啰)|对不起(行了吧|还不行吗|啦)|行了吧|那就(抱歉|对不起)了?|抱歉(您|你)(这么|会这么)(认为|想|觉得)|(您|你)(要是|如果)(觉得|认为)(不舒服|不满意)(那)?(就)?(抱歉|对不起)",
          r"很遗憾(您|你)(这么|会)(认为|觉得|想)", r"(如果|既然|要是)(您|你)?(非要|一定要|坚持要|硬要).{0,8}?道歉", r"(对不起){2,}|(抱歉){2,}", r"(不会|绝不会)(因此|因为这件事|为此)?(而)?(对您|对你)?(进行)?(报复|打击|为难|刁难|追究您)"),
         "道歉空洞或荒唐，客户感受不到诚意。",
         "说清楚为哪件事道歉：这次给您添了麻烦，我们非常抱歉。",
@@ -235,7 +241,7 @@ def check_phrase_rule(draft: Draft, rule: PhraseRule) -> list[Violation]:
         if draft.is_quoted(start, end):
             continue
         clause_left, _ = _bounds(compact, match.start(), match.end(), _CLAUSE_BREAK)
-        if REPORTED.search(compact, clause_left, match.start()):
+        if rule.reported_ok and REPORTED.search(compact, clause_left, match.start()):
             continue
         if before_excuse and before_excuse.search(compact[clause_left : match.start()]):
             continue
@@ -271,7 +277,7 @@ FORMAT_PATTERNS: tuple[tuple[str, str], ...] = (
     (r"^\s*[0-9一二三四五六七]+\s*[.、)）]\s*\S", "编号列表"),
     (r"(安抚情绪|安抚共情|共情|真诚道歉|道歉|确认信息|收集信息|搜集信息|给出方案|提出方案|解决方案|征求意见|跟进承诺|跟踪服务|致谢|感谢)\s*[:：]", "脚本步骤标签"),
     (r"第[一二三四五六七八九1-9]步\s*[:：]|^\s*第[一二三四五六七八九1-9]步|【[^】]{1,10}】|\[(empathize|apologize|clarify|solve|consult|follow_up|thank)\]", "脚本步骤标签"),
-    (r"^\s*(客服|坐席|回复|助手|ai|assistant|系统|客户|用户|user)\s*[:：]", "角色标签"),
+    (r"^\s*(客服回复|客服人员|回复内容|ai回复|客服|坐席|回复|助手|ai|assistant|系统|客户|用户|user)\s*[:：]", "角色标签"),
     (r"以下是.{0,12}(回复|草稿|内容|答复)|回复(草稿|如下)|作为(一[个名])?(ai|人工智能|语言模型|助手)|语言模型|根据您的要求|草稿\s*[:：]|<\|im_(start|end)\|>|\{\{|\}\}|（此处|\(此处|\[此处|【此处|xxx", "提示词或元信息"),
 )
 _FORMAT = [(re.compile(p, re.IGNORECASE | re.MULTILINE), label) for p, label in FORMAT_PATTERNS]
@@ -290,23 +296,36 @@ def required_moves(topic: str | None) -> tuple[str, ...]:
     return vocab.REQUIRED_MOVES_INQUIRY if topic == "inquiry" else vocab.REQUIRED_MOVES_GRIEVANCE
 
 
-def check_script(draft: Draft, moves: Sequence[MoveSpan], topic: str | None) -> list[Violation]:
-    """missing_move for absent required moves; script_order when facts come before feelings."""
+def check_script(clauses: Sequence[Clause], topic: str | None, hollow: Sequence[tuple[int, int]] = ()) -> list[Violation]:
+    """missing_move for absent required moves; script_order when facts come before feelings.
+
+    A move is present when any clause carries its cue (a clause like "为您申请了一张券表示
+    歉意" is both solve and apology); an apology inside a hollow sentence does not count.
+    Order is judged on each clause's dominant move.
+    """
     violations: list[Violation] = []
-    first = first_positions(list(moves))
+    present: set[str] = set()
+    for clause in clauses:
+        moves = set(clause.moves)
+        if any(start <= clause.start < end for start, end in hollow):
+            moves.discard("apologize")
+        present |= moves
     for move in required_moves(topic):
-        present = move in first or (topic == "inquiry" and move == "empathize" and "thank" in first)
-        if not present:
-            violations.append(Violation(rule="missing_move", start=0, end=0, span="",
-                                        message=f"缺少「{vocab.MOVE_NAMES[move]}」这一步。",
-                                        fix=MISSING_MOVE_HINTS[move]))
-    if "solve" in first:
-        feelings = [first[m] for m in ("empathize", "apologize") if m in first]
-        if feelings and first["solve"] < min(feelings):
-            solve = next(m for m in moves if m.move == "solve")
-            violations.append(Violation(rule="script_order", start=solve.start, end=solve.end, span=solve.text,
-                                        message="先给方案、后安抚道歉，顺序反了：先处理心情，再处理事情。",
-                                        fix=FIXES["script_order"]))
+        if move in present or (topic == "inquiry" and move == "empathize" and "thank" in present):
+            continue
+        violations.append(Violation(rule="missing_move", start=0, end=0, span="",
+                                    message=f"缺少「{vocab.MOVE_NAMES[move]}」这一步。", fix=MISSING_MOVE_HINTS[move]))
+    dominant = [(c.dominant, c) for c in clauses if c.dominant]
+    first: dict[str, Clause] = {}
+    for move, clause in dominant:
+        first.setdefault(move, clause)  # type: ignore[arg-type]
+    feelings = ("empathize",) if topic == "inquiry" else ("empathize", "apologize")
+    late_feeling = max((first[m].start for m in feelings if m in first), default=None)
+    if "solve" in first and late_feeling is not None and first["solve"].start < late_feeling:
+        solve = first["solve"]
+        violations.append(Violation(rule="script_order", start=solve.start, end=solve.end, span=solve.text,
+                                    message="先给方案、后安抚道歉，顺序反了：先处理心情，再处理事情。",
+                                    fix=FIXES["script_order"]))
     return violations
 
 
@@ -359,7 +378,7 @@ def check_draft(text: str, topic: str | None = None, rules: Sequence[str] | None
     `compensation_limit` is the policy's maximum compensation without supervisor approval.
     """
     draft = Draft.of(text)
-    moves = tag_moves(text, inquiry=topic == "inquiry")
+    clauses = tag_clauses(text, inquiry=topic == "inquiry")
     selected = rules or vocab.RULE_IDS
     violations: list[Violation] = []
     for rule_id in selected:
@@ -370,8 +389,8 @@ def check_draft(text: str, topic: str | None = None, rules: Sequence[str] | None
         violations.extend(check_amount(draft, compensation_limit))
     # a hollow apology is not the apology move (SPEC: the apology must be sincere)
     hollow = [_bounds(text, v.start, v.end, _SENTENCE_BREAK) for v in check_phrase_rule(draft, PHRASE_RULE_INDEX["insincere"])]
-    moves = [m for m in moves if not (m.move == "apologize" and any(s <= m.start < e for s, e in hollow))]
     if "missing_move" in selected or "script_order" in selected:
-        violations.extend(v for v in check_script(draft, moves, topic) if v.rule in selected)
+        violations.extend(v for v in check_script(clauses, topic, hollow) if v.rule in selected)
     violations.sort(key=lambda v: (v.start, v.rule))
+    moves = [MoveSpan(move=c.dominant, start=c.start, end=c.end, text=c.text) for c in clauses if c.dominant]
     return CheckResult(passed=not violations, violations=violations, moves=moves)

@@ -1,8 +1,15 @@
 """The move tagger: which clause of a reply is empathize / apologize / … / thank.
 
-A clause (split at ，；。！？ and line breaks) gets every move whose cue it contains, then the
-strongest one wins. Thanks are ambiguous by design — "谢谢您的反馈" opens a reply as
-empathy and closes it as 致谢 — so position decides between the two.
+A reply is split into clauses (at ，；：。！？ and line breaks); each clause gets every move
+whose cue it contains, and its dominant move for display and ordering. Three readings
+need more than a cue list:
+- thanks are ambiguous by design ("谢谢您的反馈" opens a reply as empathy and closes it
+  as 致谢), so position decides;
+- a reply often empathises by restating what the customer went through right before
+  apologising ("等了两个小时，计划全被打乱，真的很抱歉"): cue-less clauses that lead
+  into the first apology are the empathize move;
+- a follow-up promise is a time plus a contact ("明天下午…给您打电话"), which may be
+  split over two clauses, so it is found per sentence.
 """
 
 from __future__ import annotations
@@ -13,18 +20,30 @@ from dataclasses import dataclass, replace
 from complaint_desk.domain import MoveSpan
 from complaint_desk.text import fold
 
+# an action that failed or was not done is a restatement, not a solution
+_NOT_DONE = r"(?!不了|不到|不好|不来|不过来|得|晚|错|丢|坏|漏|慢|迟|乱|太)"
+_NOT_FEELING = r"(?!很|非常|觉得|感到|这样|那样|生气|着急|焦虑|恼火|难受|不|理解|体会|心疼|担心|失望|烦)"
+_CLARIFY_VERB = r"(核实|核对|核查|查询|查到|查看|查了|了解|确认|记录|登记|收到|看到|注意到|理解)"
 _ACTION = (
-    r"(办理|安排|申请|退|补|换|更换|调换|处理|提供|争取|加急|发放|恢复|解冻|冻结|开通|关闭|取消|免除|减免|修|维修|检修|调整|登记"
-    r"|预约|升级|发|送|寄|报销|承担|寄存|补办|提交|转|搬|核查|保留|安装|开具|补开|退还|返还|撤销|延长|预留|改签|退票|赔|优先|上门|派|重新"
-    r"|联系|协调|督促|催|加急|设置|开|删除|屏蔽|拦截|封存|下架|停售|暂停|处罚|整改|培训|约谈|追回|抵扣|冲抵|豁免|免|补偿|赠|送上"
-    r"|通知|批评|问责|调看|调取|更正|修正|解除|放行|配送|派送|送达|收回|回收|取件|检测|核减|扣除|全免|报备|申诉|复核|退回|到账|赔付"
-    r"|切换|解锁|打折|打八折|调到|调整到|延期|改期|退到|返到|免单|升舱|挂失|止付|寄出|发出|进行处理|处理|解决|提高)"
+    r"(办理|安排|申请|退|补|换|更换|调换|处理|提供|争取|加急|发放|恢复|解冻|冻结|开通|关闭|取消|免除|减免|修|维修|检修|调整"
+    r"|预约|升级|发|送|寄|报销|承担|寄存|补办|转|搬|核查|保留|安装|开具|补开|退还|返还|撤销|延长|预留|改签|退票|赔|优先|上门|派|重新"
+    r"|联系|协调|督促|催|设置|开|删除|屏蔽|拦截|封存|下架|停售|暂停|处罚|整改|培训|约谈|追回|抵扣|冲抵|豁免|免|补偿|赠|送上"
+    r"|通知|批评|问责|调看|调取|更正|修正|解除|放行|配送|派送|送达|收回|回收|取件|检测|核减|扣除|全免|报备|申诉|复核|退回|赔付"
+    r"|切换|解锁|打折|打八折|调到|延期|改期|退到|退给|返到|免单|升舱|挂失|止付|寄出|发出|解决|提高|发起|移除|增设|解答|分拣|准备"
+    r"|反馈给|转给|转交|提交|理赔)" + _NOT_DONE
 )
-_CONTACT = r"(联系|回电|致电|回复|告知|告诉您|反馈|通知|打电话|打个电话|电话|短信|消息|留言|回访|沟通|确认进展|说明进展)"
+_AGENT = r"(我们|我|平台|门店|公司|这边|银行|酒店|师傅|专员|同事|财务|技术|系统|店长|经理|主管|学校|医院)"
+_MODAL = r"(已经|已(?!经)|会|将|正在|可以|能|马上|立即|现在|这就|先|愿意|来|保证|一定)"
+_CONTACT = (
+    r"(联系|回电|致电|拨打|回复|告知|告诉您|反馈|通知|打电话|打个电话|电话|短信|消息|留言|回访|沟通|确认进展|说明进展)"
+)
 _TIME = (
     r"(([0-9]+|[一二两三四五六七八九十半几])(个)?(工作日|工作天|小时|天|日|周|分钟)(之)?内"
-    r"|(今天|今日|今晚|明天|明日|明早|后天|本周|下周|这周|周[一二三四五六日]|月底|下班|稍后|尽快|随后|届时|第一时间|出发|到达|审批|结果出来|有(了)?(进展|消息|结果))"
-    r"(上午|下午|中午|晚上|傍晚)?(([0-9]+|[一二两三四五六七八九十])点(半)?)?(前|之前|内|以前|后|之后|时)?)"
+    r"|(今天|今日|今晚|明天|明日|明早|后天|本周|下周|这周|周[一二三四五六日]|月底|下班|放学|入住|出发|到达|审批|结果出来|有(了)?(进展|消息|结果))"
+    r"(上午|下午|中午|晚上|傍晚)?(([0-9]+|[一二两三四五六七八九十]+)点(半)?)?(前|之前|内|以前|后|之后|时)?"
+    r"|(上午|下午|中午|晚上|傍晚)?([0-9]+|[一二两三四五六七八九十]+)点(半)?(前|之前|以前)"
+    r"|前一天|当天|提前一天|次日|隔天|最晚|不晚于|不超过"
+    r"|(准备好|办好|办理好|修好|到达|出发|完成|结束|处理好|有进展|出结果|审核通过|到账|取件|上门)(前|后|之后|时)(第一时间)?)"
 )
 
 MOVE_CUES: dict[str, tuple[str, ...]] = {
@@ -34,10 +53,11 @@ MOVE_CUES: dict[str, tuple[str, ...]] = {
         r"给您(添|带来)了?(这么多|很多|不少)?(麻烦|困扰|不便|添堵|堵)|给您添堵",
     ),
     "empathize": (
-        r"理解|体会|能想象|可以想象|可想而知|感同身受|换(作|做|成)?(是)?(谁|我|您|任何人)|谁(都|也)会|心情|着急|焦急|担心|担忧|难受|窝火|委屈|失望|生气|不满"
-        r"|郁闷|心疼|害怕|闹心|糟心|不容易|辛苦|恼火|气愤|愤怒|寒心|揪心|心急|烦躁|心烦|扫兴|不舒服|不痛快|不踏实|七上八下|吓|疲惫|无奈|为难|不耐烦|受委屈",
+        r"理解|体会|能想象|可以想象|可想而知|感同身受|换(作|做|成)?(是)?(谁|我|您|任何人)|谁(都|也)会|心情|着急|焦急|担心|担忧|难受|窝火|委屈"
+        r"|失望|生气|不满|郁闷|心疼|害怕|闹心|糟心|不容易|辛苦|恼火|气愤|愤怒|寒心|揪心|心急|烦躁|心烦|扫兴|不舒服|不痛快|不踏实|七上八下|吓"
+        r"|疲惫|无奈|为难|不耐烦|受委屈",
         r"^(确实|的确|是的|没错)[，,。!！]?$|(非常|十分|特别)?重视|放在心上|(很|是|完全|也)正常|很自然|可以理解|情有可原|合情合理|完全合理|在所难免",
-        r"(您|你|心里|心情)(的)?.{0,4}?(一定|肯定|想必|应该是|确实)|一定(很|非常|特别|是|会|又|也)|肯定(很|会|又)|想必|任何人|(都|也)会(觉得|感到|生气|着急)",
+        r"(您|你|心里|心情)(的)?.{0,4}?(一定|肯定|想必|应该是|确实)|一定(很|非常|特别|是|又|也)|肯定(很|又)|想必|任何人|(都|也)会(觉得|感到|生气|着急)",
         r"(确实|真的|实在)(让人|令人|叫人|太|很|挺|不)|(太|真)(糟糕|闹心|折腾|麻烦|辛苦|累)|被这样(对待)?|遇到这(种|样)",
         r"(谢谢|感谢)您?(的)?(反馈|告诉|提醒|来电|留言|信任|耐心|指出|把|询问|关注|提出|建议|咨询|支持)",
         r"让您(久等|费心|操心|担心|失望|奔波|跑|受累|白跑|反复|等|为难|悬着|不安)",
@@ -49,33 +69,28 @@ MOVE_CUES: dict[str, tuple[str, ...]] = {
     ),
     "solve": (
         r"(为|给|帮|替)(您|你)(先|直接|免费|马上|立即|重新|单独|优先|尽快|全额|按原价|另外|彻底)?" + _ACTION,
-        r"(我们|我)(这边)?(先|也|就|都|还|马上|立即)?" + _ACTION,
-        r"(我们|我|平台|门店|公司|这边|商家|银行|酒店|师傅|专员|技术同事|同事|由我)(这边)?(也)?(可以|会|将|已|已经|马上|立即|正在|现在|这就|今天|先|也会|也可以|愿意|来"
-        r"|全额|直接|免费|立刻|统一|按|把|给|为|对|不但|还|另外|负责|保证|一定)"
-        r".{0,16}?" + _ACTION,
-        r"(可以|会|将|另外|并|同时|还会|还将).{0,12}?(赔付|退款|退还|补发|换货|维修|补偿|抵扣|退回|退到|赠送|免除|减免|安排|打折|升级|调到|处理)",
-        r"(已|已经)(为您|给您|帮您|把|将|联系|通知|安排|协调|督促).{0,8}?" + _ACTION,
+        _AGENT + r"(这边)?(也|还|都|同时|另外)?" + _MODAL + _NOT_FEELING + r"(?!在[^，,。]{0,14}(联系|回电|致电|拨打))(?!" + _CLARIFY_VERB + ")",
+        _AGENT + r"(这边)?(先|也|就|都|还|马上|立即|全额|直接|免费|为|给|把|对|按)?" + _ACTION,
+        r"由(我们|我)(来)?(为您|给您|帮您)?(负责|处理|解答|跟进|联系|协调|核实处理)",
+        r"可以(为|给|帮)[^，,。]{0,3}?" + _ACTION + r"|可以(为您|帮您|给您|直接|选择|先)|(您|你)?(也)?可以(选择|改用|使用|通过|凭|直接|先|在|拨打|点击|登录|携带|带上|到)",
+        r"(可以|会|将|另外|并|同时|还会|还将).{0,12}?(赔付|退款|退还|退给|补发|换货|维修|补偿|抵扣|退回|退到|赠送|免除|减免|安排|打折|升级|调到|返还)",
+        r"(已|已经)(为您|给您|帮您|把|将|联系|通知|安排|协调|督促|对|要求).{0,8}?" + _ACTION,
         r"(这|此)(一)?(单|次|笔|份)(的)?.{0,8}?(全额|全部)?(退|免|补|赔)",
-        r"(退款|退费|款项|费用|差价)[^，,。]{0,10}?(到账|退回|返还)",
-        r"(已|已经)(为您|给您|帮您)?(全额)?(退|补|安排|处理|恢复|办理|撤销|解冻|更换|修复|取消|返还|登记|到账|加急|关闭|开通|冻结|重新|提交|派)",
-        r"可以(为您|帮您|给您|直接|选择|先)|安排.{0,8}?(师傅|专人|专员|人员|快递|技术|工程师|维修|抢修|骑手|客房|经理|店长|行长|主管)|(退款|补偿|赔付|退还|补发|差价|费用|款项)(会|将|已)",
-        r"(您|你)(可以|只需|只要|直接|凭|携带|带上|点击|登录|打开|进入|拨打)|(即可|就可以|就行|就能)|入口(在|位于)|步骤|流程(是|如下)|需要(携带|准备|提供)|营业时间|(有|提供)(两|几|三)种(方式|选择|方案)",
+        r"安排.{0,8}?(师傅|专人|专员|人员|快递|技术|工程师|维修|抢修|骑手|客房|经理|店长|行长|主管)",
+        r"(退款|补偿|赔付|退还|补发|差价|费用|款项)(会|将|已)|(赔付|补偿|退款|退还)(的)?(金额)?(为|是)[0-9一二三四五六七八九十两]",
+        r"(即可|就可以|就行|就能)|入口(在|位于)|步骤|流程(是|如下)|需要(携带|准备|提供)|营业时间|(有|提供|准备了)(两|几|三)(种|个)(方式|选择|方案|办法)",
     ),
     "consult": (
-        r"(您看|是否|可以吗|行吗|好吗|方便吗|接受吗|满意吗|合适吗|同意吗|需要吗|愿意吗|如何|怎么样|哪种|哪一种|哪个|哪一个|倾向|意见|想法).{0,20}[?？]",
+        r"^(?!.*还有(什么|其他|别的))(?=.*(您看|是否|可以吗|行吗|好吗|方便吗|接受吗|满意吗|合适吗|同意吗|需要吗|愿意吗|如何|怎么样|哪种|哪一种"
+        r"|哪个|哪一个|倾向|意见|想法)).*[?？]",
         r"如果您(同意|接受|认可|觉得可以|满意|没有意见)|征求您的意见|听听您的(意见|想法)|您(更)?(倾向|希望|愿意|想)(选择|哪)",
     ),
-    "follow_up": (
-        _TIME + r".{0,16}?" + _CONTACT,
-        r"(会|将)(先|再|主动|及时|第一时间|随时|每天)?(给您|与您|和您|跟您)?(打|回|发)?.{0,6}?" + _CONTACT,
-        r"跟进|保持(联系|沟通)|专人(负责|跟进|对接|联系)|专门联系人|回访|(会|将|再)(主动)?(给您|与您)(打|回)(电话|个电话)",
-    ),
-    "thank": (
-        r"感谢|谢谢|多谢",
-    ),
+    "thank": (r"感谢|谢谢|多谢",),
 }
 _COMPILED: dict[str, list[re.Pattern[str]]] = {m: [re.compile(p) for p in ps] for m, ps in MOVE_CUES.items()}
-# When a clause carries several cues, the most specific move wins.
+# a time, then (within the sentence, with no negation between) a contact: "明天下午…给您回电"
+_FOLLOW_UP = re.compile(_TIME + r"(?:(?!没|未)[^。！？!?\n]){0,30}?" + _CONTACT)
+# the dominant move of a clause that carries several cues
 PRECEDENCE: tuple[str, ...] = ("consult", "follow_up", "apologize", "solve", "clarify", "empathize", "thank")
 _CLAUSE = re.compile(r"[^，,；;。！!？?\n：:]+[，,；;。！!？?\n：:]*")
 
@@ -87,62 +102,70 @@ class Clause:
     text: str
     moves: frozenset[str]
 
+    @property
+    def dominant(self) -> str | None:
+        return next((m for m in PRECEDENCE if m in self.moves), None)
 
-def clauses(text: str) -> list[Clause]:
-    """Clauses with every move cue they contain (on the folded text, same offsets)."""
+
+def _cued_clauses(text: str) -> list[Clause]:
     folded = fold(text)
+    follow_up_ends = [m.end() for m in _FOLLOW_UP.finditer(folded)]
     found: list[Clause] = []
     for match in _CLAUSE.finditer(folded):
         chunk = match.group()
         if not chunk.strip():
             continue
-        moves = frozenset(m for m, patterns in _COMPILED.items() if any(p.search(chunk) for p in patterns))
+        moves = {m for m, patterns in _COMPILED.items() if any(p.search(chunk) for p in patterns)}
+        if any(match.start() < end <= match.end() for end in follow_up_ends):
+            moves.add("follow_up")
         start = match.start() + (len(chunk) - len(chunk.lstrip()))
-        found.append(Clause(start, match.end(), text[start : match.end()].rstrip(), moves))
+        found.append(Clause(start, match.end(), text[start : match.end()].rstrip(), frozenset(moves)))
     return found
 
 
-def tag_moves(text: str, inquiry: bool = False) -> list[MoveSpan]:
-    """One move (or none) per clause, in reading order.
-
-    Clauses that open the reply without any cue and lead into its first apology restate
-    what the customer went through ("等了两个小时，计划全被打乱，真的很抱歉"): that is
-    the empathize move, said through the facts. In a reply to an inquiry, the plain
-    statements between the opening and the closing question are the answer (solve).
-    """
-    tagged = clauses(text)
-    if inquiry:
-        tagged = _answer_clauses(tagged)
-    first_apology = next((i for i, c in enumerate(tagged) if "apologize" in c.moves), None)
-    if first_apology is not None and not any(c.moves - {"empathize", "thank"} for c in tagged[:first_apology]):
-        tagged = [replace(c, moves=frozenset({"empathize"})) if i < first_apology and not c.moves else c
-                  for i, c in enumerate(tagged)]
-    last_cued = max((i for i, c in enumerate(tagged) if c.moves - {"thank"}), default=-1)
-    spans: list[MoveSpan] = []
-    for index, clause in enumerate(tagged):
-        moves = set(clause.moves)
-        if moves == {"thank"}:
-            # thanks before any other move is empathy (thanks for the feedback); after, 致谢
-            moves = {"empathize"} if index < last_cued and not spans else {"thank"}
-        if not moves:
-            continue
-        move = next(m for m in PRECEDENCE if m in moves)
-        spans.append(MoveSpan(move=move, start=clause.start, end=clause.end, text=clause.text))
-    return spans
-
-
 def _answer_clauses(tagged: list[Clause]) -> list[Clause]:
+    """In a reply to an inquiry, plain statements after the opening are the answer."""
     opened = False
     result = []
-    for clause in tagged:
+    for index, clause in enumerate(tagged):
         if clause.moves & {"consult", "follow_up", "thank"} and opened:
             opened = False
         if not clause.moves and opened and len(clause.text) >= 6:
             clause = replace(clause, moves=frozenset({"solve"}))
-        if clause.moves & {"empathize", "thank"} or (not opened and tagged and clause is tagged[0]):
+        if clause.moves & {"empathize", "thank"} or index == 0:
             opened = True
         result.append(clause)
     return result
+
+
+def tag_clauses(text: str, inquiry: bool = False) -> list[Clause]:
+    """Every clause with every move it carries, after the positional readings above."""
+    tagged = _cued_clauses(text)
+    first_apology = next((i for i, c in enumerate(tagged) if "apologize" in c.moves), None)
+    if first_apology is not None and not any(c.moves - {"empathize", "thank"} for c in tagged[:first_apology]):
+        tagged = [replace(c, moves=frozenset({"empathize"})) if i < first_apology and not c.moves else c
+                  for i, c in enumerate(tagged)]
+    if inquiry:
+        tagged = _answer_clauses(tagged)
+    last_cued = max((i for i, c in enumerate(tagged) if c.moves - {"thank"}), default=-1)
+    seen_other = False
+    resolved = []
+    for index, clause in enumerate(tagged):
+        if clause.moves == {"thank"}:
+            # thanks before any other move is empathy (thanks for the feedback); after, 致谢
+            clause = replace(clause, moves=frozenset({"empathize"} if index < last_cued and not seen_other else {"thank"}))
+        seen_other = seen_other or bool(clause.moves)
+        resolved.append(clause)
+    return resolved
+
+
+def tag_moves(text: str, inquiry: bool = False) -> list[MoveSpan]:
+    """The dominant move of each clause that has one, in reading order."""
+    return [
+        MoveSpan(move=clause.dominant, start=clause.start, end=clause.end, text=clause.text)
+        for clause in tag_clauses(text, inquiry)
+        if clause.dominant
+    ]
 
 
 def first_positions(spans: list[MoveSpan]) -> dict[str, int]:
