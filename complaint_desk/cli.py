@@ -108,7 +108,7 @@ def triage_command(
     output: OutputOption = "-",
 ) -> None:
     """批量分诊：为每条投诉给出怒气、主题、客户类型、风险信号、优先级、原因和责任部门。"""
-    from model.triage import Triager
+    from complaint_desk.model.triage import Triager
 
     records, errors = read_records(input_file)
     report_line_errors(errors)

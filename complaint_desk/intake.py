@@ -23,7 +23,7 @@ class TriageService:
     @property
     def triager(self):  # noqa: ANN201  (model.triage imports torch; keep it lazy)
         if self._triager is None:
-            from model.triage import Triager
+            from complaint_desk.model.triage import Triager
 
             self._triager = Triager(self.settings)
         return self._triager

@@ -18,10 +18,6 @@ class Label:
     gloss: str = ""
 
 
-def _index(labels: tuple[Label, ...]) -> dict[str, Label]:
-    return {label.id: label for label in labels}
-
-
 ANGER_LEVELS: tuple[Label, ...] = (
     Label("0", "平静", "factual, polite, question or suggestion"),
     Label("1", "不满", "clear dissatisfaction, no hostility"),
@@ -167,6 +163,7 @@ INDUSTRIES: tuple[Label, ...] = (
     Label("healthcare", "医疗健康"),
     Label("insurance", "保险"),
     Label("internet", "互联网服务"),
+    Label("general", "通用"),
 )
 INDUSTRY_IDS: tuple[str, ...] = tuple(i.id for i in INDUSTRIES)
 INDUSTRY_NAMES: dict[str, str] = {i.id: i.name for i in INDUSTRIES}
@@ -191,8 +188,3 @@ CHANNELS: tuple[Label, ...] = (
     Label("other", "其他"),
 )
 CHANNEL_IDS: tuple[str, ...] = tuple(c.id for c in CHANNELS)
-
-TOPIC_INDEX = _index(TOPICS)
-PERSONA_INDEX = _index(PERSONAS)
-FLAG_INDEX = _index(FLAGS)
-RULE_INDEX = _index(RULES)

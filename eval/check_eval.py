@@ -9,7 +9,7 @@ from collections import Counter
 from pathlib import Path
 
 from complaint_desk import vocab
-from eval.checks import check_draft
+from complaint_desk.eval.checks import check_draft
 
 DATA_DIR = Path(__file__).resolve().parent / "data"
 CHECK_SETS = {"dev": DATA_DIR / "check_set.jsonl", "heldout": DATA_DIR / "check_set_heldout.jsonl"}

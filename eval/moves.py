@@ -22,7 +22,7 @@ from complaint_desk.text import fold
 
 # an action that failed or was not done is a restatement, not a solution
 _NOT_DONE = r"(?!不了|不到|不好|不来|不过来|得|晚|错|丢|坏|漏|慢|迟|乱|太)"
-_NOT_FEELING = r"(?!很|非常|觉得|感到|这样|那样|生气|着急|焦虑|恼火|难受|不|理解|体会|心疼|担心|失望|烦)"
+_NOT_FEELING = r"(?!很|非常|觉得|感到|这样|那样|生气|着急|焦虑|恼火|难受|不|理解|体会|深深|感受|够|心疼|担心|失望|烦)"
 _CLARIFY_VERB = r"(核实|核对|核查|查询|查到|查看|查了|了解|确认|记录|登记|收到|看到|注意到|理解)"
 _ACTION = (
     r"(办理|安排|申请|退|补|换|更换|调换|处理|提供|争取|加急|发放|恢复|解冻|冻结|开通|关闭|取消|免除|减免|修|维修|检修|调整"
@@ -30,16 +30,19 @@ _ACTION = (
     r"|联系|协调|督促|催|设置|开|删除|屏蔽|拦截|封存|下架|停售|暂停|处罚|整改|培训|约谈|追回|抵扣|冲抵|豁免|免|补偿|赠|送上"
     r"|通知|批评|问责|调看|调取|更正|修正|解除|放行|配送|派送|送达|收回|回收|取件|检测|核减|扣除|全免|报备|申诉|复核|退回|赔付"
     r"|切换|解锁|打折|打八折|调到|延期|改期|退到|退给|返到|免单|升舱|挂失|止付|寄出|发出|解决|提高|发起|移除|增设|解答|分拣|准备"
-    r"|反馈给|转给|转交|提交|理赔)" + _NOT_DONE
+    r"|反馈给|转给|转交|提交|理赔|改用|改为|整改|进行调查|进行处理|加强|停止|设置|照价赔|补寄|补送)" + _NOT_DONE
 )
-_AGENT = r"(我们|我|平台|门店|公司|这边|银行|酒店|师傅|专员|同事|财务|技术|系统|店长|经理|主管|学校|医院)"
+_AGENT = r"(我们|我|咱们|咱|俺们|平台|门店|公司|这边|银行|酒店|师傅|专员|同事|财务|技术|系统|店长|经理|主管|学校|医院)"
 _MODAL = r"(已经|已(?!经)|会|将|正在|可以|能|马上|立即|现在|这就|先|愿意|来|保证|一定)"
 _CONTACT = (
-    r"(联系|回电|致电|拨打|回复|告知|告诉您|反馈|通知|打电话|打个电话|电话|短信|消息|留言|回访|沟通|确认进展|说明进展)"
+    r"(联系|回电|来电|致电|拨打|回复|告知|告诉您|反馈|通知|打电话|打个电话|电话|短信|消息|留言|回访|沟通|确认进展|说明进展|向您说明|当面说明)"
 )
 _TIME = (
     r"(([0-9]+|[一二两三四五六七八九十半几])(个)?(工作日|工作天|小时|天|日|周|分钟)(之)?内"
-    r"|(今天|今日|今晚|明天|明日|明早|后天|本周|下周|这周|周[一二三四五六日]|月底|下班|放学|入住|出发|到达|审批|结果出来|有(了)?(进展|消息|结果))"
+    r"|([0-9]+|[一二两三四五六七八九十半几])(个)?(分钟|小时)(后|以后|之后)"
+    r"|([0-9]+|[一二三四五六七八九十]+)月([0-9]+|[一二三四五六七八九十]+)(日|号)"
+    r"|(今天|今日|今晚|明天|明日|明儿|明早|后天|本周|下周|这周|周[一二三四五六日]|月底|下班|放学|入住|出发|到达|审批|结果出来|有(了)?(进展|消息|结果)"
+    r"|派件|派送|送货|发货|发出|寄出|上门|取件|发起|办好|到店|出车)"
     r"(上午|下午|中午|晚上|傍晚)?(([0-9]+|[一二两三四五六七八九十]+)点(半)?)?(前|之前|内|以前|后|之后|时)?"
     r"|(上午|下午|中午|晚上|傍晚)?([0-9]+|[一二两三四五六七八九十]+)点(半)?(前|之前|以前)"
     r"|前一天|当天|提前一天|次日|隔天|最晚|不晚于|不超过"
@@ -48,12 +51,13 @@ _TIME = (
 
 MOVE_CUES: dict[str, tuple[str, ...]] = {
     "apologize": (
-        r"抱歉|道歉|对不起|歉意|致歉|不好意思|请您(多多)?(原谅|见谅)",
+        r"抱歉|道歉|对不起|对不住|歉意|致歉|不好意思|请您(多多)?(原谅|见谅)",
         r"(?<!不是)(?<!并非)(?<!没有)我们的(失误|过错|疏忽|失职|不对|问题)|是我们(工作)?(的)?(失误|疏忽|失职|没(有)?做好|不到位|做得不好|的错)",
         r"给您(添|带来)了?(这么多|很多|不少)?(麻烦|困扰|不便|添堵|堵)|给您添堵",
     ),
     "empathize": (
-        r"理解|体会|能想象|可以想象|可想而知|感同身受|换(作|做|成)?(是)?(谁|我|您|任何人)|谁(都|也)会|心情|着急|焦急|担心|担忧|难受|窝火|委屈"
+        r"理解|体会|能想象|可以想象|可想而知|感同身受|换(作|做|成)?(是)?(谁|我|您|任何人)|搁谁|谁(身上)?(都|也)(会|得)|心情|着急|焦急|担心|担忧|难受|窝火|委屈"
+        r"|上火|沮丧|不安|尴尬|心累|后怕|冤枉|憋屈|堵心|烦心"
         r"|失望|生气|不满|郁闷|心疼|害怕|闹心|糟心|不容易|辛苦|恼火|气愤|愤怒|寒心|揪心|心急|烦躁|心烦|扫兴|不舒服|不痛快|不踏实|七上八下|吓"
         r"|疲惫|无奈|为难|不耐烦|受委屈",
         r"^(确实|的确|是的|没错)[，,。!！]?$|(非常|十分|特别)?重视|放在心上|(很|是|完全|也)正常|很自然|可以理解|情有可原|合情合理|完全合理|在所难免",
@@ -73,12 +77,13 @@ MOVE_CUES: dict[str, tuple[str, ...]] = {
         _AGENT + r"(这边)?(先|也|就|都|还|马上|立即|全额|直接|免费|为|给|把|对|按)?" + _ACTION,
         r"由(我们|我)(来)?(为您|给您|帮您)?(负责|处理|解答|跟进|联系|协调|核实处理)",
         r"可以(为|给|帮)[^，,。]{0,3}?" + _ACTION + r"|可以(为您|帮您|给您|直接|选择|先)|(您|你)?(也)?可以(选择|改用|使用|通过|凭|直接|先|在|拨打|点击|登录|携带|带上|到)",
-        r"(可以|会|将|另外|并|同时|还会|还将).{0,12}?(赔付|退款|退还|退给|补发|换货|维修|补偿|抵扣|退回|退到|赠送|免除|减免|安排|打折|升级|调到|返还)",
+        r"(可以|会|将|另外|并|同时|还会|还将|再).{0,12}?(赔付|退款|退还|退给|补发|换货|维修|补偿|抵扣|退回|退到|赠送|免除|减免|安排|打折|升级|调到|返还|重新寄|寄一份|调查|加强)",
+        r"(马上|立即|尽快|立刻)(为您|给您)?(安排|处理|发出|寄出|补发|退款|更换)",
         r"(已|已经)(为您|给您|帮您|把|将|联系|通知|安排|协调|督促|对|要求).{0,8}?" + _ACTION,
         r"(这|此)(一)?(单|次|笔|份)(的)?.{0,8}?(全额|全部)?(退|免|补|赔)",
         r"安排.{0,8}?(师傅|专人|专员|人员|快递|技术|工程师|维修|抢修|骑手|客房|经理|店长|行长|主管)",
         r"(退款|补偿|赔付|退还|补发|差价|费用|款项)(会|将|已)|(赔付|补偿|退款|退还)(的)?(金额)?(为|是)[0-9一二三四五六七八九十两]",
-        r"(即可|就可以|就行|就能)|入口(在|位于)|步骤|流程(是|如下)|需要(携带|准备|提供)|营业时间|(有|提供|准备了)(两|几|三)(种|个)(方式|选择|方案|办法)",
+        r"(即可|就可以|就行|就能)|入口(在|位于)|(具体|操作)?步骤(是|如下)|流程(是|如下)|需要(携带|准备|提供)|营业时间|(有|提供|准备了)(两|几|三)(种|个)(方式|选择|方案|办法)",
     ),
     "consult": (
         r"^(?!.*还有(什么|其他|别的))(?=.*(您看|是否|可以吗|行吗|好吗|方便吗|接受吗|满意吗|合适吗|同意吗|需要吗|愿意吗|如何|怎么样|哪种|哪一种"
@@ -89,7 +94,10 @@ MOVE_CUES: dict[str, tuple[str, ...]] = {
 }
 _COMPILED: dict[str, list[re.Pattern[str]]] = {m: [re.compile(p) for p in ps] for m, ps in MOVE_CUES.items()}
 # a time, then (within the sentence, with no negation between) a contact: "明天下午…给您回电"
+# "没能好好帮您解决问题" restates a failure: it is not a solution
+_FAILED = re.compile(r"没能|未能|没有能|没(有)?(好好|及时)?(帮|为|给)(您|你)")
 _FOLLOW_UP = re.compile(_TIME + r"(?:(?!没|未)[^。！？!?\n]){0,30}?" + _CONTACT)
+_GREETING = re.compile(r"^(您好|你好|亲|亲爱的.{0,6}|尊敬的.{0,8}|[^，,]{0,6}您好)[，,:：!！]?$")
 # the dominant move of a clause that carries several cues
 PRECEDENCE: tuple[str, ...] = ("consult", "follow_up", "apologize", "solve", "clarify", "empathize", "thank")
 _CLAUSE = re.compile(r"[^，,；;。！!？?\n：:]+[，,；;。！!？?\n：:]*")
@@ -116,6 +124,8 @@ def _cued_clauses(text: str) -> list[Clause]:
         if not chunk.strip():
             continue
         moves = {m for m, patterns in _COMPILED.items() if any(p.search(chunk) for p in patterns)}
+        if "solve" in moves and _FAILED.search(chunk):
+            moves.discard("solve")
         if any(match.start() < end <= match.end() for end in follow_up_ends):
             moves.add("follow_up")
         start = match.start() + (len(chunk) - len(chunk.lstrip()))
@@ -143,20 +153,15 @@ def tag_clauses(text: str, inquiry: bool = False) -> list[Clause]:
     tagged = _cued_clauses(text)
     first_apology = next((i for i, c in enumerate(tagged) if "apologize" in c.moves), None)
     if first_apology is not None and not any(c.moves - {"empathize", "thank"} for c in tagged[:first_apology]):
-        tagged = [replace(c, moves=frozenset({"empathize"})) if i < first_apology and not c.moves else c
+        tagged = [replace(c, moves=frozenset({"empathize"}))
+                  if i < first_apology and not c.moves and not _GREETING.match(c.text) else c
                   for i, c in enumerate(tagged)]
     if inquiry:
         tagged = _answer_clauses(tagged)
-    last_cued = max((i for i, c in enumerate(tagged) if c.moves - {"thank"}), default=-1)
-    seen_other = False
-    resolved = []
-    for index, clause in enumerate(tagged):
-        if clause.moves == {"thank"}:
-            # thanks before any other move is empathy (thanks for the feedback); after, 致谢
-            clause = replace(clause, moves=frozenset({"empathize"} if index < last_cued and not seen_other else {"thank"}))
-        seen_other = seen_other or bool(clause.moves)
-        resolved.append(clause)
-    return resolved
+    facts = next((i for i, c in enumerate(tagged) if c.moves & {"solve", "consult", "follow_up"}), len(tagged))
+    # thanks in the opening, before any plan, is empathy ("谢谢您的反馈"); after it, 致谢
+    return [replace(c, moves=frozenset({"empathize"})) if c.moves == {"thank"} and i < facts else c
+            for i, c in enumerate(tagged)]
 
 
 def tag_moves(text: str, inquiry: bool = False) -> list[MoveSpan]:

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from complaint_desk import vocab
-from model.reviews import split_of
+from complaint_desk.model.reviews import split_of
 
 DATA_DIR = Path(__file__).resolve().parent / "data"
 TRAIN_GLOBS = ("complaints_*.jsonl", "reviews_labelled_*.jsonl")

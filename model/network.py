@@ -18,6 +18,7 @@ from torch import nn
 from transformers import AutoModel, AutoTokenizer, PreTrainedTokenizerBase
 
 from complaint_desk import vocab
+from complaint_desk.model.ngrams import NgramFeaturizer
 
 HEADS: dict[str, tuple[str, ...]] = {
     "anger": tuple(level.id for level in vocab.ANGER_LEVELS),
@@ -38,23 +39,39 @@ def mean_pool(hidden: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
     return (hidden * weights).sum(1) / weights.sum(1).clamp(min=1.0)
 
 
-class TriageNet(nn.Module):
-    """Encoder → mean pooling → dropout → a linear layer per head."""
+WideInputs = tuple[torch.Tensor, torch.Tensor, torch.Tensor]  # EmbeddingBag indices, weights, offsets
 
-    def __init__(self, encoder: nn.Module, dropout: float = 0.1) -> None:
+
+class TriageNet(nn.Module):
+    """Wide and deep: transformer → mean pooling → a linear layer per head ("deep"), plus
+    a linear layer over TF-IDF character n-grams ("wide"); the two logits are summed."""
+
+    def __init__(self, encoder: nn.Module, wide_features: int = 0, dropout: float = 0.1) -> None:
         super().__init__()
         self.encoder = encoder
         hidden = encoder.config.hidden_size
         self.dropout = nn.Dropout(dropout)
         self.heads = nn.ModuleDict({name: nn.Linear(hidden, len(labels)) for name, labels in HEADS.items()})
+        self.wide = nn.EmbeddingBag(wide_features, sum(len(v) for v in HEADS.values()), mode="sum") if wide_features else None
+        if self.wide is not None:
+            nn.init.zeros_(self.wide.weight)
 
     def pooled(self, input_ids: torch.Tensor, attention_mask: torch.Tensor) -> torch.Tensor:
         hidden = self.encoder(input_ids=input_ids, attention_mask=attention_mask).last_hidden_state
         return mean_pool(hidden, attention_mask)
 
-    def forward(self, input_ids: torch.Tensor, attention_mask: torch.Tensor) -> dict[str, torch.Tensor]:
+    def forward(self, input_ids: torch.Tensor, attention_mask: torch.Tensor,
+                wide: WideInputs | None = None) -> dict[str, torch.Tensor]:
         pooled = self.dropout(self.pooled(input_ids, attention_mask))
-        return {name: head(pooled) for name, head in self.heads.items()}
+        logits = {name: head(pooled) for name, head in self.heads.items()}
+        if self.wide is not None and wide is not None:
+            indices, weights, offsets = (t.to(pooled.device) for t in wide)
+            flat = self.wide(indices, offsets, per_sample_weights=weights.to(self.wide.weight.dtype)).to(pooled.dtype)
+            start = 0
+            for name, labels in HEADS.items():
+                logits[name] = logits[name] + flat[:, start : start + len(labels)]
+                start += len(labels)
+        return logits
 
 
 @dataclass
@@ -62,9 +79,11 @@ class Checkpoint:
     net: TriageNet
     tokenizer: PreTrainedTokenizerBase
     meta: dict
+    ngrams: NgramFeaturizer | None
 
 
-def save_checkpoint(directory: Path, net: TriageNet, tokenizer: PreTrainedTokenizerBase, meta: dict) -> None:
+def save_checkpoint(directory: Path, net: TriageNet, tokenizer: PreTrainedTokenizerBase, meta: dict,
+                    ngrams: NgramFeaturizer | None = None) -> None:
     directory.mkdir(parents=True, exist_ok=True)
     encoder_dir = directory / ENCODER_DIR
     original_dtype = next(net.parameters()).dtype
@@ -72,6 +91,9 @@ def save_checkpoint(directory: Path, net: TriageNet, tokenizer: PreTrainedTokeni
     net.encoder.to(original_dtype)
     tokenizer.save_pretrained(encoder_dir)
     heads = {key: value.detach().to(torch.float16).contiguous() for key, value in net.heads.state_dict().items()}
+    if net.wide is not None and ngrams is not None:
+        heads["wide.weight"] = net.wide.weight.detach().to(torch.float16).contiguous()
+        ngrams.save(directory)
     save_file(heads, str(directory / HEADS_FILE))
     meta = {**meta, "labels": {name: list(labels) for name, labels in HEADS.items()}}
     (directory / META_FILE).write_text(json.dumps(meta, ensure_ascii=False, indent=2), encoding="utf-8")
@@ -98,7 +120,12 @@ def load_checkpoint(directory: Path, dtype: torch.dtype = torch.float32, device:
             raise MissingCheckpointError(f"{directory} 的 {name} 标签与 SPEC 不一致：{labels}")
     encoder = load_encoder(directory / ENCODER_DIR, dtype)
     tokenizer = AutoTokenizer.from_pretrained(directory / ENCODER_DIR)
-    net = TriageNet(encoder)
-    net.heads.load_state_dict({k: v.to(dtype) for k, v in load_file(str(directory / HEADS_FILE)).items()})
+    weights = load_file(str(directory / HEADS_FILE))
+    ngrams = NgramFeaturizer.load(directory)
+    wide = weights.pop("wide.weight", None)
+    net = TriageNet(encoder, wide_features=len(ngrams) if ngrams is not None and wide is not None else 0)
+    net.heads.load_state_dict({k: v.to(dtype) for k, v in weights.items()})
     net.to(device=device, dtype=dtype).eval()
-    return Checkpoint(net, tokenizer, meta)
+    if net.wide is not None:
+        net.wide.weight.data = wide.to(device=device, dtype=torch.float32)  # sparse sums stay in float32
+    return Checkpoint(net, tokenizer, meta, ngrams if net.wide is not None else None)

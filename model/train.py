@@ -38,10 +38,10 @@ from transformers import (
 from tokenizers import BertWordPieceTokenizer
 
 from complaint_desk.text import normalize
-from model import network
-from model.data import Labelled, load_training
-from model.network import HEADS, TriageNet, load_encoder, save_checkpoint
-from model.reviews import Review, load_split
+from complaint_desk.model import network
+from complaint_desk.model.data import Labelled, load_training
+from complaint_desk.model.network import HEADS, TriageNet, load_encoder, save_checkpoint
+from complaint_desk.model.reviews import Review, load_split
 
 jieba.setLogLevel(60)
 Progress = Callable[[str, int, int], None]

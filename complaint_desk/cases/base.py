@@ -1,0 +1,194 @@
+"""The case base (投诉资料库, seed 001 §十一): every resolved case, searchable at once.
+
+Built-in cases ship with the package and are copied into the store on first use; cases
+resolved by agents join them (with personal data masked). Indexes live in the data dir
+and are extended in place, so a case is retrievable the moment it is added.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from complaint_desk import vocab
+from complaint_desk.cases.embedder import EMBEDDERS, Embedder, EmbedderUnavailableError
+from complaint_desk.cases.retrieval import BM25Index, DenseIndex, Indexes, Retriever, build_retriever, case_text
+from complaint_desk.config import Settings
+from complaint_desk.domain import Case
+from complaint_desk.store import Store
+
+BUILTIN_DIR = Path(__file__).resolve().parent / "data"
+
+
+def load_builtin_cases(directory: Path = BUILTIN_DIR) -> list[Case]:
+    """The shipped case base (every *.jsonl under cases/data), validated against SPEC ids."""
+    cases: list[Case] = []
+    for path in sorted(directory.glob("*.jsonl")):
+        with path.open(encoding="utf-8") as handle:
+            for number, line in enumerate(handle, start=1):
+                if not line.strip():
+                    continue
+                try:
+                    cases.append(Case.model_validate({**json.loads(line), "source": "builtin"}))
+                except ValueError as error:
+                    raise ValueError(f"{path.name} 第 {number} 行不是合法的案例：{error}") from error
+    return cases
+
+
+@dataclass(frozen=True)
+class SimilarCase:
+    case: Case
+    score: float
+    why: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Precedent:
+    """What was usually done for complaints like this one, and how it went."""
+
+    total: int
+    by_remedy: tuple[tuple[str, int, int, tuple[float, ...]], ...]  # remedy, cases, satisfied, amounts
+
+    @property
+    def summary(self) -> str:
+        if not self.total:
+            return "暂无相似案例"
+        parts = []
+        for remedy, count, satisfied, amounts in self.by_remedy:
+            detail = f"满意 {satisfied}"
+            if amounts:
+                low, high = min(amounts), max(amounts)
+                detail += f"，{low:g} 元" if low == high else f"，{low:g}–{high:g} 元"
+            parts.append(f"{vocab.REMEDY_NAMES[remedy]} {count} 例({detail})")
+        return f"相似案例 {self.total} 例：" + "、".join(parts)
+
+
+def precedent_of(cases: Sequence[Case]) -> Precedent:
+    counts: Counter[str] = Counter(c.remedy for c in cases)
+    rows = []
+    for remedy, count in counts.most_common():
+        chosen = [c for c in cases if c.remedy == remedy]
+        satisfied = sum(1 for c in chosen if c.outcome == "satisfied")
+        amounts = tuple(sorted(c.amount for c in chosen if c.amount))
+        rows.append((remedy, count, satisfied, amounts))
+    return Precedent(len(cases), tuple(rows))
+
+
+class CaseBase:
+    """Store-backed cases plus their persisted BM25 and dense indexes."""
+
+    def __init__(self, store: Store, settings: Settings, embedder: Embedder | None = None,
+                 index_dir: Path | None = None) -> None:
+        self.store = store
+        self.settings = settings
+        self.index_dir = index_dir or settings.data_dir / "index"
+        self.notice: str | None = None
+        self._lock = threading.RLock()
+        self._embedder = embedder
+        self._cases: dict[str, Case] = {}
+        self._indexes: Indexes | None = None
+
+    # --- building ----------------------------------------------------------------------
+
+    def ensure_seeded(self) -> int:
+        """Copy the built-in cases into the store (idempotent); returns how many were new."""
+        return self.store.add_cases(load_builtin_cases())
+
+    def _embedder_or_none(self) -> Embedder | None:
+        if self._embedder is not None:
+            return self._embedder
+        if self.settings.retrieval.backend == "bm25":
+            return None
+        try:
+            self._embedder = EMBEDDERS.create(self.settings.retrieval.embedder, self.settings)
+            self._embedder.encode(["测试"])  # fail now, not in the middle of a search
+        except (EmbedderUnavailableError, OSError, ValueError) as error:
+            self.notice = f"向量检索不可用，已改用 BM25 关键词检索：{error}"
+            self._embedder = None
+        return self._embedder
+
+    def indexes(self) -> Indexes:
+        """Load the persisted indexes and bring them up to date with the store."""
+        with self._lock:
+            if self._indexes is not None:
+                return self._indexes
+            cases = self.store.list_cases()
+            self._cases = {c.id: c for c in cases}
+            bm25 = BM25Index.load(self.index_dir)
+            if bm25 is None or not _is_prefix(bm25.ids, cases):
+                bm25 = BM25Index(self.settings.retrieval.bm25_k1, self.settings.retrieval.bm25_b)
+            missing = cases[len(bm25.ids) :]
+            if missing:
+                bm25.add([c.id for c in missing], [case_text(c) for c in missing])
+                bm25.save(self.index_dir)
+            embedder = self._embedder_or_none()
+            dense = None
+            if embedder is not None:
+                dense = DenseIndex.load(self.index_dir, embedder.signature)
+                if dense is None or not _is_prefix(dense.ids, cases):
+                    dense = DenseIndex(embedder.signature)
+                missing = cases[len(dense.ids) :]
+                if missing:
+                    dense.add([c.id for c in missing], embedder.encode([case_text(c) for c in missing]))
+                    dense.save(self.index_dir)
+            self._indexes = Indexes(bm25, dense, embedder.encode if embedder else None)
+            return self._indexes
+
+    def add(self, case: Case) -> None:
+        """Add a case to the store and to the indexes; searchable as soon as this returns."""
+        with self._lock:
+            indexes = self.indexes()
+            if case.id in self._cases:
+                return
+            self.store.add_case(case)
+            self._cases[case.id] = case
+            indexes.bm25.add([case.id], [case_text(case)])
+            indexes.bm25.save(self.index_dir)
+            if indexes.dense is not None and indexes.embed is not None:
+                indexes.dense.add([case.id], indexes.embed([case_text(case)]))
+                indexes.dense.save(self.index_dir)
+
+    # --- searching ---------------------------------------------------------------------
+
+    def retriever(self, backend: str | None = None) -> Retriever:
+        indexes = self.indexes()
+        name = backend or self.settings.retrieval.backend
+        if name != "bm25" and indexes.dense is None:
+            name = "bm25"
+        return build_retriever(name, indexes, self.settings)
+
+    def _allowed(self, industry: str | None, topic: str | None) -> np.ndarray | None:
+        if not industry and not topic:
+            return None
+        ids = self.indexes().bm25.ids
+        return np.array([
+            (not industry or self._cases[i].industry == industry) and (not topic or self._cases[i].topic == topic)
+            for i in ids
+        ])
+
+    def similar(self, text: str, k: int | None = None, industry: str | None = None, topic: str | None = None,
+                backend: str | None = None) -> list[SimilarCase]:
+        k = k or self.settings.retrieval.k
+        with self._lock:
+            hits = self.retriever(backend).search(text, k, self._allowed(industry, topic))
+            return [SimilarCase(self._cases[h.case_id], h.score, tuple(h.why)) for h in hits]
+
+    def precedent(self, text: str, industry: str | None = None) -> Precedent:
+        hits = self.similar(text, self.settings.retrieval.precedent_k, industry=industry)
+        return precedent_of([h.case for h in hits])
+
+    def cases(self) -> list[Case]:
+        self.indexes()
+        return list(self._cases.values())
+
+
+def _is_prefix(ids: Sequence[str], cases: Iterable[Case]) -> bool:
+    """A persisted index is reusable when it covers the first len(ids) stored cases in order."""
+    ordered = [c.id for c in cases]
+    return len(ids) <= len(ordered) and list(ids) == ordered[: len(ids)]

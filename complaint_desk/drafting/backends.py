@@ -1,0 +1,244 @@
+"""LLM backends (registry keyed by `llm.backend`): transformers, openai, composer.
+
+Every backend takes a DraftRequest and returns draft text, streamed or in batches. The
+two model backends render the prompt files; the composer needs no model. `load_backend`
+returns the configured backend, or the composer with a notice the UI shows when the
+configured model cannot be reached — drafting never crashes for want of a model.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Protocol
+
+import httpx
+
+from complaint_desk.config import LLMSettings, Settings
+from complaint_desk.drafting.composer import ComposerBackend
+from complaint_desk.drafting.prompts import chat_messages
+from complaint_desk.drafting.request import DraftRequest
+from complaint_desk.registry import Registry
+
+
+class BackendUnavailableError(RuntimeError):
+    """The configured model cannot be loaded or reached; the message says what to set."""
+
+
+class LLMBackend(Protocol):
+    name: str
+    description: str
+
+    def generate(self, request: DraftRequest) -> str: ...
+    def stream(self, request: DraftRequest) -> Iterator[str]: ...
+    def generate_batch(self, requests: list[DraftRequest]) -> list[str]: ...
+
+
+LLM_BACKENDS: Registry[LLMBackend] = Registry("生成")
+
+
+# --- transformers ---------------------------------------------------------------------------
+
+
+def resolve_model_source(model: str, gguf_file: str | None) -> tuple[str, str | None]:
+    """(directory or hub id, gguf file name): a path to a .gguf file is split in two."""
+    path = Path(model).expanduser()
+    if model.endswith(".gguf"):
+        if not path.is_file():
+            raise BackendUnavailableError(f"找不到模型文件 {path}；请检查 COMPLAINT_DESK_LLM__MODEL")
+        return str(path.parent), path.name
+    return (str(path) if path.exists() else model), gguf_file
+
+
+def _pick_device(requested: str) -> str:
+    import torch
+
+    if requested == "auto":
+        return "cuda" if torch.cuda.is_available() else "cpu"
+    return requested
+
+
+_LOADED: dict[tuple, tuple] = {}
+_LOAD_LOCK = threading.Lock()
+
+
+def load_causal_lm(settings: LLMSettings) -> tuple:
+    """Load (tokenizer, model, device) once per configuration and reuse it."""
+    import torch
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    source, gguf = resolve_model_source(settings.model, settings.gguf_file)
+    device = _pick_device(settings.device)
+    key = (source, gguf, device, settings.dtype)
+    with _LOAD_LOCK:
+        if key in _LOADED:
+            return _LOADED[key]
+        dtype = {"bfloat16": torch.bfloat16, "float16": torch.float16, "float32": torch.float32}.get(settings.dtype, "auto")
+        extra = {"gguf_file": gguf} if gguf else {}
+        try:
+            tokenizer = AutoTokenizer.from_pretrained(source, **extra)
+            model = AutoModelForCausalLM.from_pretrained(source, dtype=dtype, **extra).to(device).eval()
+        except (OSError, ValueError, ImportError) as error:
+            raise BackendUnavailableError(
+                f"无法加载模型 {settings.model}：{str(error).splitlines()[0][:200]}。"
+                "离线时请把 COMPLAINT_DESK_LLM__MODEL 指向本地模型目录或 .gguf 文件"
+            ) from error
+        tokenizer.padding_side = "left"
+        if tokenizer.pad_token is None:
+            tokenizer.pad_token = tokenizer.eos_token
+        _LOADED[key] = (tokenizer, model, device)
+        return _LOADED[key]
+
+
+class TransformersBackend:
+    """A local causal LM through transformers: hub id, local folder, or .gguf file."""
+
+    name = "transformers"
+
+    def __init__(self, settings: LLMSettings) -> None:
+        self.settings = settings
+        self.tokenizer, self.model, self.device = load_causal_lm(settings)
+        self.description = f"本地模型 {Path(settings.model).name}（{self.device}）"
+
+    def _inputs(self, requests: list[DraftRequest]):  # noqa: ANN202  (BatchEncoding)
+        prompts = [
+            self.tokenizer.apply_chat_template(chat_messages(r), tokenize=False, add_generation_prompt=True)
+            for r in requests
+        ]
+        return self.tokenizer(prompts, return_tensors="pt", padding=True).to(self.device)
+
+    def _generation_kwargs(self) -> dict:
+        sampling = self.settings.temperature > 0
+        kwargs = {"max_new_tokens": self.settings.max_new_tokens, "do_sample": sampling,
+                  "pad_token_id": self.tokenizer.pad_token_id}
+        if sampling:
+            kwargs["temperature"] = self.settings.temperature
+        return kwargs
+
+    def generate_batch(self, requests: list[DraftRequest]) -> list[str]:
+        import torch
+
+        inputs = self._inputs(requests)
+        with torch.inference_mode():
+            output = self.model.generate(**inputs, **self._generation_kwargs())
+        new_tokens = output[:, inputs["input_ids"].shape[1] :]
+        return [text.strip() for text in self.tokenizer.batch_decode(new_tokens, skip_special_tokens=True)]
+
+    def generate(self, request: DraftRequest) -> str:
+        return self.generate_batch([request])[0]
+
+    def stream(self, request: DraftRequest) -> Iterator[str]:
+        from transformers import TextIteratorStreamer
+
+        streamer = TextIteratorStreamer(self.tokenizer, skip_prompt=True, skip_special_tokens=True)
+        inputs = self._inputs([request])
+        worker = threading.Thread(target=self.model.generate,
+                                  kwargs={**inputs, **self._generation_kwargs(), "streamer": streamer}, daemon=True)
+        worker.start()
+        yield from streamer
+        worker.join()
+
+
+# --- OpenAI-compatible servers ------------------------------------------------------------------
+
+
+class OpenAIBackend:
+    """Any OpenAI-compatible chat server (vLLM, Ollama, llama.cpp, LMDeploy): the scale-out path."""
+
+    name = "openai"
+
+    def __init__(self, settings: LLMSettings, client: httpx.Client | None = None) -> None:
+        self.settings = settings
+        self.url = settings.base_url.rstrip("/") + "/chat/completions"
+        self.client = client or httpx.Client(timeout=settings.timeout_s)
+        self.description = f"{settings.model} @ {settings.base_url}"
+
+    def _payload(self, request: DraftRequest, stream: bool) -> dict:
+        return {"model": self.settings.model, "messages": chat_messages(request), "stream": stream,
+                "max_tokens": self.settings.max_new_tokens, "temperature": self.settings.temperature}
+
+    def _headers(self) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.settings.api_key}"}
+
+    def _with_retries(self, attempt):  # noqa: ANN001,ANN202  (callable → its result)
+        last: Exception | None = None
+        for tries in range(self.settings.retries + 1):
+            try:
+                return attempt()
+            except (httpx.TransportError, httpx.TimeoutException) as error:
+                last = error
+            except httpx.HTTPStatusError as error:
+                if error.response.status_code < 500 and error.response.status_code != 429:
+                    raise BackendUnavailableError(f"模型服务拒绝了请求（HTTP {error.response.status_code}）") from error
+                last = error
+            time.sleep(min(2.0, 0.25 * 2**tries))
+        raise BackendUnavailableError(
+            f"无法连接模型服务 {self.settings.base_url}（重试 {self.settings.retries} 次后仍失败：{last}）"
+        ) from last
+
+    def generate(self, request: DraftRequest) -> str:
+        def attempt() -> str:
+            response = self.client.post(self.url, json=self._payload(request, False), headers=self._headers())
+            response.raise_for_status()
+            return response.json()["choices"][0]["message"]["content"].strip()
+
+        return self._with_retries(attempt)
+
+    def stream(self, request: DraftRequest) -> Iterator[str]:
+        def attempt() -> Iterator[str]:
+            context = self.client.stream("POST", self.url, json=self._payload(request, True), headers=self._headers())
+            response = context.__enter__()
+            try:
+                response.raise_for_status()
+            except httpx.HTTPStatusError:
+                response.read()
+                context.__exit__(None, None, None)
+                raise
+            return _sse_chunks(response, context)
+
+        yield from self._with_retries(attempt)
+
+    def generate_batch(self, requests: list[DraftRequest]) -> list[str]:
+        return [self.generate(r) for r in requests]  # the server batches concurrent requests itself
+
+
+def _sse_chunks(response: httpx.Response, context) -> Iterator[str]:  # noqa: ANN001
+    """Text deltas of a server-sent-events chat stream."""
+    try:
+        for line in response.iter_lines():
+            if not line.startswith("data:"):
+                continue
+            data = line[5:].strip()
+            if data == "[DONE]":
+                break
+            delta = json.loads(data)["choices"][0].get("delta", {}).get("content")
+            if delta:
+                yield delta
+    finally:
+        context.__exit__(None, None, None)
+
+
+LLM_BACKENDS.register("transformers")(lambda settings: TransformersBackend(settings.llm))
+LLM_BACKENDS.register("openai")(lambda settings: OpenAIBackend(settings.llm))
+LLM_BACKENDS.register("composer")(lambda settings: ComposerBackend())
+
+
+@dataclass(frozen=True)
+class LoadedBackend:
+    backend: LLMBackend
+    notice: str | None  # shown in the UI when the configured model could not be used
+
+
+def load_backend(settings: Settings, name: str | None = None) -> LoadedBackend:
+    """The configured backend; the composer (with a notice) if it cannot be loaded."""
+    name = name or settings.llm.backend
+    try:
+        return LoadedBackend(LLM_BACKENDS.create(name, settings), None)
+    except BackendUnavailableError as error:
+        if not settings.llm.fallback_to_composer:
+            raise
+        return LoadedBackend(ComposerBackend(), f"{error} 现在使用脚本组稿（不使用大模型），草稿仍会通过全部检查。")
