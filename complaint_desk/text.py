@@ -122,7 +122,7 @@ def _append_sentence(sentences: list[Sentence], text: str, start: int, end: int)
 _DIGIT_RUN = r"(?<![0-9A-Za-z])"
 _DIGIT_END = r"(?![0-9A-Za-z])"
 PII_PATTERNS: dict[str, re.Pattern[str]] = {
-    "id_card": re.compile(_DIGIT_RUN + r"[1-9]\d{5}(?:19|20)\d{2}(?:0[1-9]|1[0-2])\d{2}\d{3}[\dXx]" + _DIGIT_END),
+    "id_card": re.compile(_DIGIT_RUN + r"[1-9]\d{5}[ -]?(?:19|20)\d{2}(?:0[1-9]|1[0-2])\d{2}[ -]?\d{3}[\dXx]" + _DIGIT_END),
     "bank_card": re.compile(_DIGIT_RUN + r"(?:\d{4}[ -]?){3}\d{4}(?:\d{1,3})?" + _DIGIT_END),
     "phone": re.compile(_DIGIT_RUN + r"(?:\+?86[ -]?)?1[3-9]\d(?:[ -]?\d{4}){2}" + _DIGIT_END),
     "landline": re.compile(_DIGIT_RUN + r"0\d{2,3}-\d{7,8}" + _DIGIT_END),

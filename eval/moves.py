@@ -30,7 +30,7 @@ _ACTION = (
     r"|联系|协调|督促|催|设置|开|删除|屏蔽|拦截|封存|下架|停售|暂停|处罚|整改|培训|约谈|追回|抵扣|冲抵|豁免|免|补偿|赠|送上"
     r"|通知|批评|问责|调看|调取|更正|修正|解除|放行|配送|派送|送达|收回|回收|取件|检测|核减|扣除|全免|报备|申诉|复核|退回|赔付"
     r"|切换|解锁|打折|打八折|调到|延期|改期|退到|退给|返到|免单|升舱|挂失|止付|寄出|发出|解决|提高|发起|移除|增设|解答|分拣|准备"
-    r"|反馈给|转给|转交|提交|理赔|改用|改为|整改|进行调查|进行处理|加强|停止|设置|照价赔|补寄|补送)" + _NOT_DONE
+    r"|反馈给|转给|转交|提交|理赔|改用|改为|整改|进行调查|进行处理|加强|停止|设置|照价赔|补寄|补送|交给|陪同|派|关掉|关闭|打开)" + _NOT_DONE
 )
 _AGENT = r"(我们|我|咱们|咱|俺们|平台|门店|公司|这边|银行|酒店|师傅|专员|同事|财务|技术|系统|店长|经理|主管|学校|医院)"
 _MODAL = r"(已经|已(?!经)|会|将|正在|可以|能|马上|立即|现在|这就|先|愿意|来|保证|一定)"
@@ -39,7 +39,8 @@ _CONTACT = (
 )
 _TIME = (
     r"(([0-9]+|[一二两三四五六七八九十半几])(个)?(工作日|工作天|小时|天|日|周|分钟)(之)?内"
-    r"|([0-9]+|[一二两三四五六七八九十半几])(个)?(分钟|小时)(后|以后|之后)"
+    r"|([0-9]+|[一二两三四五六七八九十半几])(个)?(分钟|小时|钟头)(后|以后|之后|内|之内)"
+    r"|[\u4e00-\u9fff]{1,6}(后|之后|以后|之前|前|时)"
     r"|([0-9]+|[一二三四五六七八九十]+)月([0-9]+|[一二三四五六七八九十]+)(日|号)"
     r"|(今天|今日|今晚|明天|明日|明儿|明早|后天|本周|下周|这周|周[一二三四五六日]|月底|下班|放学|入住|出发|到达|审批|结果出来|有(了)?(进展|消息|结果)"
     r"|派件|派送|送货|发货|发出|寄出|上门|取件|发起|办好|到店|出车)"
@@ -73,8 +74,9 @@ MOVE_CUES: dict[str, tuple[str, ...]] = {
     ),
     "solve": (
         r"(为|给|帮|替)(您|你)(先|直接|免费|马上|立即|重新|单独|优先|尽快|全额|按原价|另外|彻底)?" + _ACTION,
-        _AGENT + r"(这边)?(也|还|都|同时|另外)?" + _MODAL + _NOT_FEELING + r"(?!在[^，,。]{0,14}(联系|回电|致电|拨打))(?!" + _CLARIFY_VERB + ")",
-        _AGENT + r"(这边)?(先|也|就|都|还|马上|立即|全额|直接|免费|为|给|把|对|按)?" + _ACTION,
+        _AGENT + r"(这边)?(也|还|都|同时|另外|今天|明天|马上|稍后)?" + _MODAL + _NOT_FEELING + r"(?!在[^，,。]{0,14}(联系|回电|致电|拨打))(?!" + _CLARIFY_VERB + ")",
+        _AGENT + r"(这边)?(先|也|就|都|还|马上|立即|全额|全部|直接|免费|为|给|把|对|按)?" + _ACTION,
+        r"(我们|我|咱们|咱)(这边)?[^，,。]{0,4}?(帮|为|给)(您|你)[^，,。]{0,10}?" + _ACTION,
         r"由(我们|我)(来)?(为您|给您|帮您)?(负责|处理|解答|跟进|联系|协调|核实处理)",
         r"可以(为|给|帮)[^，,。]{0,3}?" + _ACTION + r"|可以(为您|帮您|给您|直接|选择|先)|(您|你)?(也)?可以(选择|改用|使用|通过|凭|直接|先|在|拨打|点击|登录|携带|带上|到)",
         r"(可以|会|将|另外|并|同时|还会|还将|再).{0,12}?(赔付|退款|退还|退给|补发|换货|维修|补偿|抵扣|退回|退到|赠送|免除|减免|安排|打折|升级|调到|返还|重新寄|寄一份|调查|加强)",
@@ -83,12 +85,13 @@ MOVE_CUES: dict[str, tuple[str, ...]] = {
         r"(这|此)(一)?(单|次|笔|份)(的)?.{0,8}?(全额|全部)?(退|免|补|赔)",
         r"安排.{0,8}?(师傅|专人|专员|人员|快递|技术|工程师|维修|抢修|骑手|客房|经理|店长|行长|主管)",
         r"(退款|补偿|赔付|退还|补发|差价|费用|款项)(会|将|已)|(赔付|补偿|退款|退还)(的)?(金额)?(为|是)[0-9一二三四五六七八九十两]",
-        r"(即可|就可以|就行|就能)|入口(在|位于)|(具体|操作)?步骤(是|如下)|流程(是|如下)|需要(携带|准备|提供)|营业时间|(有|提供|准备了)(两|几|三)(种|个)(方式|选择|方案|办法)",
+        r"(即可|就可以|就行|就能)|入口(在|位于)|(具体|操作)?步骤(是|如下)|流程(是|如下)|需要(携带|准备|提供)|营业时间|(有|提供|准备了)(以下)?(两|几|三)(种|个)(方式|选择|方案|办法)",
     ),
     "consult": (
         r"^(?!.*还有(什么|其他|别的))(?=.*(您看|是否|可以吗|行吗|好吗|方便吗|接受吗|满意吗|合适吗|同意吗|需要吗|愿意吗|如何|怎么样|哪种|哪一种"
         r"|哪个|哪一个|倾向|意见|想法)).*[?？]",
         r"如果您(同意|接受|认可|觉得可以|满意|没有意见)|征求您的意见|听听您的(意见|想法)|您(更)?(倾向|希望|愿意|想)(选择|哪)",
+        r"还是[^，,。]{1,12}(呢)?[?？]$",
     ),
     "thank": (r"感谢|谢谢|多谢",),
 }
@@ -96,8 +99,11 @@ _COMPILED: dict[str, list[re.Pattern[str]]] = {m: [re.compile(p) for p in ps] fo
 # a time, then (within the sentence, with no negation between) a contact: "明天下午…给您回电"
 # "没能好好帮您解决问题" restates a failure: it is not a solution
 _FAILED = re.compile(r"没能|未能|没有能|没(有)?(好好|及时)?(帮|为|给)(您|你)")
-_FOLLOW_UP = re.compile(_TIME + r"(?:(?!没|未)[^。！？!?\n]){0,30}?" + _CONTACT)
-_GREETING = re.compile(r"^(您好|你好|亲|亲爱的.{0,6}|尊敬的.{0,8}|[^，,]{0,6}您好)[，,:：!！]?$")
+_FOLLOW_UP = re.compile(_TIME + r"(?:(?!没|未)[^。！？!?\n]){0,30}?" + _CONTACT
+                        + r"|" + _CONTACT + r"[^。！？!?\n]{0,12}?(最晚|不晚于|不迟于)" + _TIME)
+_GREETING = re.compile(r"^(您好|你好|亲|亲爱的.{0,6}|尊敬的.{0,8}|[^，,]{0,6}(您好|你好))(嘛|呀|啊)?[，,:：!！]?$|^[^，,]{1,8}[:：]$")
+# before the first apology, a clause that tells what went wrong is a restatement, not a plan
+_RESTATEMENT = re.compile(r"上次|之前|却|反而|竟然|结果|被|没|不")
 # the dominant move of a clause that carries several cues
 PRECEDENCE: tuple[str, ...] = ("consult", "follow_up", "apologize", "solve", "clarify", "empathize", "thank")
 _CLAUSE = re.compile(r"[^，,；;。！!？?\n：:]+[，,；;。！!？?\n：:]*")
@@ -152,6 +158,9 @@ def tag_clauses(text: str, inquiry: bool = False) -> list[Clause]:
     """Every clause with every move it carries, after the positional readings above."""
     tagged = _cued_clauses(text)
     first_apology = next((i for i, c in enumerate(tagged) if "apologize" in c.moves), None)
+    if first_apology is not None:
+        tagged = [replace(c, moves=c.moves - {"solve"}) if i < first_apology and "solve" in c.moves
+                  and _RESTATEMENT.search(c.text) else c for i, c in enumerate(tagged)]
     if first_apology is not None and not any(c.moves - {"empathize", "thank"} for c in tagged[:first_apology]):
         tagged = [replace(c, moves=frozenset({"empathize"}))
                   if i < first_apology and not c.moves and not _GREETING.match(c.text) else c

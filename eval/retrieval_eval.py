@@ -42,9 +42,13 @@ def score_rankings(rankings: Sequence[Sequence[str]], relevant: Sequence[Sequenc
 
 
 def evaluate_retrieval(case_base: CaseBase, backends: Sequence[str] = ("bm25", "dense", "hybrid"),
-                       queries: list[dict] | None = None,
-                       progress: Callable[[int], None] | None = None) -> dict[str, dict[str, float]]:
-    """Metrics per backend; a backend the case base cannot serve (no embedder) is skipped."""
+                       queries: list[dict] | None = None, progress: Callable[[int], None] | None = None,
+                       use_industry: bool = False) -> dict[str, dict[str, float]]:
+    """Metrics per backend; a backend the case base cannot serve (no embedder) is skipped.
+
+    With `use_industry`, each query searches only its own industry's cases, as a
+    deployment configured for one industry does.
+    """
     queries = queries if queries is not None else load_queries()
     relevant = [q["relevant"] for q in queries]
     results: dict[str, dict[str, float]] = {}
@@ -52,10 +56,11 @@ def evaluate_retrieval(case_base: CaseBase, backends: Sequence[str] = ("bm25", "
     for backend in backends:
         if backend != "bm25" and not has_dense:
             continue
-        retriever = case_base.retriever(backend)
         rankings = []
         for query in queries:
-            rankings.append([hit.case_id for hit in retriever.search(query["query"], 10)])
+            industry = query.get("industry") if use_industry else None
+            hits = case_base.similar(query["query"], 10, industry=industry, backend=backend)
+            rankings.append([hit.case.id for hit in hits])
             if progress:
                 progress(1)
         results[backend] = score_rankings(rankings, relevant)

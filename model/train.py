@@ -19,7 +19,7 @@ import math
 import random
 import time
 from collections import Counter
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -37,10 +37,11 @@ from transformers import (
 )
 from tokenizers import BertWordPieceTokenizer
 
+from complaint_desk.cases.base import load_builtin_cases
 from complaint_desk.text import normalize
-from complaint_desk.model import network
 from complaint_desk.model.data import Labelled, load_training
 from complaint_desk.model.network import HEADS, TriageNet, load_encoder, save_checkpoint
+from complaint_desk.model.ngrams import NgramFeaturizer
 from complaint_desk.model.reviews import Review, load_split
 
 jieba.setLogLevel(60)
@@ -70,13 +71,18 @@ class TrainConfig:
     lr: float = 2e-4
     encoder_lr: float | None = None
     sentiment_weight: float = 0.5
+    wide_features: int = 60000  # 0 = no wide (n-gram) half
+    wide_lr: float = 3e-3
+    embedding_init: Path | None = None  # a .gguf LLM whose token embeddings seed ours
     device: str = "cpu"
+    limit: int | None = None  # use only this many examples of each kind (quick runs, tests)
     extra_corpus: list[str] = field(default_factory=list)
 
     def to_json(self) -> dict:
         data = asdict(self)
         data["output"] = str(self.output)
         data["external_data_dir"] = str(self.external_data_dir)
+        data["embedding_init"] = self.embedding_init.name if self.embedding_init else None
         data.pop("extra_corpus")
         return data
 
@@ -102,6 +108,39 @@ def build_tokenizer(corpus: Sequence[str], vocab_size: int) -> BertTokenizer:
         show_progress=False,
     )
     return BertTokenizer(vocab=trainer.get_vocab(), do_lower_case=True, tokenize_chinese_chars=True)
+
+
+def embeddings_from_gguf(gguf_path: Path, tokenizer: PreTrainedTokenizerBase, dim: int) -> torch.Tensor:
+    """Seed our character embeddings from a local LLM's token embeddings.
+
+    Each vocabulary entry is encoded with the LLM's tokenizer and averaged over its token
+    embeddings; the result is projected to `dim` with PCA and scaled like BERT's init.
+    Characters the small corpus rarely shows still start with a meaningful vector.
+    """
+    import gguf
+    from gguf.quants import dequantize
+    from transformers import AutoTokenizer
+
+    reader = gguf.GGUFReader(str(gguf_path))
+    tensor = next(t for t in reader.tensors if t.name == "token_embd.weight")
+    table = torch.from_numpy(dequantize(tensor.data, tensor.tensor_type))
+    teacher = AutoTokenizer.from_pretrained(str(gguf_path.parent), gguf_file=gguf_path.name)
+    vectors = torch.zeros(len(tokenizer), table.shape[1])
+    known = torch.zeros(len(tokenizer), dtype=torch.bool)
+    for token, index in tokenizer.get_vocab().items():
+        if token in tokenizer.all_special_tokens:
+            continue
+        ids = teacher.encode(token.removeprefix("##"), add_special_tokens=False)
+        if ids:
+            vectors[index] = table[ids].mean(0)
+            known[index] = True
+    centred = vectors[known] - vectors[known].mean(0)
+    _, _, basis = torch.linalg.svd(centred, full_matrices=False)
+    projected = torch.zeros(len(tokenizer), dim)
+    projected[known] = centred @ basis[:dim].T
+    projected[known] = projected[known] / projected[known].std() * 0.02
+    projected[~known] = torch.randn(int((~known).sum()), dim) * 0.02
+    return projected
 
 
 def whole_word_groups(text: str, offsets: Sequence[tuple[int, int]]) -> list[list[int]]:
@@ -184,7 +223,12 @@ def pretrain_mlm(
         max_position_embeddings=max(256, config.max_length),
         pad_token_id=tokenizer.pad_token_id,
     )
-    model = BertForMaskedLM(bert_config).to(config.device)
+    model = BertForMaskedLM(bert_config)
+    if config.embedding_init:
+        model.bert.embeddings.word_embeddings.weight.data = embeddings_from_gguf(
+            config.embedding_init, tokenizer, config.hidden_size)
+        model.tie_weights()
+    model.to(config.device)
     optimizer = torch.optim.AdamW(model.parameters(), lr=config.mlm_lr, weight_decay=0.01)
     steps_per_epoch = math.ceil(len(examples) / config.mlm_batch_size)
     scheduler = _schedule(optimizer, steps_per_epoch * config.mlm_epochs)
@@ -268,28 +312,43 @@ def multitask_loss(
     return total
 
 
+def _wide_batch(rows: Sequence[tuple[list[int], list[float]]]) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    indices, weights, offsets = [], [], []
+    for row_indices, row_weights in rows:
+        offsets.append(len(indices))
+        indices.extend(row_indices)
+        weights.extend(row_weights)
+    return torch.tensor(indices, dtype=torch.long), torch.tensor(weights), torch.tensor(offsets, dtype=torch.long)
+
+
 def finetune(
     net: TriageNet,
     tokenizer: PreTrainedTokenizerBase,
     examples: Sequence[Example],
     config: TrainConfig,
+    ngrams: NgramFeaturizer | None = None,
     progress: Progress | None = None,
 ) -> list[float]:
     rng = random.Random(config.seed + 1)
     encoded = tokenizer([e.text for e in examples], truncation=True, max_length=config.max_length)["input_ids"]
+    wide_rows: list[tuple[list[int], list[float]]] = []
+    if ngrams is not None:
+        for e in examples:
+            indices, weights, _ = ngrams.transform([e.text])
+            wide_rows.append((indices.tolist(), weights.tolist()))
     weights = {
         "anger": class_weights([e.anger for e in examples], len(HEADS["anger"])),
         "topic": class_weights([e.topic for e in examples], len(HEADS["topic"])),
         "persona": class_weights([e.persona for e in examples], len(HEADS["persona"])),
     }
     encoder_lr = config.encoder_lr or config.lr
-    optimizer = torch.optim.AdamW(
-        [
-            {"params": net.encoder.parameters(), "lr": encoder_lr},
-            {"params": net.heads.parameters(), "lr": config.lr * 5},
-        ],
-        weight_decay=0.01,
-    )
+    groups = [
+        {"params": net.encoder.parameters(), "lr": encoder_lr},
+        {"params": net.heads.parameters(), "lr": config.lr * 5},
+    ]
+    if net.wide is not None:
+        groups.append({"params": net.wide.parameters(), "lr": config.wide_lr, "weight_decay": 0.0})
+    optimizer = torch.optim.AdamW(groups, weight_decay=0.01)
     steps_per_epoch = math.ceil(len(examples) / config.batch_size)
     scheduler = _schedule(optimizer, steps_per_epoch * config.epochs)
     losses: list[float] = []
@@ -299,7 +358,8 @@ def finetune(
         batches = length_batches([len(ids) for ids in encoded], config.batch_size, rng)
         for step, batch in enumerate(batches):
             input_ids = _pad([encoded[i] for i in batch], tokenizer.pad_token_id).to(config.device)
-            logits = net(input_ids, (input_ids != tokenizer.pad_token_id).long())
+            wide = _wide_batch([wide_rows[i] for i in batch]) if wide_rows else None
+            logits = net(input_ids, (input_ids != tokenizer.pad_token_id).long(), wide)
             loss = multitask_loss(logits, [examples[i] for i in batch], weights, config.sentiment_weight)
             loss.backward()
             torch.nn.utils.clip_grad_norm_(net.parameters(), 1.0)
@@ -327,20 +387,26 @@ def train(config: TrainConfig, progress: Progress | None = None) -> dict:
     torch.set_num_threads(max(1, torch.get_num_threads()))
     labelled = load_training()
     reviews = load_split(config.external_data_dir, "train")
+    if config.limit:
+        rng = random.Random(config.seed)
+        labelled = rng.sample(labelled, min(config.limit, len(labelled)))
+        reviews = rng.sample(reviews, min(config.limit, len(reviews)))
     meta: dict = {"train_config": config.to_json()}
     if config.base:
         tokenizer = AutoTokenizer.from_pretrained(config.base)
         encoder = load_encoder(config.base)
         meta["pretraining"] = {"base": config.base}
     else:
-        corpus = pretraining_corpus(reviews, labelled, config.extra_corpus)
+        cases = [] if config.limit else [t for c in load_builtin_cases() for t in (c.complaint, c.reply)]
+        corpus = pretraining_corpus(reviews, labelled, list(config.extra_corpus) + cases)
         tokenizer = build_tokenizer(corpus, config.vocab_size)
         encoder, mlm_losses = pretrain_mlm(corpus, tokenizer, config, progress)
         meta["pretraining"] = {"corpus_texts": len(corpus), "corpus_chars": sum(map(len, corpus)),
                                "vocab_size": len(tokenizer), "mlm_loss_per_epoch": [round(x, 4) for x in mlm_losses]}
     examples = build_examples(labelled, reviews)
-    net = TriageNet(encoder)
-    losses = finetune(net, tokenizer, examples, config, progress)
+    ngrams = NgramFeaturizer.fit([e.text for e in examples], config.wide_features) if config.wide_features else None
+    net = TriageNet(encoder, wide_features=len(ngrams) if ngrams else 0)
+    losses = finetune(net, tokenizer, examples, config, ngrams, progress)
     meta["finetuning"] = {
         "labelled_examples": len(labelled),
         "sentiment_only_reviews": sum(1 for e in examples if e.negative is not None),
@@ -351,13 +417,8 @@ def train(config: TrainConfig, progress: Progress | None = None) -> dict:
     meta["parameters"] = sum(p.numel() for p in net.parameters())
     meta["train_seconds"] = round(time.time() - started, 1)
     net.to("cpu", torch.float32)
-    save_checkpoint(config.output, net, tokenizer, meta)
+    save_checkpoint(config.output, net, tokenizer, meta, ngrams)
     return meta
-
-
-def iter_batches(items: Sequence[str], size: int) -> Iterator[Sequence[str]]:
-    for start in range(0, len(items), size):
-        yield items[start : start + size]
 
 
 def write_model_card(directory: Path, meta: dict, metrics: dict) -> Path:
@@ -396,5 +457,3 @@ def write_model_card(directory: Path, meta: dict, metrics: dict) -> Path:
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
     return path
 
-
-__all__ = ["TrainConfig", "train", "write_model_card", "network"]

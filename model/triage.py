@@ -10,7 +10,7 @@ Backends (registry keyed by `settings.triage.backend`):
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from functools import lru_cache
@@ -62,17 +62,17 @@ def pick_dtype(requested: str, device: str) -> torch.dtype:
     return torch.bfloat16 if supported else torch.float32
 
 
-def _batched_softmax(net_forward, tokenizer, texts: Sequence[str], batch_size: int, max_length: int,
-                     device: str) -> dict[str, np.ndarray]:
-    """Run a forward function over length-sorted batches; returns probabilities per head."""
+Forward = Callable[[list[str]], dict[str, torch.Tensor]]
+
+
+def _batched_softmax(forward: Forward, texts: Sequence[str], batch_size: int) -> dict[str, np.ndarray]:
+    """Run a forward function over length-sorted batches of normalised text; probabilities per head."""
     normalised = [normalize(t) or "。" for t in texts]
     order = sorted(range(len(normalised)), key=lambda i: len(normalised[i]))
     collected: dict[str, list[np.ndarray]] = {}
     with torch.inference_mode():
         for start in range(0, len(order), batch_size):
-            chunk = [normalised[i] for i in order[start : start + batch_size]]
-            encoded = tokenizer(chunk, truncation=True, max_length=max_length, padding=True, return_tensors="pt")
-            logits = net_forward(encoded["input_ids"].to(device), encoded["attention_mask"].to(device))
+            logits = forward([normalised[i] for i in order[start : start + batch_size]])
             for head, values in logits.items():
                 collected.setdefault(head, []).append(torch.softmax(values.float(), dim=-1).cpu().numpy())
     inverse = np.argsort(order)
@@ -91,12 +91,18 @@ class CheckpointBackend:
         self.dtype = pick_dtype(settings.triage.dtype, self.device)
         checkpoint = load_checkpoint(path, dtype=self.dtype, device=self.device)
         self.net, self.tokenizer, self.meta = checkpoint.net, checkpoint.tokenizer, checkpoint.meta
+        self.ngrams = checkpoint.ngrams
         self.max_length = min(settings.triage.max_length, int(self.meta.get("max_length", settings.triage.max_length)))
         self.batch_size = settings.triage.batch_size
         self.version = f"default:{path.name}"
 
+    def _forward(self, chunk: list[str]) -> dict[str, torch.Tensor]:
+        encoded = self.tokenizer(chunk, truncation=True, max_length=self.max_length, padding=True, return_tensors="pt")
+        wide = self.ngrams.transform(chunk) if self.ngrams is not None else None
+        return self.net(encoded["input_ids"].to(self.device), encoded["attention_mask"].to(self.device), wide)
+
     def predict(self, texts: Sequence[str]) -> list[HeadProbabilities]:
-        probs = _batched_softmax(self.net, self.tokenizer, texts, self.batch_size, self.max_length, self.device)
+        probs = _batched_softmax(self._forward, texts, self.batch_size)
         return [HeadProbabilities(probs["anger"][i], probs["topic"][i], probs["persona"][i]) for i in range(len(texts))]
 
 
@@ -145,12 +151,13 @@ class HFClassifierBackend:
         self.max_length = settings.triage.max_length
         self.version = f"hf:{source}"
 
-    def _forward(self, input_ids: torch.Tensor, attention_mask: torch.Tensor) -> dict[str, torch.Tensor]:
-        return {self.head: self.model(input_ids=input_ids, attention_mask=attention_mask).logits}
+    def _forward(self, chunk: list[str]) -> dict[str, torch.Tensor]:
+        encoded = self.tokenizer(chunk, truncation=True, max_length=self.max_length, padding=True, return_tensors="pt")
+        return {self.head: self.model(**{k: v for k, v in encoded.items() if k in ("input_ids", "attention_mask")}).logits}
 
     def predict(self, texts: Sequence[str]) -> list[HeadProbabilities]:
         base = self.fallback.predict(texts)
-        probs = _batched_softmax(self._forward, self.tokenizer, texts, self.batch_size, self.max_length, "cpu")[self.head]
+        probs = _batched_softmax(self._forward, texts, self.batch_size)[self.head]
         results = []
         for item, row in zip(base, probs, strict=True):
             full = np.zeros(len(HEADS[self.head]))

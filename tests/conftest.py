@@ -103,3 +103,36 @@ def postgres_url() -> Iterator[str]:
     subprocess.run([*prefix, str(bindir / "pg_ctl"), "-D", str(datadir), "-m", "fast", "stop"],
                    capture_output=True, timeout=60)
     shutil.rmtree(base, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def tiny_checkpoint(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A tiny triage model trained by the test run itself (real code path, seconds to train)."""
+    from complaint_desk.model.train import TrainConfig, train
+
+    if not EXTERNAL.is_dir():
+        pytest.skip("shared/data/external 不存在：无法训练测试用小模型")
+    output = tmp_path_factory.mktemp("tiny-triage")
+    train(TrainConfig(output=output, external_data_dir=EXTERNAL, vocab_size=2500, hidden_size=32, layers=1, heads=2,
+                      intermediate_size=64, max_length=64, mlm_epochs=1, epochs=2, limit=300, wide_features=4000,
+                      batch_size=32, mlm_batch_size=32))
+    return output
+
+
+@pytest.fixture(scope="session")
+def tiny_embedder(tiny_checkpoint: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A sentence-transformers folder built from the tiny triage encoder (mean pooling)."""
+    from complaint_desk.model.embedder_train import train_embedder
+
+    return train_embedder(tiny_checkpoint, tmp_path_factory.mktemp("tiny-embedder"), epochs=0)
+
+
+@pytest.fixture
+def tiny_settings(isolated_env: Path, tiny_checkpoint: Path, monkeypatch: pytest.MonkeyPatch) -> Settings:
+    """Settings on the tiny triage model and the script composer (no LLM), BM25 retrieval."""
+    monkeypatch.setenv("COMPLAINT_DESK_TRIAGE__MODEL", str(tiny_checkpoint))
+    monkeypatch.setenv("COMPLAINT_DESK_LLM__BACKEND", "composer")
+    monkeypatch.setenv("COMPLAINT_DESK_RETRIEVAL__BACKEND", "bm25")
+    monkeypatch.setenv("COMPLAINT_DESK_EXTERNAL_DATA_DIR", str(EXTERNAL))
+    get_settings.cache_clear()
+    return get_settings()

@@ -54,6 +54,32 @@ def resolve_model_source(model: str, gguf_file: str | None) -> tuple[str, str | 
     return (str(path) if path.exists() else model), gguf_file
 
 
+def hub_reachable(timeout: float = 3.0) -> bool:
+    """A quick TCP probe of the model hub, so an offline start fails in seconds, not minutes."""
+    import os
+    import socket
+    from urllib.parse import urlparse
+
+    if os.environ.get("HF_HUB_OFFLINE", "0").lower() in ("1", "true", "yes"):
+        return False
+    endpoint = urlparse(os.environ.get("HF_ENDPOINT", "https://huggingface.co"))
+    try:
+        with socket.create_connection((endpoint.hostname or "huggingface.co", endpoint.port or 443), timeout=timeout):
+            return True
+    except OSError:
+        return False
+
+
+def cached_or_reachable(source: str, gguf: str | None) -> bool:
+    """True when the model can load now: a local folder, a cached hub copy, or a reachable hub."""
+    if Path(source).exists():
+        return True
+    from huggingface_hub import try_to_load_from_cache
+
+    cached = try_to_load_from_cache(source, gguf or "config.json")
+    return isinstance(cached, str) or hub_reachable()
+
+
 def _pick_device(requested: str) -> str:
     import torch
 
@@ -79,6 +105,11 @@ def load_causal_lm(settings: LLMSettings) -> tuple:
             return _LOADED[key]
         dtype = {"bfloat16": torch.bfloat16, "float16": torch.float16, "float32": torch.float32}.get(settings.dtype, "auto")
         extra = {"gguf_file": gguf} if gguf else {}
+        if not cached_or_reachable(source, gguf):
+            raise BackendUnavailableError(
+                f"本机没有模型 {settings.model} 的缓存，也连不上模型仓库；请把 COMPLAINT_DESK_LLM__MODEL "
+                "指向本地模型目录或 .gguf 文件，或改用 openai 后端连接模型服务"
+            )
         try:
             tokenizer = AutoTokenizer.from_pretrained(source, **extra)
             model = AutoModelForCausalLM.from_pretrained(source, dtype=dtype, **extra).to(device).eval()

@@ -1,0 +1,261 @@
+"""`complaint-desk eval run SUITE`: draft every complaint of a suite with a backend, check
+each draft straight from the model and after the guard, and write report.json + report.html.
+
+A suite is a JSONL file: an optional first line `{"suite": {"name", "version", "description"}}`,
+then one complaint per line: `{"id", "text", "industry"?, "expect"?: {"topic"?, "forbid"?: [rule
+ids]}}`. Results are appended to `results.jsonl` in the output folder as each case finishes,
+so an interrupted run picks up where it stopped (same suite, backend and model only).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import platform
+import time
+from collections import Counter, defaultdict
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+from complaint_desk import __version__, vocab
+from complaint_desk.cases.base import CaseBase
+from complaint_desk.config import Settings
+from complaint_desk.drafting.backends import LLMBackend
+from complaint_desk.drafting.guard import cap_length, guard
+from complaint_desk.drafting.request import DraftRequest
+from complaint_desk.eval.checks import check_draft
+
+SUITES_DIR = Path(__file__).resolve().parent / "suites"
+RESULTS_FILE = "results.jsonl"
+
+
+class SuiteError(ValueError):
+    """A suite file that cannot be run; the message names the line and the problem."""
+
+
+@dataclass(frozen=True)
+class Suite:
+    name: str
+    version: str
+    description: str
+    items: list[dict]
+    path: Path
+
+
+def resolve_suite(name_or_path: str) -> Path:
+    path = Path(name_or_path)
+    if path.is_file():
+        return path
+    shipped = SUITES_DIR / f"{name_or_path}.jsonl"
+    if shipped.is_file():
+        return shipped
+    known = ", ".join(sorted(p.stem for p in SUITES_DIR.glob("*.jsonl")))
+    raise SuiteError(f"找不到评测集 {name_or_path}；可用的内置评测集：{known}，或给出文件路径")
+
+
+def load_suite(name_or_path: str) -> Suite:
+    path = resolve_suite(name_or_path)
+    header: dict = {}
+    items: list[dict] = []
+    problems: list[str] = []
+    seen: set[str] = set()
+    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+        if not line.strip():
+            continue
+        try:
+            record = json.loads(line)
+        except json.JSONDecodeError as error:
+            problems.append(f"第 {number} 行不是合法的 JSON（{error.msg}）")
+            continue
+        if "suite" in record and not items:
+            header = record["suite"]
+            continue
+        problems.extend(f"第 {number} 行：{p}" for p in _item_problems(record, seen))
+        seen.add(str(record.get("id")))
+        items.append(record)
+    if problems:
+        raise SuiteError(f"评测集 {path.name} 有 {len(problems)} 处问题：\n" + "\n".join(problems))
+    if not items:
+        raise SuiteError(f"评测集 {path.name} 没有任何投诉")
+    return Suite(header.get("name", path.stem), str(header.get("version", "1")), header.get("description", ""),
+                 items, path)
+
+
+def _item_problems(record: dict, seen: set[str]) -> list[str]:
+    problems = []
+    if not isinstance(record.get("id"), str) or not record["id"]:
+        problems.append("缺少字符串 id")
+    elif record["id"] in seen:
+        problems.append(f"id {record['id']} 重复")
+    if not isinstance(record.get("text"), str) or not record["text"].strip():
+        problems.append("text 必须是非空字符串")
+    expect = record.get("expect", {})
+    if expect.get("topic") and expect["topic"] not in vocab.TOPIC_IDS:
+        problems.append(f"expect.topic {expect['topic']} 不是 SPEC 的主题 id")
+    unknown = [r for r in expect.get("forbid", []) if r not in vocab.RULE_IDS]
+    if unknown:
+        problems.append(f"expect.forbid 中有未知规则 {unknown}")
+    if record.get("industry") and record["industry"] not in vocab.INDUSTRY_IDS:
+        problems.append(f"industry {record['industry']} 不是已知行业 id")
+    return problems
+
+
+def run_fingerprint(suite: Suite, backend_name: str, model: str) -> str:
+    digest = hashlib.sha1(suite.path.read_bytes() + f"{backend_name}\x1f{model}".encode()).hexdigest()
+    return digest[:12]
+
+
+def completed(out_dir: Path, fingerprint: str) -> dict[str, dict]:
+    """Results already written by an earlier run of the same configuration."""
+    path = out_dir / RESULTS_FILE
+    if not path.is_file():
+        return {}
+    done: dict[str, dict] = {}
+    for line in path.read_text(encoding="utf-8").splitlines():
+        try:
+            record = json.loads(line)
+        except json.JSONDecodeError:
+            continue  # a line cut short by the interruption
+        if record.get("fingerprint") == fingerprint:
+            done[record["id"]] = record
+    return done
+
+
+def run_suite(
+    suite: Suite,
+    backend: LLMBackend,
+    settings: Settings,
+    case_base: CaseBase,
+    triager,  # noqa: ANN001  (model.triage.Triager; loaded by the caller)
+    out_dir: Path,
+    batch_size: int = 4,
+    progress: Callable[[int], None] | None = None,
+    model_label: str = "",
+) -> dict:
+    """Run (or resume) a suite; returns the report (also written to out_dir)."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    fingerprint = run_fingerprint(suite, backend.name, model_label)
+    done = completed(out_dir, fingerprint)
+    if progress and done:
+        progress(len(done))
+    pending = [item for item in suite.items if item["id"] not in done]
+    with (out_dir / RESULTS_FILE).open("a", encoding="utf-8") as sink:
+        for batch in _chunks(pending, batch_size):
+            for record in _run_batch(batch, backend, settings, case_base, triager, fingerprint):
+                sink.write(json.dumps(record, ensure_ascii=False) + "\n")
+                sink.flush()
+                done[record["id"]] = record
+                if progress:
+                    progress(1)
+    results = [done[item["id"]] for item in suite.items]
+    report = build_report(suite, results, backend, settings, model_label)
+    (out_dir / "report.json").write_text(json.dumps(report, ensure_ascii=False, indent=2), encoding="utf-8")
+    from complaint_desk.eval.report_html import render_report
+
+    (out_dir / "report.html").write_text(render_report(report), encoding="utf-8")
+    return report
+
+
+def _chunks(items: list[dict], size: int) -> Iterator[list[dict]]:
+    for start in range(0, len(items), max(1, size)):
+        yield items[start : start + size]
+
+
+def _request(item: dict, settings: Settings, case_base: CaseBase, triage) -> DraftRequest:  # noqa: ANN001
+    industry = item.get("industry") or settings.industry
+    similar = case_base.similar(item["text"], industry=industry)
+    return DraftRequest.for_complaint(
+        item["text"], triage,
+        precedent=case_base.precedent(item["text"], industry=industry),
+        examples=tuple(s.case for s in similar[:2]),
+        company=settings.policy.company_name,
+        max_compensation=settings.policy.max_compensation_without_approval,
+        max_complaint_chars=settings.guard.max_complaint_chars,
+        max_draft_chars=settings.guard.max_draft_chars,
+    )
+
+
+def _run_batch(batch: list[dict], backend: LLMBackend, settings: Settings, case_base: CaseBase, triager,  # noqa: ANN001
+               fingerprint: str) -> list[dict]:
+    triages = triager.score([item["text"] for item in batch])
+    requests = [_request(item, settings, case_base, t) for item, t in zip(batch, triages, strict=True)]
+    started = time.perf_counter()
+    raw_drafts = backend.generate_batch(requests)
+    generation_s = (time.perf_counter() - started) / len(batch)
+    records = []
+    for item, triage, request, raw in zip(batch, triages, requests, raw_drafts, strict=True):
+        raw = cap_length(raw.strip(), request.max_draft_chars)
+        raw_check = check_draft(raw, request.topic, compensation_limit=request.max_compensation)
+        guard_started = time.perf_counter()
+        guarded = guard(request, backend, settings.guard.max_regenerations, first=raw)
+        forbidden = set(item.get("expect", {}).get("forbid", []))
+        records.append({
+            "id": item["id"],
+            "fingerprint": fingerprint,
+            "text": item["text"],
+            "topic": triage.topic,
+            "persona": triage.persona,
+            "anger": triage.anger,
+            "flags": triage.flag_ids,
+            "expected_topic": item.get("expect", {}).get("topic"),
+            "raw_draft": raw,
+            "raw_passed": raw_check.passed,
+            "raw_violations": [v.model_dump() for v in raw_check.violations],
+            "draft": guarded.text,
+            "passed": guarded.result.passed,
+            "violations": [v.model_dump() for v in guarded.result.violations],
+            "moves": [m.model_dump() for m in guarded.result.moves],
+            "attempts": guarded.attempts,
+            "repaired": guarded.repaired,
+            "forbidden_hit": sorted(forbidden & set(guarded.result.rules)),
+            "generation_s": round(generation_s, 3),
+            "guard_s": round(time.perf_counter() - guard_started, 3),
+        })
+    return records
+
+
+def _rate(values: list[bool]) -> float | None:
+    return round(sum(values) / len(values), 4) if values else None
+
+
+def build_report(suite: Suite, results: list[dict], backend: LLMBackend, settings: Settings, model_label: str) -> dict:
+    import torch
+    import transformers
+
+    by_rule_raw: Counter[str] = Counter(v["rule"] for r in results for v in r["raw_violations"])
+    by_rule: Counter[str] = Counter(v["rule"] for r in results for v in r["violations"])
+    by_topic: dict[str, list[bool]] = defaultdict(list)
+    by_persona: dict[str, list[bool]] = defaultdict(list)
+    for r in results:
+        by_topic[r["topic"]].append(r["raw_passed"])
+        by_persona[r["persona"]].append(r["raw_passed"])
+    topic_checked = [r for r in results if r.get("expected_topic")]
+    return {
+        "suite": {"name": suite.name, "version": suite.version, "description": suite.description, "cases": len(results)},
+        "config": {
+            "backend": backend.name,
+            "backend_description": getattr(backend, "description", backend.name),
+            "model": model_label,
+            "max_regenerations": settings.guard.max_regenerations,
+            "max_new_tokens": settings.llm.max_new_tokens,
+            "temperature": settings.llm.temperature,
+            "compensation_limit": settings.policy.max_compensation_without_approval,
+        },
+        "versions": {"complaint_desk": __version__, "torch": torch.__version__, "transformers": transformers.__version__,
+                     "python": platform.python_version(), "machine": platform.machine()},
+        "metrics": {
+            "raw_pass_rate": _rate([r["raw_passed"] for r in results]),
+            "guarded_pass_rate": _rate([r["passed"] for r in results]),
+            "repaired_share": _rate([r["repaired"] for r in results]),
+            "mean_attempts": round(sum(r["attempts"] for r in results) / max(1, len(results)), 3),
+            "mean_generation_s": round(sum(r["generation_s"] for r in results) / max(1, len(results)), 3),
+            "forbidden_hits": sum(1 for r in results if r["forbidden_hit"]),
+            "topic_accuracy": _rate([r["topic"] == r["expected_topic"] for r in topic_checked]),
+            "raw_violations_by_rule": dict(by_rule_raw.most_common()),
+            "guarded_violations_by_rule": dict(by_rule.most_common()),
+            "raw_pass_rate_by_topic": {k: _rate(v) for k, v in sorted(by_topic.items())},
+            "raw_pass_rate_by_persona": {k: _rate(v) for k, v in sorted(by_persona.items())},
+        },
+        "cases": results,
+    }

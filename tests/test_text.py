@@ -1,0 +1,61 @@
+from __future__ import annotations
+
+import pytest
+
+from complaint_desk.text import compact_view, find_pii, fold, mask_pii, normalize, split_sentences, to_simplified
+
+
+def test_traditional_to_simplified_keeps_length() -> None:
+    text = "我的包裹已經等了一個星期，這個問題我解決不了"
+    converted = to_simplified(text)
+    assert converted == "我的包裹已经等了一个星期，这个问题我解决不了"
+    assert len(converted) == len(text)
+
+
+def test_fold_halfwidth_and_lowercase() -> None:
+    assert fold("ＡＰＰ１２３！") == "app123!"
+    assert len(fold("全角　空格")) == len("全角　空格")
+
+
+@pytest.mark.parametrize("text", ["😡😡退款！！", "my order 没到 ASAP", "  \n  ", "🙂", "Ｗｉ‐Ｆｉ坏了"])
+def test_normalize_never_breaks_on_emoji_or_english(text: str) -> None:
+    assert isinstance(normalize(text), str)
+    assert "  " not in normalize(text)
+
+
+def test_compact_view_maps_back_to_original_characters() -> None:
+    text = "这件事 不 歸-我管，请见谅"
+    view = compact_view(text)
+    start = view.text.index("不归我管")
+    original_start, original_end = view.original_span(start, start + 4)
+    assert text[original_start:original_end] == "不 歸-我管"
+
+
+def test_sentences_have_offsets() -> None:
+    text = "您好。非常抱歉！您看可以吗？"
+    sentences = split_sentences(text)
+    assert [s.text for s in sentences] == ["您好。", "非常抱歉！", "您看可以吗？"]
+    assert all(text[s.start : s.end] == s.text for s in sentences)
+
+
+@pytest.mark.parametrize(
+    ("text", "kind"),
+    [
+        ("请联系13812345678", "phone"),
+        ("身份证110105199003071234", "id_card"),
+        ("卡号6222 0212 3456 7890 123", "bank_card"),
+        ("邮箱zhang.san@example.com", "email"),
+        ("寄到朝阳区建国路88号3号楼1201室", "address"),
+        ("手机１３９１２３４５６７８", "phone"),
+    ],
+)
+def test_pii_is_found_and_masked(text: str, kind: str) -> None:
+    assert [hit.kind for hit in find_pii(text)] == [kind]
+    masked = mask_pii(text)
+    assert not find_pii(masked)
+    assert masked != text
+
+
+@pytest.mark.parametrize("text", ["尾号5678", "138****5678", "订单号20240501", "金额1299元"])
+def test_masked_or_short_numbers_are_not_pii(text: str) -> None:
+    assert find_pii(text) == []
