@@ -151,7 +151,7 @@ def user_add(
         store.add_user(User(username=username, display_name=name or username, role=role), password)
     except ValueError as error:
         fail(str(error))
-    store.audit("cli", "user_add", None, username=username, role=role)
+    store.audit("cli", "user_add", None, account=username, role=role)
     typer.echo(f"已创建{vocab.ROLE_NAMES[role]}账号 {username}")
 
 

@@ -39,6 +39,7 @@ def default_external_data_dir() -> Path:
 class TriageSettings(BaseModel):
     backend: str = Field("default", description="分诊模型后端：default（本项目模型）或 hf")
     model: str | None = Field(None, description="hf 后端的模型目录或 Hub id；default 后端可覆盖模型目录")
+    fallback_model: str | None = Field(None, description="hf 模型未覆盖的标签（怒气、客户类型等）由这个本项目模型目录提供；默认用内置模型")
     batch_size: int = 64
     max_length: int = 256
     device: str = "cpu"

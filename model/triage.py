@@ -146,7 +146,8 @@ class HFClassifierBackend:
             )
         self.head = heads.pop()
         self.columns = [mapping[i][1] for i in range(len(mapping))]  # type: ignore[index]
-        self.fallback = fallback or CheckpointBackend(settings)
+        own = settings.model_copy(update={"triage": settings.triage.model_copy(update={"model": settings.triage.fallback_model})})
+        self.fallback = fallback or CheckpointBackend(own)
         self.batch_size = settings.triage.batch_size
         self.max_length = settings.triage.max_length
         self.version = f"hf:{source}"

@@ -89,7 +89,7 @@ def user_prompt(request: DraftRequest) -> str:
         flag_names=[vocab.FLAG_NAMES[f] for f in request.flags],
         persona_strategy=render(f"personas/{request.persona}.j2", **context),
         flag_guidance=[render(f"flags/{flag}.j2", **context) for flag in request.flags],
-        precedent=request.precedent,
+        precedent=request.precedent.summary if request.precedent and request.precedent.total else None,
         examples=examples,
         hint=request.hint,
     )

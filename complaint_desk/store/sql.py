@@ -61,6 +61,11 @@ def dedupe_key(complaint: Complaint) -> str:
     return "sha1:" + hashlib.sha1(basis.encode("utf-8")).hexdigest()
 
 
+def _utc(value: datetime) -> datetime:
+    """Everything goes into the database as UTC: SQLite would silently drop the offset."""
+    return value.astimezone(UTC) if value.tzinfo else value.replace(tzinfo=UTC)
+
+
 def _aware(value: datetime | None) -> datetime | None:
     """SQLite returns naive datetimes; everything stored is UTC."""
     if value is None or value.tzinfo is not None:
@@ -117,7 +122,7 @@ class SqlStore:
                     text=complaint.text,
                     customer_name=complaint.customer_name,
                     channel=complaint.channel,
-                    created_at=complaint.created_at or now,
+                    created_at=_utc(complaint.created_at) if complaint.created_at else now,
                     imported_at=now,
                     order_id=complaint.order_id,
                     customer_tier=complaint.customer_tier,
@@ -152,9 +157,9 @@ class SqlStore:
         if query.assigned_to:
             stmt = stmt.where(ComplaintRow.assigned_to == query.assigned_to)
         if query.created_from:
-            stmt = stmt.where(ComplaintRow.created_at >= query.created_from)
+            stmt = stmt.where(ComplaintRow.created_at >= _utc(query.created_from))
         if query.created_to:
-            stmt = stmt.where(ComplaintRow.created_at <= query.created_to)
+            stmt = stmt.where(ComplaintRow.created_at <= _utc(query.created_to))
         stmt = stmt.order_by(ComplaintRow.priority.asc().nulls_last(), ComplaintRow.created_at.asc())
         if query.limit:
             stmt = stmt.limit(query.limit)
@@ -222,7 +227,7 @@ class SqlStore:
                 text=draft.text,
                 author=draft.author,
                 backend=draft.backend,
-                created_at=draft.created_at,
+                created_at=_utc(draft.created_at),
                 violations=[v.model_dump() for v in draft.violations],
                 moves=[m.model_dump() for m in draft.moves],
                 offered_amount=draft.offered_amount,
@@ -258,7 +263,7 @@ class SqlStore:
             batch = list(cases)
             existing = set(session.scalars(select(CaseRow.id).where(CaseRow.id.in_([c.id for c in batch]))))
             new = [c for c in batch if c.id not in existing]
-            session.add_all(CaseRow(**c.model_dump()) for c in new)
+            session.add_all(CaseRow(**{**c.model_dump(), "created_at": _utc(c.created_at)}) for c in new)
             return len(new)
 
     def list_cases(self, source: str | None = None) -> list[Case]:

@@ -1,0 +1,141 @@
+"""Draft checks: every SPEC rule with violations in several phrasings and the approved or
+context forms that reuse the same words (which must pass)."""
+
+from __future__ import annotations
+
+import pytest
+
+from complaint_desk import vocab
+from complaint_desk.eval.check_eval import CHECK_SETS, evaluate_check_set
+from complaint_desk.eval.checks import check_draft
+
+OPEN = "您好，等了这么久还没收到，换作是谁都会着急，真的非常抱歉。"
+CLOSE = "您看这样处理可以吗？我们会在两个工作日内与您联系，告诉您处理进展。感谢您的反馈。"
+PLAN = "我们已经为您安排补发，新包裹今天优先出库。"
+
+
+def letter(middle: str) -> str:
+    return OPEN + middle + CLOSE
+
+
+VIOLATIONS: dict[str, list[str]] = {
+    "cannot_solve": ["这个问题我解决不了，" + PLAN, "这事儿我们这边处理不了。" + PLAN, "這個問題我解決不了。" + PLAN],
+    "policy_refusal": ["我们有规定不允许重复补发。" + PLAN, "按照公司规定，拆封后是不能退货的。" + PLAN],
+    "not_my_job": ["这件事不归我管，" + PLAN, "您需要自己联系快递员查询。" + PLAN, "这 事 儿 不 归 我 们 管。" + PLAN,
+                   "那是快递公司的事。" + PLAN, "这不是我负责的。" + PLAN],
+    "dont_know": ["包裹在哪我不知道。" + PLAN, "具体原因我也不清楚。" + PLAN],
+    "leader_decided": ["这个规定是领导定的。" + PLAN, "运费标准是总部决定的。" + PLAN],
+    "final_answer": [PLAN + "这是我们的最终答复。", PLAN + "就这样了，不会再改了。"],
+    "result_deadline": ["我们会在三个工作日内给您最终结果。" + PLAN, PLAN + "明天下午之前一定给您解决好。"],
+    "over_promise": [PLAN + "我们保证全额赔偿您的损失。", PLAN + "一定让您满意。", PLAN + "这种事以后绝对不会再发生。",
+                     "我们直接补偿您5000元。" + PLAN],
+    "blame": ["是您自己地址填错了，" + PLAN, "希望您冷静下来，理解我们的立场。" + PLAN, "你必须先提供订单号。" + PLAN,
+              "这么简单的操作还要问。" + PLAN],
+    "argue": ["您说的不对，快递员当天打过电话。" + PLAN, "这不可能，系统显示已经签收。" + PLAN, "您肯定是记错了。" + PLAN],
+    "jargon": ["您的工单已流转至二线处理。" + PLAN, "这笔交易触发了风控，目前处于挂起状态。" + PLAN],
+    "insincere": ["我代表柜员机向您道歉。" + PLAN, "如果给您带来不便，那我们也没办法。" + PLAN, "我们不会因此而对您进行报复。" + PLAN],
+    "pii_leak": ["我们已核对您的手机号13812345678。" + PLAN, "身份证号110105199003071234已更新。" + PLAN],
+}
+APPROVED: dict[str, list[str]] = {
+    "cannot_solve": ["虽然我不能直接解决这个问题，但是我可以马上帮您联系负责的同事。" + PLAN],
+    "policy_refusal": ["办理这项业务，您需要提供一下身份证明。" + PLAN, "按照三包规定，您的机器在保修期内可以免费维修。" + PLAN],
+    "not_my_job": ["这件事由我们来联系快递公司核实，您不需要自己跑。" + PLAN, "您提到之前客服说“这不归我们管”，这是我们做得不好。" + PLAN],
+    "dont_know": ["我不知道您明天上午是否方便在家？" + PLAN, "具体原因我还不清楚，我已经请负责仓库的同事核查。" + PLAN],
+    "leader_decided": ["感谢您的建议，我已向部门负责人反映。" + PLAN],
+    "final_answer": [PLAN + "如果您对处理结果不满意，我们会继续跟进。", "您问这是不是最终答复，这不是最终答复，我们会继续处理。" + PLAN],
+    "result_deadline": [PLAN],
+    "over_promise": ["为了保证您的资金安全，我们已临时冻结账户。" + PLAN, "我们会为您争取合理的解决方案，并补偿20元优惠券。" + PLAN],
+    "blame": ["这不是您的责任，是我们的系统出了错。" + PLAN],
+    "argue": ["您说得对，这确实是我们的问题。" + PLAN],
+    "jargon": ["我们已经为您申请拦截件，也就是让快递在途中停下并退回。" + PLAN],
+    "insincere": ["这次给您添了这么多麻烦，我们真诚地向您道歉。" + PLAN],
+    "pii_leak": ["我们已核对您尾号5678的手机号和订单号20240501123456。" + PLAN, "我们已核对您的手机号138****5678。" + PLAN],
+}
+
+
+@pytest.mark.parametrize(("rule", "middle"), [(r, m) for r, ms in VIOLATIONS.items() for m in ms])
+def test_rule_fires_with_span_and_advice(rule: str, middle: str) -> None:
+    text = letter(middle)
+    result = check_draft(text, "delivery")
+    hits = [v for v in result.violations if v.rule == rule]
+    assert hits, f"{rule} missed in: {middle}"
+    for hit in hits:
+        assert text[hit.start : hit.end] == hit.span and hit.span
+        assert hit.message
+    assert not result.passed
+
+
+@pytest.mark.parametrize(("rule", "middle"), [(r, m) for r, ms in APPROVED.items() for m in ms])
+def test_approved_and_context_forms_pass(rule: str, middle: str) -> None:
+    result = check_draft(letter(middle), "delivery")
+    assert result.passed, [(v.rule, v.span) for v in result.violations]
+
+
+def test_every_phrase_rule_is_covered() -> None:
+    phrase_rules = set(vocab.RULE_IDS) - {"format", "script_order", "missing_move"}
+    assert set(VIOLATIONS) == set(APPROVED) == phrase_rules
+
+
+@pytest.mark.parametrize("text", [
+    "**安抚情绪**：非常理解您的心情。**真诚道歉**：非常抱歉。",
+    "1. 我们非常理解您的心情\n2. 非常抱歉\n3. 为您补发",
+    "客服：您好，非常抱歉让您久等了。",
+    "以下是回复草稿：您好，非常抱歉。",
+    "# 回复\n您好，非常抱歉。",
+])
+def test_format(text: str) -> None:
+    assert "format" in check_draft(text + PLAN + CLOSE, "delivery").rules
+
+
+def test_contact_promise_passes_but_result_promise_fails() -> None:
+    contact = letter(PLAN)
+    result = contact.replace("与您联系，告诉您处理进展", "给您最终结果")
+    assert check_draft(contact, "delivery").passed
+    assert "result_deadline" in check_draft(result, "delivery").rules
+
+
+def test_solution_before_feelings_is_out_of_order() -> None:
+    text = PLAN + "等了这么久还没收到，您一定很着急，真的非常抱歉。" + CLOSE
+    assert "script_order" in check_draft(text, "delivery").rules
+
+
+@pytest.mark.parametrize(("drop", "move"), [
+    ("您看这样处理可以吗？", "征求意见"),
+    ("我们会在两个工作日内与您联系，告诉您处理进展。", "跟进承诺"),
+    ("真的非常抱歉。", "真诚道歉"),
+])
+def test_missing_moves_are_named(drop: str, move: str) -> None:
+    text = letter(PLAN).replace(drop, "")
+    messages = [v.message for v in check_draft(text, "delivery").violations if v.rule == "missing_move"]
+    assert any(move in m for m in messages)
+
+
+def test_inquiry_needs_no_apology() -> None:
+    text = "您好，感谢您的咨询。信用卡分期提前还款时，已收取的手续费不退，剩余期数不再收取。您看这样解释清楚吗？"
+    assert check_draft(text, "inquiry").passed
+    assert not check_draft(text, "billing").passed
+
+
+def test_moves_are_tagged_in_order() -> None:
+    result = check_draft(letter(PLAN), "delivery")
+    order = [m.move for i, m in enumerate(result.moves) if i == 0 or m.move != result.moves[i - 1].move]
+    assert order.index("empathize") < order.index("apologize") < order.index("solve") < order.index("consult")
+    assert order.index("consult") < order.index("follow_up")
+
+
+def test_amount_over_limit_needs_approval() -> None:
+    draft = letter("我们为您补偿300元，表示歉意。")
+    assert "over_promise" in check_draft(draft, "delivery", compensation_limit=200).rules
+    assert check_draft(draft, "delivery", compensation_limit=500).passed
+    approved = letter("经主管审批，我们为您补偿300元，表示歉意。")
+    assert check_draft(approved, "delivery", compensation_limit=200).passed
+
+
+@pytest.mark.parametrize("name", ["dev", "heldout", "blind3", "final4", "blind5", "blind6"])
+def test_labelled_check_sets_meet_the_targets(name: str) -> None:
+    path = CHECK_SETS[name]
+    if not path.exists():
+        pytest.skip(f"{path.name} 尚未提交")
+    report = evaluate_check_set(path)
+    assert report["recall"] >= 0.95, report["recall"]
+    assert report["false_positive_rate"] <= 0.03, report["false_positive_rate"]

@@ -1,0 +1,41 @@
+from __future__ import annotations
+
+import itertools
+
+import pytest
+
+from complaint_desk import vocab
+from complaint_desk.cases.base import load_builtin_cases, precedent_of
+from complaint_desk.drafting.composer import compose, compensation_amount
+from complaint_desk.drafting.request import DraftRequest
+from complaint_desk.eval.checks import check_draft
+
+CASES = load_builtin_cases()
+
+
+@pytest.mark.parametrize(("topic", "persona", "anger"),
+                         list(itertools.product(vocab.TOPIC_IDS, vocab.PERSONA_IDS, range(4))))
+def test_composer_drafts_pass_every_check(topic: str, persona: str, anger: int) -> None:
+    precedent = precedent_of([c for c in CASES if c.topic == topic][:8])
+    flags = vocab.FLAG_IDS[: anger * 2]
+    request = DraftRequest(complaint=f"{topic}/{persona}/{anger}", topic=topic, anger=anger, persona=persona,
+                           flags=flags, priority=vocab.PRIORITY_IDS[3 - anger], precedent=precedent)
+    draft = compose(request)
+    result = check_draft(draft, topic, compensation_limit=request.max_compensation)
+    assert result.passed, [(v.rule, v.span, v.message) for v in result.violations]
+    assert "**" not in draft and "\n\n" in draft
+
+
+def test_same_complaint_same_draft_and_varied_wording() -> None:
+    base = DraftRequest(complaint="外卖晚了一小时", topic="delivery", anger=1, persona="venting")
+    assert compose(base) == compose(base)
+    drafts = {compose(DraftRequest(complaint=f"外卖晚了{i}分钟", topic="delivery", anger=1, persona="venting"))
+              for i in range(20)}
+    assert len(drafts) > 5
+
+
+def test_compensation_stays_within_policy() -> None:
+    precedent = precedent_of([c for c in CASES if c.remedy == "compensation"])
+    request = DraftRequest(complaint="x", topic="misleading", anger=2, persona="claiming", precedent=precedent,
+                           max_compensation=50)
+    assert compensation_amount(request) <= 50

@@ -1,0 +1,97 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from complaint_desk.cases.base import CaseBase, load_builtin_cases, precedent_of
+from complaint_desk.cases.retrieval import tokenize
+from complaint_desk.config import Settings
+from complaint_desk.domain import Case
+from complaint_desk.eval.retrieval_eval import score_rankings
+from complaint_desk.store import open_store
+
+BACKENDS = ("bm25", "dense", "hybrid")
+
+
+@pytest.fixture
+def retrieval_settings(settings: Settings, tiny_embedder: Path) -> Settings:
+    return settings.model_copy(update={"retrieval": settings.retrieval.model_copy(
+        update={"backend": "hybrid", "embedder": "sentence-transformers", "embedder_model": str(tiny_embedder)})})
+
+
+def new_case(case_id: str, complaint: str) -> Case:
+    return Case(id=case_id, industry="courier", topic="delivery", anger=2, persona="angry", complaint=complaint,
+                root_cause="驿站代收未通知", department="logistics", remedy="redelivery", reply="非常抱歉……",
+                outcome="satisfied", source="resolved")
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_retrieval_contract(retrieval_settings: Settings, backend: str) -> None:
+    base = CaseBase(open_store(retrieval_settings), retrieval_settings)
+    base.ensure_seeded()
+    hits = base.similar("快递放驿站了也没人通知我，等了三天", k=5, backend=backend)
+    assert 0 < len(hits) <= 5
+    scores = [h.score for h in hits]
+    assert scores == sorted(scores, reverse=True)
+    assert all(h.why for h in hits)
+    assert len({h.case.id for h in hits}) == len(hits)
+    filtered = base.similar("快递放驿站了也没人通知我", k=5, industry="banking", backend=backend)
+    assert all(h.case.industry == "banking" for h in filtered)
+
+
+def test_bm25_explains_with_shared_terms(settings: Settings) -> None:
+    base = CaseBase(open_store(settings), settings.model_copy(update={"retrieval": settings.retrieval.model_copy(
+        update={"backend": "bm25"})}))
+    base.ensure_seeded()
+    top = base.similar("信用卡年费被扣了", k=1, backend="bm25")[0]
+    assert "年费" in top.why[0]
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_resolved_case_is_retrievable_at_once_and_after_restart(retrieval_settings: Settings, backend: str) -> None:
+    text = "智能门锁的指纹模块半夜自己报警，吵醒全楼邻居"
+    base = CaseBase(open_store(retrieval_settings), retrieval_settings)
+    base.ensure_seeded()
+    base.add(new_case("res-999", text))
+    assert base.similar(text, k=3, backend=backend)[0].case.id == "res-999"
+    reopened = CaseBase(open_store(retrieval_settings), retrieval_settings)
+    assert reopened.similar(text, k=3, backend=backend)[0].case.id == "res-999"
+    index_dir = retrieval_settings.data_dir / "index"
+    assert (index_dir / "bm25_tf.npz").is_file() and (index_dir / "dense_vectors.npy").is_file()
+
+
+def test_index_is_extended_not_rebuilt(retrieval_settings: Settings) -> None:
+    base = CaseBase(open_store(retrieval_settings), retrieval_settings)
+    base.ensure_seeded()
+    before = base.indexes().dense.vectors.copy()
+    base.add(new_case("res-1000", "另一条新案例"))
+    after = base.indexes().dense.vectors
+    assert after.shape[0] == before.shape[0] + 1
+    assert (after[: before.shape[0]] == before).all()
+
+
+def test_without_an_embedder_hybrid_degrades_to_bm25_with_a_notice(settings: Settings, tmp_path: Path) -> None:
+    missing = settings.model_copy(update={"retrieval": settings.retrieval.model_copy(
+        update={"backend": "hybrid", "embedder": "default", "embedder_model": str(tmp_path / "none")})})
+    base = CaseBase(open_store(missing), missing)
+    base.ensure_seeded()
+    assert base.similar("外卖送晚了", k=3)
+    assert base.notice and "BM25" in base.notice
+
+
+def test_precedent_summary() -> None:
+    cases = [c for c in load_builtin_cases() if c.topic == "delivery"][:8]
+    summary = precedent_of(cases).summary
+    assert summary.startswith("相似案例 8 例：") and "满意" in summary
+    assert precedent_of([]).summary == "暂无相似案例"
+
+
+def test_tokenize_drops_stopwords_and_punctuation() -> None:
+    tokens = tokenize("你们的快递，送得太慢了！！")
+    assert "快递" in tokens and "你们" not in tokens and "！" not in "".join(tokens)
+
+
+def test_metrics() -> None:
+    metrics = score_rankings([["a", "x", "b"], ["y", "z"]], [["a", "b"], ["q"]], k=5, mrr_depth=10)
+    assert metrics["recall@5"] == 0.5 and metrics["hit@5"] == 0.5 and metrics["mrr@10"] == 0.5
