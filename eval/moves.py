@@ -42,6 +42,7 @@ _TIME = (
     r"(([0-9]+|[一二两三四五六七八九十半几])(个)?(工作日|工作天|小时|天|日|周|分钟)(之)?内"
     r"|([0-9]+|[一二两三四五六七八九十半几])(个)?(分钟|小时|钟头)(后|以后|之后|内|之内)"
     r"|[\u4e00-\u9fff]{1,6}(后|之后|以后|之前|前|时)"
+    r"|([0-9]+|[一二两三四五六七八九十几])(个)?(天|周|月|星期)(后|以后|之后)|每[两三四五六七]?(天|周|日|个工作日)"
     r"|([0-9]+|[一二三四五六七八九十]+)月([0-9]+|[一二三四五六七八九十]+)(日|号)"
     r"|(今天|今日|今晚|明天|明日|明儿|明早|后天|本周|下周|这周|周[一二三四五六日]|月底|下班|放学|入住|出发|到达|审批|结果出来|有(了)?(进展|消息|结果)"
     r"|派件|派送|送货|发货|发出|寄出|上门|取件|发起|办好|到店|出车)"
@@ -62,7 +63,7 @@ MOVE_CUES: dict[str, tuple[str, ...]] = {
         r"|上火|沮丧|不安|尴尬|心累|后怕|冤枉|憋屈|堵心|烦心"
         r"|失望|生气|不满|郁闷|心疼|害怕|闹心|糟心|不容易|辛苦|恼火|气愤|愤怒|寒心|揪心|心急|烦躁|心烦|扫兴|不舒服|不痛快|不踏实|七上八下|吓"
         r"|疲惫|无奈|为难|不耐烦|受委屈",
-        r"^(确实|的确|是的|没错)[，,。!！]?$|(非常|十分|特别)?重视|放在心上|(很|是|完全|也)正常|很自然|可以理解|情有可原|合情合理|完全合理|在所难免",
+        r"让您(非常|很|十分|特别)?(不快|不满|失望|着急|生气|难受|心寒|不安|委屈|困扰|难堪)|落差|^(确实|的确|是的|没错)[，,。!！]?$|(非常|十分|特别)?重视|放在心上|(很|是|完全|也)正常|很自然|可以理解|情有可原|合情合理|完全合理|在所难免",
         r"(您|你|心里|心情)(的)?.{0,4}?(一定|肯定|想必|应该是|确实)|一定(很|非常|特别|是|又|也)|肯定(很|又)|想必|任何人|(都|也)会(觉得|感到|生气|着急)",
         r"(确实|真的|实在)(让人|令人|叫人|太|很|挺|不)|(太|真)(糟糕|闹心|折腾|麻烦|辛苦|累)|被这样(对待)?|遇到这(种|样)",
         r"(谢谢|感谢)您?(的)?(反馈|告诉|提醒|来电|留言|信任|耐心|指出|把|询问|关注|提出|建议|咨询|支持)",
@@ -93,7 +94,8 @@ MOVE_CUES: dict[str, tuple[str, ...]] = {
         r"^(?!.*还有(什么|其他|别的))(?=.*(您看|是否|可以吗|行吗|好吗|方便吗|接受吗|满意吗|合适吗|同意吗|需要吗|愿意吗|如何|怎么样|哪种|哪一种"
         r"|哪个|哪一个|倾向|意见|想法)).*[?？]",
         r"如果您(同意|接受|认可|觉得可以|满意|没有意见)|征求您的意见|听听您的(意见|想法)|您(更)?(倾向|希望|愿意|想)(选择|哪)",
-        r"还是[^，,。]{1,12}(呢)?[?？]$",
+        r"还是[^，,。]{1,12}(呢)?[?？]$", r"^(请问|您看|想请问)[^？?]*(吗|呢)[?？]$",
+        r"(是否|能否)(认可|接受|同意|满意|可以|合适|方便|希望|需要)|(有帮助|清楚|认可|满意)吗",
     ),
     "thank": (r"感谢|谢谢|多谢",),
 }
@@ -102,12 +104,13 @@ _COMPILED: dict[str, list[re.Pattern[str]]] = {m: [re.compile(p) for p in ps] fo
 # "没能好好帮您解决问题" restates a failure: it is not a solution
 _FAILED = re.compile(r"没能|未能|没有能|没(有)?(好好|及时)?(帮|为|给)(您|你)")
 # an event the contact is tied to: "申请好了我短信跟您说一声", "一有结论我就给您打电话"
-_EVENT = r"(好了|完了|完(?!全)|办好|弄好|一有|一出|一结束|一到|一完成|到账了|每天|每周|之后|以后|后(?!天|面|续|期|果))"
-_FOLLOW_UP = re.compile(_EVENT + r"(?:(?!没|未)[^。！？!?\n，,]){0,14}?" + _CONTACT + r"|" + _TIME + r"(?:(?!没|未)[^。！？!?\n]){0,30}?" + _CONTACT
+_EVENT = r"(好了|完了|完(?!全)|办好|弄好|一有|一出|一结束|一到|一完成|到账了|每天|每周|之后|以后|(?<!前)后(?!天|面|续|期|果))"
+_FOLLOW_UP = re.compile(_EVENT + r"(?:(?!没|未)[^。！？!?\n，,]){0,10}?(我|我们|会|将|给您|与您|跟您|就)"
+                        r"(?:(?!没|未)[^。！？!?\n，,]){0,10}?" + _CONTACT + r"|" + _TIME + r"(?:(?!没|未)[^。！？!?\n]){0,30}?" + _CONTACT
                         + r"|" + _CONTACT + r"[^。！？!?\n]{0,12}?(最晚|不晚于|不迟于)" + _TIME)
 _GREETING = re.compile(r"^(您好|你好|亲|亲爱的.{0,6}|尊敬的.{0,8}|[^，,]{0,6}(您好|你好))(嘛|呀|啊)?[，,:：!！]?$|^[^，,]{1,8}[:：]$")
 # before the first apology, a clause that tells what went wrong is a restatement, not a plan
-_RESTATEMENT = re.compile(r"上次|之前|却|反而|竟然|结果|被|没|不")
+_RESTATEMENT = re.compile(r"上次|之前|却|反而|竟然|居然|结果|被|没|不|就|仅|又")
 # the dominant move of a clause that carries several cues
 PRECEDENCE: tuple[str, ...] = ("consult", "follow_up", "apologize", "solve", "clarify", "empathize", "thank")
 _CLAUSE = re.compile(r"[^，,；;。！!？?\n：:]+[，,；;。！!？?\n：:]*")
@@ -152,7 +155,7 @@ def _answer_clauses(tagged: list[Clause]) -> list[Clause]:
             opened = False
         if not clause.moves and opened and len(clause.text) >= 6:
             clause = replace(clause, moves=frozenset({"solve"}))
-        if clause.moves & {"empathize", "thank"} or index == 0:
+        if clause.moves & {"empathize", "thank"}:
             opened = True
         result.append(clause)
     return result
@@ -169,6 +172,12 @@ def tag_clauses(text: str, inquiry: bool = False) -> list[Clause]:
         tagged = [replace(c, moves=frozenset({"empathize"}))
                   if i < first_apology and not c.moves and not _GREETING.match(c.text) else c
                   for i, c in enumerate(tagged)]
+    if first_apology is not None:
+        index = first_apology - 1
+        while index >= 0 and not tagged[index].moves and not _GREETING.match(tagged[index].text) \
+                and tagged[index].text.rstrip()[-1:] not in "。！？!?\n":
+            tagged[index] = replace(tagged[index], moves=frozenset({"empathize"}))
+            index -= 1
     if inquiry:
         tagged = _answer_clauses(tagged)
     facts = next((i for i, c in enumerate(tagged) if c.moves & {"solve", "consult", "follow_up"}), len(tagged))
