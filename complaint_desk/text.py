@@ -22,13 +22,8 @@ def _t2s() -> opencc.OpenCC:
     return opencc.OpenCC("t2s")
 
 
-def _halfwidth(ch: str) -> str:
-    code = ord(ch)
-    if 0xFF01 <= code <= 0xFF5E:
-        return chr(code - 0xFEE0)
-    if code == 0x3000:
-        return " "
-    return ch
+# full-width ASCII and the ideographic space → their half-width forms
+_HALFWIDTH = {code: code - 0xFEE0 for code in range(0xFF01, 0xFF5F)} | {0x3000: 0x20}
 
 
 def to_simplified(text: str) -> str:
@@ -39,9 +34,13 @@ def to_simplified(text: str) -> str:
     return "".join(c if len(c := _t2s().convert(ch)) == 1 else ch for ch in text)
 
 
+@lru_cache(maxsize=4096)
 def fold(text: str) -> str:
-    """Length-preserving normalisation: simplified characters, half-width ASCII, lower case."""
-    return "".join(_halfwidth(ch) for ch in to_simplified(text)).lower()
+    """Length-preserving normalisation: simplified characters, half-width ASCII, lower case.
+
+    Cached: every check and the move tagger fold the same draft again.
+    """
+    return to_simplified(text).translate(_HALFWIDTH).lower()
 
 
 def normalize(text: str) -> str:
@@ -68,19 +67,13 @@ class TextView:
         return self.offsets[start], self.offsets[max(start, end - 1)] + 1
 
 
-_DROPPED = set(" \t\r\u3000-_~～·*'\"“”‘’「」『』…")
+_DROPPED = frozenset(" \t\r\u3000-_~～·*'\"“”‘’「」『』…")
 
 
 def compact_view(text: str) -> TextView:
     folded = fold(text)
-    kept: list[str] = []
-    offsets: list[int] = []
-    for index, ch in enumerate(folded):
-        if ch in _DROPPED:
-            continue
-        kept.append(ch)
-        offsets.append(index)
-    return TextView(text, "".join(kept), tuple(offsets))
+    offsets = tuple(index for index, ch in enumerate(folded) if ch not in _DROPPED)
+    return TextView(text, "".join(folded[index] for index in offsets), offsets)
 
 
 @dataclass(frozen=True)

@@ -39,16 +39,33 @@ class PhraseRule:
     after_excuses: tuple[str, ...] = ()  # forms that excuse a hit when they follow it directly
 
     @property
-    def compiled(self) -> tuple[re.Pattern[str], re.Pattern[str] | None, re.Pattern[str] | None, re.Pattern[str] | None]:
+    def compiled(self) -> tuple[tuple[re.Pattern[str], ...], re.Pattern[str] | None, re.Pattern[str] | None,
+                                re.Pattern[str] | None]:
         return _compile(self)
 
 
 @lru_cache(maxsize=None)
-def _compile(rule: PhraseRule) -> tuple[re.Pattern[str], re.Pattern[str] | None, re.Pattern[str] | None, re.Pattern[str] | None]:
+def _compile(rule: PhraseRule) -> tuple[tuple[re.Pattern[str], ...], re.Pattern[str] | None, re.Pattern[str] | None,
+                                        re.Pattern[str] | None]:
     def join(parts: tuple[str, ...]) -> re.Pattern[str] | None:
         return re.compile("|".join(f"(?:{p})" for p in parts)) if parts else None
 
-    return join(rule.patterns), join(rule.excuses), join(rule.before_excuses), join(rule.after_excuses)  # type: ignore[return-value]
+    return tuple(re.compile(p) for p in rule.patterns), join(rule.excuses), join(rule.before_excuses), join(rule.after_excuses)
+
+
+def _leftmost_hits(patterns: Sequence[re.Pattern[str]], text: str) -> list[re.Match[str]]:
+    """Non-overlapping hits of any pattern, leftmost (then longest) first.
+
+    Each pattern is scanned on its own rather than as one alternation: Python's re skips
+    ahead on a pattern's literal prefix, which a joined alternation defeats (2x slower).
+    """
+    hits = sorted((m for p in patterns for m in p.finditer(text) if m.end() > m.start()),
+                  key=lambda m: (m.start(), -m.end()))
+    kept: list[re.Match[str]] = []
+    for match in hits:
+        if not kept or match.start() >= kept[-1].end():
+            kept.append(match)
+    return kept
 
 
 _OFFER = r"(但|不过|可是|然而)(是)?(我|我们)?(可以|会|能|马上|立即|现在|这就|来|将)"
@@ -253,13 +270,11 @@ class Draft:
 
 
 def check_phrase_rule(draft: Draft, rule: PhraseRule) -> list[Violation]:
-    pattern, excuse, before_excuse, after_excuse = rule.compiled
+    patterns, excuse, before_excuse, after_excuse = rule.compiled
     compact = draft.view.text
     violations: list[Violation] = []
     explained_terms: set[str] = set()
-    for match in pattern.finditer(compact):
-        if match.end() == match.start():
-            continue
+    for match in _leftmost_hits(patterns, compact):
         start, end = draft.view.original_span(match.start(), match.end())
         if draft.is_quoted(start, end):
             if excuse and excuse.match(compact, match.end()):
@@ -407,10 +422,11 @@ def check_draft(text: str, topic: str | None = None, rules: Sequence[str] | None
     draft = Draft.of(text)
     clauses = tag_clauses(text, inquiry=topic == "inquiry")
     selected = rules or vocab.RULE_IDS
-    violations: list[Violation] = []
+    insincere = check_phrase_rule(draft, PHRASE_RULE_INDEX["insincere"])
+    violations: list[Violation] = list(insincere) if "insincere" in selected else []
     for rule_id in selected:
         check = CHECKS.get(rule_id)
-        if check:
+        if check and rule_id != "insincere":
             violations.extend(check(draft))
     if "over_promise" in selected:
         violations.extend(check_amount(draft, compensation_limit))
@@ -418,9 +434,30 @@ def check_draft(text: str, topic: str | None = None, rules: Sequence[str] | None
     violations = [v for v in violations
                   if not (v.rule == "over_promise" and any(s <= v.start < e for s, e in deadlines))]
     # a hollow apology is not the apology move (SPEC: the apology must be sincere)
-    hollow = [_bounds(text, v.start, v.end, _SENTENCE_BREAK) for v in check_phrase_rule(draft, PHRASE_RULE_INDEX["insincere"])]
+    hollow = [_bounds(text, v.start, v.end, _SENTENCE_BREAK) for v in insincere]
     if "missing_move" in selected or "script_order" in selected:
         violations.extend(v for v in check_script(clauses, topic, hollow) if v.rule in selected)
     violations.sort(key=lambda v: (v.start, v.rule))
     moves = [MoveSpan(move=c.dominant, start=c.start, end=c.end, text=c.text) for c in clauses if c.dominant]
     return CheckResult(passed=not violations, violations=violations, moves=moves)
+
+
+def _check_one(item: tuple[str, str | None, float]) -> CheckResult:
+    text, topic, limit = item
+    return check_draft(text, topic, compensation_limit=limit)
+
+
+def check_drafts(texts: Sequence[str], topics: Sequence[str | None] | None = None, compensation_limit: float = 200.0,
+                 workers: int = 1) -> list[CheckResult]:
+    """Check many drafts; `workers` > 1 spreads them over processes.
+
+    The checks are pure-Python regex work, so threads would share one core; processes
+    scale with the cores a batch job (eval, bulk import of old replies) has.
+    """
+    items = [(text, topic, compensation_limit) for text, topic in zip(texts, topics or [None] * len(texts), strict=True)]
+    if workers <= 1 or len(items) < 2 * workers:
+        return [_check_one(item) for item in items]
+    from concurrent.futures import ProcessPoolExecutor
+
+    with ProcessPoolExecutor(max_workers=workers) as pool:
+        return list(pool.map(_check_one, items, chunksize=max(1, len(items) // (workers * 8))))

@@ -99,7 +99,8 @@ MOVE_CUES: dict[str, tuple[str, ...]] = {
     ),
     "thank": (r"感谢|谢谢|多谢",),
 }
-_COMPILED: dict[str, list[re.Pattern[str]]] = {m: [re.compile(p) for p in ps] for m, ps in MOVE_CUES.items()}
+# one alternation per move: a clause carries the move when any of its cues matches
+_COMPILED: dict[str, re.Pattern[str]] = {m: re.compile("|".join(f"(?:{p})" for p in ps)) for m, ps in MOVE_CUES.items()}
 # a time, then (within the sentence, with no negation between) a contact: "明天下午…给您回电"
 # "没能好好帮您解决问题" restates a failure: it is not a solution
 _FAILED = re.compile(r"没能|未能|没有能|没(有)?(好好|及时)?(帮|为|给)(您|你)")
@@ -136,7 +137,7 @@ def _cued_clauses(text: str) -> list[Clause]:
         chunk = match.group()
         if not chunk.strip():
             continue
-        moves = {m for m, patterns in _COMPILED.items() if any(p.search(chunk) for p in patterns)}
+        moves = {m for m, pattern in _COMPILED.items() if pattern.search(chunk)}
         if "solve" in moves and _FAILED.search(chunk):
             moves.discard("solve")
         if any(match.start() < end <= match.end() for end in follow_up_ends):
