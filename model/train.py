@@ -19,7 +19,7 @@ import math
 import random
 import time
 from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -156,6 +156,17 @@ def whole_word_groups(text: str, offsets: Sequence[tuple[int, int]]) -> list[lis
     return list(groups.values())
 
 
+def _update(loss: torch.Tensor, parameters: Iterable[torch.nn.Parameter], optimizer: torch.optim.Optimizer,
+            scheduler: torch.optim.lr_scheduler.LRScheduler) -> float:
+    """One optimiser step with gradient clipping, shared by pre-training and fine-tuning."""
+    loss.backward()
+    torch.nn.utils.clip_grad_norm_(parameters, 1.0)
+    optimizer.step()
+    scheduler.step()
+    optimizer.zero_grad(set_to_none=True)
+    return loss.item()
+
+
 def mask_tokens(
     ids: list[int], groups: list[list[int]], tokenizer: PreTrainedTokenizerBase, probability: float, rng: random.Random
 ) -> tuple[list[int], list[int]]:
@@ -242,12 +253,7 @@ def pretrain_mlm(
             input_ids = _pad([p[0] for p in pairs], tokenizer.pad_token_id).to(config.device)
             labels = _pad([p[1] for p in pairs], -100).to(config.device)
             loss = model(input_ids=input_ids, attention_mask=(input_ids != tokenizer.pad_token_id), labels=labels).loss
-            loss.backward()
-            torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
-            optimizer.step()
-            scheduler.step()
-            optimizer.zero_grad(set_to_none=True)
-            total += loss.item()
+            total += _update(loss, model.parameters(), optimizer, scheduler)
             if progress:
                 progress(f"MLM 预训练 第 {epoch + 1}/{config.mlm_epochs} 轮", step + 1, len(batches))
         losses.append(total / len(batches))
@@ -361,12 +367,7 @@ def finetune(
             wide = _wide_batch([wide_rows[i] for i in batch]) if wide_rows else None
             logits = net(input_ids, (input_ids != tokenizer.pad_token_id).long(), wide)
             loss = multitask_loss(logits, [examples[i] for i in batch], weights, config.sentiment_weight)
-            loss.backward()
-            torch.nn.utils.clip_grad_norm_(net.parameters(), 1.0)
-            optimizer.step()
-            scheduler.step()
-            optimizer.zero_grad(set_to_none=True)
-            total += loss.item()
+            total += _update(loss, net.parameters(), optimizer, scheduler)
             if progress:
                 progress(f"多任务训练 第 {epoch + 1}/{config.epochs} 轮", step + 1, len(batches))
         losses.append(total / len(batches))

@@ -89,35 +89,30 @@ def queue_rows(services: Services, topics: Sequence[str] = (), priorities: Seque
     return [queue_row(item) for item in ordered(services.store, services.settings, query)]
 
 
-def flag_segments(text: str, hits: Sequence[FlagHit]) -> Segments:
-    """The complaint split into plain text and flagged spans (label = flag's Chinese name)."""
+def highlight_segments(text: str, spans: Sequence[tuple[int, int, str]]) -> Segments:
+    """Text split into plain runs and labelled spans, for gr.HighlightedText (overlaps dropped)."""
     segments: Segments = []
     cursor = 0
-    for hit in sorted(hits, key=lambda h: h.start):
-        if hit.start < cursor:
+    for start, end, label in sorted((s for s in spans if s[1] > s[0]), key=lambda s: s[0]):
+        if start < cursor:
             continue
-        if hit.start > cursor:
-            segments.append((text[cursor : hit.start], None))
-        segments.append((text[hit.start : hit.end], vocab.FLAG_NAMES[hit.flag]))
-        cursor = hit.end
+        if start > cursor:
+            segments.append((text[cursor:start], None))
+        segments.append((text[start:end], label))
+        cursor = end
     if cursor < len(text):
         segments.append((text[cursor:], None))
     return segments
+
+
+def flag_segments(text: str, hits: Sequence[FlagHit]) -> Segments:
+    """The complaint with its risk-signal spans labelled by the flag's Chinese name."""
+    return highlight_segments(text, [(h.start, h.end, vocab.FLAG_NAMES[h.flag]) for h in hits])
 
 
 def violation_segments(text: str, violations: Sequence[Violation]) -> Segments:
-    segments: Segments = []
-    cursor = 0
-    for v in sorted((v for v in violations if v.end > v.start), key=lambda v: v.start):
-        if v.start < cursor:
-            continue
-        if v.start > cursor:
-            segments.append((text[cursor : v.start], None))
-        segments.append((text[v.start : v.end], vocab.RULE_NAMES[v.rule]))
-        cursor = v.end
-    if cursor < len(text):
-        segments.append((text[cursor:], None))
-    return segments
+    """The draft with each violating span labelled by its rule's Chinese name."""
+    return highlight_segments(text, [(v.start, v.end, vocab.RULE_NAMES[v.rule]) for v in violations])
 
 
 def violation_rows(violations: Sequence[Violation]) -> list[list[str]]:
