@@ -570,7 +570,14 @@ def serve_command(
 
 
 def main() -> None:
-    app()
+    """Entry point: errors the user can act on print as one plain message, not a traceback."""
+    from complaint_desk.errors import ActionableError
+
+    try:
+        app()
+    except ActionableError as error:
+        typer.echo(f"错误：{error}", err=True)
+        raise SystemExit(2) from None
 
 
 if __name__ == "__main__":

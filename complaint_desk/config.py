@@ -20,6 +20,8 @@ from pydantic_settings import (
     TomlConfigSettingsSource,
 )
 
+from complaint_desk.errors import ActionableError
+
 ENV_PREFIX = "COMPLAINT_DESK_"
 PACKAGE_DIR = Path(__file__).resolve().parent
 REPO_DIR = PACKAGE_DIR.parent
@@ -142,13 +144,17 @@ class Settings(BaseSettings):
         return self.data_dir
 
 
+class ConfigFileError(ActionableError, FileNotFoundError):
+    """COMPLAINT_DESK_CONFIG names a file that is not there."""
+
+
 def config_file() -> Path | None:
     """The TOML file to read, if any: explicit env var first, else one in the data dir."""
     explicit = os.environ.get(f"{ENV_PREFIX}CONFIG")
     if explicit:
         path = Path(explicit).expanduser()
         if not path.is_file():
-            raise FileNotFoundError(f"配置文件不存在：{path}（来自环境变量 {ENV_PREFIX}CONFIG）")
+            raise ConfigFileError(f"配置文件不存在：{path}（来自环境变量 {ENV_PREFIX}CONFIG）")
         return path
     data_dir = os.environ.get(f"{ENV_PREFIX}DATA_DIR")
     candidate = (Path(data_dir).expanduser() if data_dir else default_data_dir()) / "config.toml"

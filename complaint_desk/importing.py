@@ -20,6 +20,7 @@ from zoneinfo import ZoneInfo
 from pydantic import BaseModel
 
 from complaint_desk.domain import Complaint
+from complaint_desk.errors import ActionableError
 from complaint_desk.store import QueueFilter, Store
 
 MAX_TEXT_CHARS = 5000
@@ -41,7 +42,7 @@ DATE_FORMATS = ("%Y-%m-%d %H:%M:%S", "%Y-%m-%d %H:%M", "%Y-%m-%d", "%Y/%m/%d %H:
 SUPPORTED = (".csv", ".jsonl", ".ndjson", ".xlsx")
 
 
-class ImportFormatError(ValueError):
+class ImportFormatError(ActionableError, ValueError):
     """The file as a whole cannot be read (wrong type, no text column, not UTF-8/GBK)."""
 
 

@@ -9,10 +9,12 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Generic, TypeVar
 
+from complaint_desk.errors import ActionableError
+
 T = TypeVar("T")
 
 
-class UnknownBackendError(ValueError):
+class UnknownBackendError(ActionableError, ValueError):
     """Config named a backend nobody registered; the message lists the ones that exist."""
 
 

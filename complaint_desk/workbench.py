@@ -18,6 +18,7 @@ from complaint_desk.drafting.backends import LoadedBackend, load_backend
 from complaint_desk.drafting.composer import ComposerBackend, chosen_remedy
 from complaint_desk.drafting.guard import GuardedDraft, StreamEvent, guard, guard_stream
 from complaint_desk.drafting.request import DraftRequest
+from complaint_desk.errors import ActionableError
 from complaint_desk.eval.checks import check_draft, offered_amounts
 from complaint_desk.intake import TriageService
 from complaint_desk.queue import QueueItem, queue_item, take_next
@@ -25,7 +26,7 @@ from complaint_desk.store import Store
 from complaint_desk.text import mask_pii
 
 
-class WorkflowError(RuntimeError):
+class WorkflowError(ActionableError, RuntimeError):
     """An action that is not allowed in the complaint's current state; the message says why."""
 
 

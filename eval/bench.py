@@ -93,9 +93,10 @@ def synthetic_cases(n: int, seed: int = 0) -> list:
 
 def bench_similar(settings: Settings, n: int = 100_000, queries: int = 200, backends: Sequence[str] = ("bm25", "dense", "hybrid"),
                   progress: Callable[[str], None] | None = None) -> dict:
+    from complaint_desk.eval.retrieval_eval import load_queries
+
     from complaint_desk.cases.base import CaseBase
     from complaint_desk.cases.retrieval import BM25Index, DenseIndex, Indexes, build_retriever, case_text
-    from complaint_desk.eval.retrieval_eval import load_queries
     from complaint_desk.store import open_store
 
     say = progress or (lambda _m: None)

@@ -15,10 +15,11 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 
+from complaint_desk.eval.moves import Clause, tag_clauses
+
 from complaint_desk import vocab
 from complaint_desk.domain import CheckResult, MoveSpan, Violation
 from complaint_desk.text import TextView, compact_view, find_pii, fold, mask_value
-from complaint_desk.eval.moves import Clause, tag_clauses
 
 QUOTE_PAIRS = {"“": "”", "「": "」", "『": "』", "‘": "’", '"': '"', "'": "'"}
 # Reported speech before a hit in the same clause: the agent is citing, not saying it.

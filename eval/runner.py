@@ -18,19 +18,21 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+from complaint_desk.eval.checks import check_draft
+
 from complaint_desk import __version__, vocab
 from complaint_desk.cases.base import CaseBase
 from complaint_desk.config import Settings
 from complaint_desk.drafting.backends import LLMBackend
 from complaint_desk.drafting.guard import cap_length, guard
 from complaint_desk.drafting.request import DraftRequest
-from complaint_desk.eval.checks import check_draft
+from complaint_desk.errors import ActionableError
 
 SUITES_DIR = Path(__file__).resolve().parent / "suites"
 RESULTS_FILE = "results.jsonl"
 
 
-class SuiteError(ValueError):
+class SuiteError(ActionableError, ValueError):
     """A suite file that cannot be run; the message names the line and the problem."""
 
 

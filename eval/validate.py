@@ -9,13 +9,14 @@ from __future__ import annotations
 
 import itertools
 
+from complaint_desk.eval.check_eval import CHECK_SETS, load_check_set
+from complaint_desk.eval.checks import check_draft
+from complaint_desk.eval.runner import SUITES_DIR, SuiteError, load_suite
+
 from complaint_desk import vocab
 from complaint_desk.drafting.composer import compose, phrasebank
 from complaint_desk.drafting.prompts import chat_messages
 from complaint_desk.drafting.request import DraftRequest
-from complaint_desk.eval.check_eval import CHECK_SETS, load_check_set
-from complaint_desk.eval.checks import check_draft
-from complaint_desk.eval.runner import SUITES_DIR, SuiteError, load_suite
 
 
 def validate_suites(names: list[str]) -> list[str]:

@@ -14,8 +14,10 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from complaint_desk import vocab
 from complaint_desk.model.reviews import split_of
+
+from complaint_desk import vocab
+from complaint_desk.errors import ActionableError
 
 DATA_DIR = Path(__file__).resolve().parent / "data"
 TRAIN_GLOBS = ("complaints_*.jsonl", "reviews_labelled_*.jsonl")
@@ -35,7 +37,7 @@ class Labelled:
     extra: dict = field(default_factory=dict, compare=False)
 
 
-class DataError(ValueError):
+class DataError(ActionableError, ValueError):
     """A labelled file has a record that breaks the SPEC vocabulary."""
 
 

@@ -15,17 +15,18 @@ from collections.abc import Callable
 from pathlib import Path
 
 import torch
+from complaint_desk.model.network import ENCODER_DIR, load_encoder, mean_pool
 from torch.nn import functional as F
 
-from complaint_desk.model.network import ENCODER_DIR, load_encoder, mean_pool
 from complaint_desk.text import normalize
 
 Progress = Callable[[str, int, int], None]
 
 
 def _pairs(seed: int) -> list[tuple[str, str]]:
-    from complaint_desk.cases.base import load_builtin_cases
     from complaint_desk.model.data import load_training
+
+    from complaint_desk.cases.base import load_builtin_cases
 
     rng = random.Random(seed)
     groups: dict[tuple[str, str], list[str]] = defaultdict(list)

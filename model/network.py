@@ -13,12 +13,13 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import torch
+from complaint_desk.model.ngrams import NgramFeaturizer
 from safetensors.torch import load_file, save_file
 from torch import nn
 from transformers import AutoModel, AutoTokenizer, PreTrainedTokenizerBase
 
 from complaint_desk import vocab
-from complaint_desk.model.ngrams import NgramFeaturizer
+from complaint_desk.errors import ActionableError
 
 HEADS: dict[str, tuple[str, ...]] = {
     "anger": tuple(level.id for level in vocab.ANGER_LEVELS),
@@ -30,7 +31,7 @@ HEADS_FILE = "heads.safetensors"
 META_FILE = "triage.json"
 
 
-class MissingCheckpointError(FileNotFoundError):
+class MissingCheckpointError(ActionableError, FileNotFoundError):
     """No usable triage checkpoint at the configured path."""
 
 

@@ -26,6 +26,11 @@ from pathlib import Path
 import jieba
 import numpy as np
 import torch
+from complaint_desk.model.data import Labelled, load_training
+from complaint_desk.model.network import HEADS, TriageNet, load_encoder, save_checkpoint
+from complaint_desk.model.ngrams import NgramFeaturizer
+from complaint_desk.model.reviews import Review, load_split
+from tokenizers import BertWordPieceTokenizer
 from torch import nn
 from torch.nn import functional as F
 from transformers import (
@@ -35,14 +40,9 @@ from transformers import (
     BertTokenizer,
     PreTrainedTokenizerBase,
 )
-from tokenizers import BertWordPieceTokenizer
 
 from complaint_desk.cases.base import load_builtin_cases
 from complaint_desk.text import normalize
-from complaint_desk.model.data import Labelled, load_training
-from complaint_desk.model.network import HEADS, TriageNet, load_encoder, save_checkpoint
-from complaint_desk.model.ngrams import NgramFeaturizer
-from complaint_desk.model.reviews import Review, load_split
 
 jieba.setLogLevel(60)
 Progress = Callable[[str, int, int], None]

@@ -19,15 +19,15 @@ from typing import Protocol
 
 import numpy as np
 import torch
+from complaint_desk.model import priority as prio
+from complaint_desk.model.flags import find_flags
+from complaint_desk.model.network import HEADS, MissingCheckpointError, load_checkpoint
 
 from complaint_desk import vocab
 from complaint_desk.config import Settings, get_settings
 from complaint_desk.domain import LabelScore, TriageResult, utcnow
 from complaint_desk.registry import Registry
 from complaint_desk.text import normalize
-from complaint_desk.model import priority as prio
-from complaint_desk.model.flags import find_flags
-from complaint_desk.model.network import HEADS, MissingCheckpointError, load_checkpoint
 
 DEFAULT_CHECKPOINT = Path(__file__).resolve().parent / "checkpoints" / "triage"
 

@@ -97,3 +97,21 @@ def test_validate_and_check_eval(tiny_settings: Settings) -> None:
 def test_bad_input_file_is_a_clear_error(tiny_settings: Settings, tmp_path: Path) -> None:
     result = runner.invoke(app, ["check", str(tmp_path / "missing.jsonl")])
     assert result.exit_code != 0
+
+
+def test_actionable_errors_print_one_line_without_traceback(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                            capsys: pytest.CaptureFixture[str]) -> None:
+    from complaint_desk.cli import main
+    from complaint_desk.config import get_settings
+
+    missing = tmp_path / "no-model"
+    monkeypatch.setenv("COMPLAINT_DESK_TRIAGE__MODEL", str(missing))
+    monkeypatch.setattr("sys.argv", ["complaint-desk", "triage", "-", "-o", "-"])
+    monkeypatch.setattr("sys.stdin", __import__("io").StringIO('{"id": "a", "text": "快递没到"}\n'))
+    get_settings.cache_clear()
+    with pytest.raises(SystemExit) as exited:
+        main()
+    assert exited.value.code == 2
+    err = capsys.readouterr().err
+    assert err.startswith("错误：") and str(missing) in err and "Traceback" not in err
+    get_settings.cache_clear()

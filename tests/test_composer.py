@@ -3,12 +3,12 @@ from __future__ import annotations
 import itertools
 
 import pytest
+from complaint_desk.eval.checks import check_draft
 
 from complaint_desk import vocab
 from complaint_desk.cases.base import load_builtin_cases, precedent_of
-from complaint_desk.drafting.composer import compose, compensation_amount
+from complaint_desk.drafting.composer import compensation_amount, compose
 from complaint_desk.drafting.request import DraftRequest
-from complaint_desk.eval.checks import check_draft
 
 CASES = load_builtin_cases()
 

@@ -4,11 +4,11 @@ import json
 from pathlib import Path
 
 import pytest
+from complaint_desk.eval.runner import SuiteError, load_suite, run_suite
+from complaint_desk.model.triage import Triager
 
 from complaint_desk.config import Settings
 from complaint_desk.drafting.composer import ComposerBackend
-from complaint_desk.eval.runner import SuiteError, load_suite, run_suite
-from complaint_desk.model.triage import Triager
 from complaint_desk.services import Services
 
 

@@ -16,13 +16,14 @@ from typing import Protocol
 import numpy as np
 
 from complaint_desk.config import PACKAGE_DIR, Settings
+from complaint_desk.errors import ActionableError
 from complaint_desk.registry import Registry
 from complaint_desk.text import normalize
 
 DEFAULT_EMBEDDER = PACKAGE_DIR.parent / "model" / "checkpoints" / "embedder"
 
 
-class EmbedderUnavailableError(RuntimeError):
+class EmbedderUnavailableError(ActionableError, RuntimeError):
     """The configured embedding model cannot be loaded; the message says what to set."""
 
 

@@ -22,10 +22,11 @@ from complaint_desk.config import LLMSettings, Settings
 from complaint_desk.drafting.composer import ComposerBackend
 from complaint_desk.drafting.prompts import chat_messages
 from complaint_desk.drafting.request import DraftRequest
+from complaint_desk.errors import ActionableError
 from complaint_desk.registry import Registry
 
 
-class BackendUnavailableError(RuntimeError):
+class BackendUnavailableError(ActionableError, RuntimeError):
     """The configured model cannot be loaded or reached; the message says what to set."""
 
 

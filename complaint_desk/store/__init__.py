@@ -13,6 +13,7 @@ from typing import Protocol
 
 from complaint_desk.config import Settings
 from complaint_desk.domain import AuditEntry, Case, Complaint, DraftVersion, TriageResult, User
+from complaint_desk.errors import ActionableError
 from complaint_desk.registry import Registry
 
 
@@ -35,7 +36,7 @@ class QueueFilter:
     limit: int | None = None
 
 
-class LockConflictError(RuntimeError):
+class LockConflictError(ActionableError, RuntimeError):
     """Another agent holds the complaint."""
 
 

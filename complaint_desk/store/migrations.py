@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from sqlalchemy import Connection, Engine, inspect, select, text
 
 from complaint_desk.domain import utcnow
+from complaint_desk.errors import ActionableError
 from complaint_desk.store.schema import Base, SchemaVersionRow
 
 
@@ -34,7 +35,7 @@ MIGRATIONS: tuple[Migration, ...] = (
 LATEST_VERSION = MIGRATIONS[-1].version
 
 
-class SchemaTooNewError(RuntimeError):
+class SchemaTooNewError(ActionableError, RuntimeError):
     """The database was written by a newer complaint desk; refusing to touch it."""
 
 
