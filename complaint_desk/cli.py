@@ -511,8 +511,8 @@ def train_triage(
     base: Annotated[str | None, typer.Option(help="从这个 Hugging Face 编码器开始（id 或目录）；不填则从零预训练")] = None,
     embedding_init: Annotated[Path | None, typer.Option(help="用这个 .gguf 大模型的词向量初始化字向量（可选）")] = None,
     seed: Annotated[int, typer.Option(help="随机种子")] = 20261123,
-    mlm_epochs: Annotated[int, typer.Option(help="MLM 预训练轮数")] = 12,
-    epochs: Annotated[int, typer.Option(help="多任务训练轮数")] = 6,
+    mlm_epochs: Annotated[int | None, typer.Option(help="MLM 预训练轮数；默认 5（发布模型的设置）")] = None,
+    epochs: Annotated[int | None, typer.Option(help="多任务训练轮数；默认 4（发布模型的设置）")] = None,
     device: Annotated[str, typer.Option(help="cpu 或 cuda")] = "cpu",
 ) -> None:
     """训练分诊模型（怒气、主题、客户类型），写出模型卡和评测指标。"""
@@ -521,8 +521,9 @@ def train_triage(
     from complaint_desk.model.triage import Triager
 
     config = settings()
+    epochs_given = {k: v for k, v in (("mlm_epochs", mlm_epochs), ("epochs", epochs)) if v is not None}
     train_config = TrainConfig(output=output, external_data_dir=config.external_data_dir, base=base, seed=seed,
-                               mlm_epochs=mlm_epochs, epochs=epochs, device=device, embedding_init=embedding_init)
+                               device=device, embedding_init=embedding_init, **epochs_given)
     bars: dict[str, tqdm] = {}
 
     def progress(stage: str, step: int, total: int) -> None:

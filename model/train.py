@@ -62,17 +62,17 @@ class TrainConfig:
     heads: int = 4
     intermediate_size: int = 1024
     max_length: int = 128
-    mlm_epochs: int = 12
+    mlm_epochs: int = 5
     mlm_batch_size: int = 64
     mlm_lr: float = 5e-4
     mlm_probability: float = 0.15
-    epochs: int = 6
+    epochs: int = 4
     batch_size: int = 32
     lr: float = 2e-4
     encoder_lr: float | None = None
     sentiment_weight: float = 0.5
     wide_features: int = 60000  # 0 = no wide (n-gram) half
-    wide_lr: float = 3e-3
+    wide_lr: float = 0.0  # 0 keeps the warm-started linear half fixed while the encoder learns
     embedding_init: Path | None = None  # a .gguf LLM whose token embeddings seed ours
     device: str = "cpu"
     limit: int | None = None  # use only this many examples of each kind (quick runs, tests)
@@ -327,6 +327,60 @@ def _wide_batch(rows: Sequence[tuple[list[int], list[float]]]) -> tuple[torch.Te
     return torch.tensor(indices, dtype=torch.long), torch.tensor(weights), torch.tensor(offsets, dtype=torch.long)
 
 
+def warm_start_wide(net: TriageNet, wide_rows: Sequence[tuple[list[int], list[float]]], examples: Sequence[Example],
+                    seed: int) -> None:
+    """Fit the wide half convexly before the encoder is tuned.
+
+    Per head, a logistic regression on the same TF-IDF n-grams (exactly a TF-IDF baseline)
+    gives the linear half its best solution, so the network starts where such a classifier
+    ends; fine-tuning then trains the encoder on what n-grams miss. The anger head's wide
+    part is the calm-vs-upset sentiment model, shared by levels 1–3 (every review teaches
+    it); how upset is left to the encoder.
+    """
+    from scipy.sparse import csr_matrix
+    from sklearn.linear_model import LogisticRegression
+
+    assert net.wide is not None
+    indptr = np.cumsum([0] + [len(indices) for indices, _ in wide_rows])
+    matrix = csr_matrix((np.concatenate([w for _, w in wide_rows]), np.concatenate([i for i, _ in wide_rows]), indptr),
+                        shape=(len(wide_rows), net.wide.num_embeddings))
+    weight = torch.zeros_like(net.wide.weight)
+    columns = {name: sum(len(HEADS[h]) for h in list(HEADS)[:index]) for index, name in enumerate(HEADS)}
+
+    def fit(rows: list[int], targets: list[int], c: float, balanced: bool) -> LogisticRegression:
+        return LogisticRegression(max_iter=3000, C=c, class_weight="balanced" if balanced else None,
+                                  random_state=seed).fit(matrix[rows], targets)
+
+    upset = [(i, int(e.negative if e.negative is not None else e.anger > 0)) for i, e in enumerate(examples)
+             if e.negative is not None or e.anger is not None]
+    if len({t for _, t in upset}) < 2:
+        return
+    sentiment = fit([i for i, _ in upset], [t for _, t in upset], 4.0, False)
+    start = columns["anger"]
+    for level in range(1, len(HEADS["anger"])):
+        weight[:, start + level] = torch.from_numpy(sentiment.coef_[0]).float()
+    with torch.no_grad():
+        net.heads["anger"].weight.zero_()
+        net.heads["anger"].bias.copy_(torch.tensor(
+            [0.0] + [float(sentiment.intercept_[0]) - math.log(len(HEADS["anger"]) - 1)] * (len(HEADS["anger"]) - 1)))
+    for head in ("topic", "persona"):
+        labelled = [(i, getattr(e, head)) for i, e in enumerate(examples) if getattr(e, head) is not None]
+        if len({t for _, t in labelled}) < 2:
+            continue
+        model = fit([i for i, _ in labelled], [t for _, t in labelled], 8.0 if head == "topic" else 4.0, True)
+        # binary fits give one row for the second class against the first
+        coef = model.coef_ if len(model.classes_) > 2 else np.vstack([np.zeros_like(model.coef_[0]), model.coef_[0]])
+        intercept = model.intercept_ if len(model.classes_) > 2 else np.array([0.0, model.intercept_[0]])
+        with torch.no_grad():
+            net.heads[head].weight.zero_()
+            net.heads[head].bias.fill_(-10.0)  # a class never seen in training stays unlikely
+            for row, label in enumerate(model.classes_):
+                weight[:, columns[head] + int(label)] = torch.from_numpy(coef[row]).float()
+                net.heads[head].bias[int(label)] = float(intercept[row])
+    with torch.no_grad():
+        net.wide.weight.copy_(weight)
+
+
 def finetune(
     net: TriageNet,
     tokenizer: PreTrainedTokenizerBase,
@@ -347,13 +401,21 @@ def finetune(
         "topic": class_weights([e.topic for e in examples], len(HEADS["topic"])),
         "persona": class_weights([e.persona for e in examples], len(HEADS["persona"])),
     }
+    if net.wide is not None:
+        if progress:
+            progress("拟合 n-gram 线性部分", 0, 1)
+        warm_start_wide(net, wide_rows, examples, config.seed)
+        if progress:
+            progress("拟合 n-gram 线性部分", 1, 1)
     encoder_lr = config.encoder_lr or config.lr
     groups = [
         {"params": net.encoder.parameters(), "lr": encoder_lr},
         {"params": net.heads.parameters(), "lr": config.lr * 5},
     ]
     if net.wide is not None:
-        groups.append({"params": net.wide.parameters(), "lr": config.wide_lr, "weight_decay": 0.0})
+        net.wide.weight.requires_grad_(config.wide_lr > 0)
+        if config.wide_lr > 0:
+            groups.append({"params": net.wide.parameters(), "lr": config.wide_lr, "weight_decay": 0.0})
     optimizer = torch.optim.AdamW(groups, weight_decay=0.01)
     steps_per_epoch = math.ceil(len(examples) / config.batch_size)
     scheduler = _schedule(optimizer, steps_per_epoch * config.epochs)
