@@ -82,6 +82,8 @@ def test_every_phrase_rule_is_covered() -> None:
     "客服：您好，非常抱歉让您久等了。",
     "以下是回复草稿：您好，非常抱歉。",
     "# 回复\n您好，非常抱歉。",
+    "您好，非常抱歉让您久等了。[您的名字]",
+    "尊敬的[客户姓名]，非常抱歉让您久等了。",
 ])
 def test_format(text: str) -> None:
     assert "format" in check_draft(text + PLAN + CLOSE, "delivery").rules

@@ -83,3 +83,7 @@ def test_length_cap_cuts_at_a_sentence_end() -> None:
 
 def test_strip_format_keeps_the_words() -> None:
     assert strip_format("**您好**\n- 非常抱歉\n1. 我们会处理") == "您好非常抱歉我们会处理"
+
+
+def test_strip_format_removes_template_placeholders() -> None:
+    assert strip_format("尊敬的[客户姓名]，非常抱歉。\n\n此致\n敬礼\n[您的名字]") == "尊敬的客户，非常抱歉。\n\n此致敬礼"

@@ -50,9 +50,12 @@ _MARKDOWN = (
     (re.compile(r"^\s*[0-9一二三四五六七]+\s*[.、)）]\s*", re.M), ""),
     (re.compile(r"(安抚情绪|安抚共情|真诚道歉|确认信息|收集信息|给出方案|提出方案|解决方案|征求意见|跟进承诺|跟踪服务|致谢|共情|道歉)\s*[:：]"), ""),
     (re.compile(r"第[一二三四五六七八九1-9]步\s*[:：]?|【[^】]{1,10}】"), ""),
-    (re.compile(r"^\s*(客服回复|客服人员|回复内容|客服|坐席|回复|助手|assistant|ai)\s*[:：]\s*", re.M | re.I), ""),
+    (re.compile(r"^\s*(客服回复|坐席回复|客服人员|回复内容|客服|坐席|回复|助手|assistant|ai)\s*[:：]\s*", re.M | re.I), ""),
     (re.compile(r"^.*(以下是.{0,12}(回复|草稿)|回复(草稿|如下)|作为(一[个名])?(ai|人工智能|语言模型|助手)).*$", re.M | re.I), ""),
     (re.compile(r"<\|im_(start|end)\|>(assistant|user|system)?"), ""),
+    # template placeholders a model leaves in: "尊敬的[客户姓名]", "[您的名字]"
+    (re.compile(r"尊敬的\s*[\[［][^\]］\n]{1,16}[\]］]"), "尊敬的客户"),
+    (re.compile(r"[\[［][^\]］\n]{1,16}[\]］]"), ""),
 )
 _CLAUSE_END = "，,。！!？?；;\n"
 

@@ -17,6 +17,7 @@ plt.rcParams["axes.unicode_minus"] = False
 
 def _figure(width: float = 6.0, height: float = 3.2) -> tuple[Figure, plt.Axes]:
     figure, axis = plt.subplots(figsize=(width, height))
+    axis.yaxis.get_major_locator().set_params(integer=True)  # counts: no 0.5 ticks
     return figure, axis
 
 
@@ -67,6 +68,7 @@ def sla_breaches(data: DashboardData) -> Figure:
     axis.bar([p - 0.2 for p in positions], open_counts, width=0.4, label="待处理且已超时", color="#dc2626")
     axis.bar([p + 0.2 for p in positions], late_counts, width=0.4, label="回复时已超时", color="#f59e0b")
     axis.set_xticks(list(positions), priorities)
+    axis.set_ylim(bottom=0, top=max(1, *open_counts, *late_counts) * 1.15)
     axis.set_title("SLA 超时")
     axis.legend(fontsize=8)
     figure.tight_layout()
