@@ -497,7 +497,10 @@ def write_model_card(directory: Path, meta: dict, metrics: dict) -> Path:
         f"- encoder: {cfg['base'] or 'BERT trained from scratch (character-level WordPiece)'}; "
         f"hidden {cfg['hidden_size']}, {cfg['layers']} layers, {cfg['heads']} heads, max length {cfg['max_length']}",
         f"- parameters: {meta['parameters']:,}; stored as float16 safetensors",
-        "- heads: mean pooling → linear per label family; anger_score = expected anger level / 3",
+        "- heads: mean pooling → linear per label family (\"deep\"), plus a linear layer over TF-IDF character",
+        "  1–3-grams (\"wide\"); the two logits are summed. The wide half is warm-started with per-head logistic",
+        "  regressions (anger: calm vs upset from every training review) and kept fixed while the encoder learns.",
+        "- anger_score = expected anger level / 3",
         "",
         "## Data",
         f"- pretraining: {json.dumps(meta['pretraining'], ensure_ascii=False)}",
@@ -512,9 +515,19 @@ def write_model_card(directory: Path, meta: dict, metrics: dict) -> Path:
         "## Reproduce",
         "```bash",
         f"complaint-desk train triage --output {cfg['output']} --seed {cfg['seed']} "
-        f"--mlm-epochs {cfg['mlm_epochs']} --epochs {cfg['epochs']}",
+        f"--mlm-epochs {cfg['mlm_epochs']} --epochs {cfg['epochs']}"
+        + (f" --embedding-init {cfg['embedding_init']}" if cfg.get("embedding_init") else ""),
         "```",
+        *(["The .gguf file seeds the character embeddings (its token embeddings per vocabulary entry, PCA to our width); "
+           "get it with ../shared/tools/fetch-eval-llm.sh."] if cfg.get("embedding_init") else []),
         f"Training took {meta['train_seconds']} s on {cfg['device']}.",
+        "",
+        "## Limits",
+        "- Trained on team-written complaints and labelled food-delivery/hotel reviews: other industries' wording",
+        "  (banking, telecom, utilities) is only seen in the written complaints.",
+        "- Topics that are rare in real reviews (account, misleading, refund, inquiry) have few real examples;",
+        "  the gold set's macro-F1 is dominated by how those few are handled.",
+        "- Flags are rules (model/flags.py), not learned: phrasings outside their patterns are missed.",
     ]
     path = directory / "README.md"
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
