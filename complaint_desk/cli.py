@@ -473,6 +473,7 @@ def bench_llm_command(
     dtype: Annotated[str, typer.Option(help="bfloat16、float16 或 float32")] = "bfloat16",
     batch: Annotated[int, typer.Option(help="批量生成的批大小")] = 1,
     random_init: Annotated[str | None, typer.Option(help="不加载权重，按公开结构随机初始化：qwen2.5-1.5b 或 qwen2.5-7b")] = None,
+    static_cache: Annotated[bool, typer.Option(help="随机初始化模式：用静态 KV 缓存（transformers 会编译解码步）")] = False,
 ) -> None:
     """生成速度：首 token 时间与每秒 token 数；随机初始化模式额外给出显存带宽上限。"""
     from complaint_desk.eval.bench import QWEN_SHAPES, bench_llm_backend, bench_llm_random
@@ -484,7 +485,8 @@ def bench_llm_command(
 
         resolved = device if device != "auto" else ("cuda" if torch.cuda.is_available() else "cpu")
         batches = (1, batch) if batch > 1 else (1,)
-        print_figures("生成性能（随机初始化）", bench_llm_random(random_init, resolved, batches, dtype_name=dtype))
+        print_figures("生成性能（随机初始化）", bench_llm_random(random_init, resolved, batches, dtype_name=dtype,
+                                                                       static_cache=static_cache))
         return
     config = settings()
     updates = {"device": device, "dtype": dtype}
@@ -509,10 +511,11 @@ def bench_llm_command(
 def train_triage(
     output: Annotated[Path, typer.Option(help="模型输出目录")] = Path("model/checkpoints/triage"),
     base: Annotated[str | None, typer.Option(help="从这个 Hugging Face 编码器开始（id 或目录）；不填则从零预训练")] = None,
-    embedding_init: Annotated[Path | None, typer.Option(help="用这个 .gguf 大模型的词向量初始化字向量（可选）")] = None,
+    embedding_init: Annotated[Path | None, typer.Option(
+        help="用这个 .gguf 大模型的词向量初始化字向量（可选）；也可给 train export-embeddings 导出的 .safetensors")] = None,
     seed: Annotated[int, typer.Option(help="随机种子")] = 20261123,
-    mlm_epochs: Annotated[int | None, typer.Option(help="MLM 预训练轮数；默认 5（发布模型的设置）")] = None,
-    epochs: Annotated[int | None, typer.Option(help="多任务训练轮数；默认 4（发布模型的设置）")] = None,
+    mlm_epochs: Annotated[int | None, typer.Option(help="MLM 预训练轮数；默认 60（发布模型的设置，GPU 上约 4 分钟；2 核 CPU 上很慢，可用 5）")] = None,
+    epochs: Annotated[int | None, typer.Option(help="多任务训练轮数；默认 6（发布模型的设置；按验证集挑最好的一轮）")] = None,
     device: Annotated[str, typer.Option(help="cpu 或 cuda")] = "cpu",
 ) -> None:
     """训练分诊模型（怒气、主题、客户类型），写出模型卡和评测指标。"""
@@ -537,6 +540,21 @@ def train_triage(
     report = evaluate_triage(config.external_data_dir, Triager(trained), with_baseline=True)
     card = write_model_card(output, meta, {k: report[k] for k in ("model", "baseline")})
     typer.echo(f"模型已保存到 {output}，模型卡：{card}")
+
+
+@train_app.command("export-embeddings")
+def export_embeddings_command(
+    gguf: Annotated[Path, typer.Argument(help=".gguf 大模型文件")],
+    output: Annotated[Path, typer.Option("-o", "--output", help="导出的字向量文件")] = Path("embedding-init.safetensors"),
+    seed: Annotated[int, typer.Option(help="随机种子（与 train triage 相同）")] = 20261123,
+) -> None:
+    """把 .gguf 大模型的词向量按分诊模型的字表导出成小文件，供没有该大模型的机器（如 GPU 机）训练时用。"""
+    from complaint_desk.model.train import TrainConfig, export_initial_embeddings
+
+    if not gguf.is_file():
+        fail(f"找不到 {gguf}；可用 ../shared/tools/fetch-eval-llm.sh 获取")
+    config = TrainConfig(output=Path("."), external_data_dir=settings().external_data_dir, seed=seed)
+    typer.echo(f"已导出：{export_initial_embeddings(config, gguf, output)}")
 
 
 @train_app.command("embedder")

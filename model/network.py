@@ -56,6 +56,8 @@ class TriageNet(nn.Module):
         self.wide = nn.EmbeddingBag(wide_features, sum(len(v) for v in HEADS.values()), mode="sum") if wide_features else None
         if self.wide is not None:
             nn.init.zeros_(self.wide.weight)
+        # per head, the weight of the deep logits against the wide ones; chosen on validation data by training
+        self.deep_scale: dict[str, float] = dict.fromkeys(HEADS, 1.0)
 
     def pooled(self, input_ids: torch.Tensor, attention_mask: torch.Tensor) -> torch.Tensor:
         hidden = self.encoder(input_ids=input_ids, attention_mask=attention_mask).last_hidden_state
@@ -64,7 +66,9 @@ class TriageNet(nn.Module):
     def forward(self, input_ids: torch.Tensor, attention_mask: torch.Tensor,
                 wide: WideInputs | None = None) -> dict[str, torch.Tensor]:
         pooled = self.dropout(self.pooled(input_ids, attention_mask))
-        logits = {name: head(pooled) for name, head in self.heads.items()}
+        # the scale weighs what the encoder adds; the biases (the wide half's intercepts) stay whole
+        logits = {name: nn.functional.linear(pooled, head.weight) * self.deep_scale[name] + head.bias
+                  for name, head in self.heads.items()}
         if self.wide is not None and wide is not None:
             indices, weights, offsets = (t.to(pooled.device) for t in wide)
             flat = self.wide(indices, offsets, per_sample_weights=weights.to(self.wide.weight.dtype)).to(pooled.dtype)
@@ -96,7 +100,7 @@ def save_checkpoint(directory: Path, net: TriageNet, tokenizer: PreTrainedTokeni
         heads["wide.weight"] = net.wide.weight.detach().to(torch.float16).contiguous()
         ngrams.save(directory)
     save_file(heads, str(directory / HEADS_FILE))
-    meta = {**meta, "labels": {name: list(labels) for name, labels in HEADS.items()}}
+    meta = {**meta, "labels": {name: list(labels) for name, labels in HEADS.items()}, "deep_scale": net.deep_scale}
     (directory / META_FILE).write_text(json.dumps(meta, ensure_ascii=False, indent=2), encoding="utf-8")
 
 
@@ -126,6 +130,7 @@ def load_checkpoint(directory: Path, dtype: torch.dtype = torch.float32, device:
     wide = weights.pop("wide.weight", None)
     net = TriageNet(encoder, wide_features=len(ngrams) if ngrams is not None and wide is not None else 0)
     net.heads.load_state_dict({k: v.to(dtype) for k, v in weights.items()})
+    net.deep_scale.update(meta.get("deep_scale", {}))
     net.to(device=device, dtype=dtype).eval()
     if net.wide is not None:
         net.wide.weight.data = wide.to(device=device, dtype=torch.float32)  # sparse sums stay in float32

@@ -21,6 +21,36 @@ def test_checkpoint_round_trip(tiny_checkpoint: Path) -> None:
     assert (tiny_checkpoint / "encoder" / "config.json").is_file()
 
 
+def test_training_keeps_the_validation_choice(tiny_checkpoint: Path) -> None:
+    """The epoch and deep scale picked on the validation slice are the ones saved and loaded."""
+    checkpoint = load_checkpoint(tiny_checkpoint)
+    selection = checkpoint.meta["finetuning"]["selection"]
+    assert checkpoint.meta["finetuning"]["validation_examples"] > 0
+    best = max(selection["history"], key=lambda entry: entry["score"])
+    assert selection["chosen"] == best
+    assert checkpoint.net.deep_scale == best["deep_scale"]
+    assert set(best["deep_scale"]) == set(HEADS)
+    assert {entry["epoch"] for entry in selection["history"]} == {0, 1, 2}
+
+
+def test_deep_scale_zero_leaves_the_wide_half_alone(tiny_checkpoint: Path) -> None:
+    """With the encoder weighed at 0, logits are the n-gram half plus biases: the encoder cannot move them."""
+    checkpoint = load_checkpoint(tiny_checkpoint)
+    net, tokenizer, ngrams = checkpoint.net, checkpoint.tokenizer, checkpoint.ngrams
+    assert ngrams is not None
+    indices, weights, _ = ngrams.transform(["快递三天没到"])
+    wide = (torch.tensor(indices.tolist()), torch.tensor(weights.tolist()), torch.tensor([0]))
+    ids = tokenizer(["快递三天没到"], return_tensors="pt")["input_ids"]
+    net.deep_scale = dict.fromkeys(HEADS, 0.0)
+    with torch.no_grad():
+        before = net(ids, torch.ones_like(ids), wide)
+        for head in net.heads.values():
+            head.weight.add_(1.0)
+        after = net(ids, torch.ones_like(ids), wide)
+    for name in HEADS:
+        assert torch.allclose(before[name], after[name])
+
+
 @pytest.mark.parametrize("text", [
     "快递三天没到！！！再不处理我就打12315投诉你们",
     "請問信用卡年費怎麼免？",
