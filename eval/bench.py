@@ -266,11 +266,12 @@ def bench_llm_backend(settings: Settings, batch: int = 1, prompts: int = 3) -> d
               "device": getattr(backend, "device", "server"), "dtype": settings.llm.dtype,
               "threads": __import__("torch").get_num_threads(), "cpu_count": os.cpu_count(),
               "ttft_s_median": round(statistics.median(ttfts), 2),
-              "tokens_per_s_median": round(statistics.median(rates), 2)}
+              # a server gives text, not tokens: its rate is counted in characters
+              ("tokens_per_s_median" if tokenizer else "chars_per_s_median"): round(statistics.median(rates), 2)}
     if batch > 1:
         started = time.perf_counter()
         outputs = backend.generate_batch(requests[:batch])
         elapsed = time.perf_counter() - started
         tokens = sum(len(tokenizer(o)["input_ids"]) if tokenizer else len(o) for o in outputs)
-        report[f"batch{batch}_tokens_per_s"] = round(tokens / elapsed, 2)
+        report[f"batch{batch}_{'tokens' if tokenizer else 'chars'}_per_s"] = round(tokens / elapsed, 2)
     return report
