@@ -81,12 +81,22 @@ def test_every_phrase_rule_is_covered() -> None:
     "1. 我们非常理解您的心情\n2. 非常抱歉\n3. 为您补发",
     "客服：您好，非常抱歉让您久等了。",
     "以下是回复草稿：您好，非常抱歉。",
+    "根据您的要求，我为您写了一封回复：您好，非常抱歉。",
     "# 回复\n您好，非常抱歉。",
     "您好，非常抱歉让您久等了。[您的名字]",
     "尊敬的[客户姓名]，非常抱歉让您久等了。",
 ])
 def test_format(text: str) -> None:
     assert "format" in check_draft(text + PLAN + CLOSE, "delivery").rules
+
+
+@pytest.mark.parametrize("text", [
+    "根据您的要求，我们会把加床费退还给您。",
+    "我们会根据您的要求调整周末的窗口排班。",
+])
+def test_customer_facing_wording_is_not_meta(text: str) -> None:
+    """"根据您的要求" addressed to the customer is a reply, not a model talking about its prompt."""
+    assert "format" not in check_draft(letter(text), "delivery").rules
 
 
 def test_contact_promise_passes_but_result_promise_fails() -> None:
