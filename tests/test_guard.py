@@ -87,3 +87,15 @@ def test_strip_format_keeps_the_words() -> None:
 
 def test_strip_format_removes_template_placeholders() -> None:
     assert strip_format("尊敬的[客户姓名]，非常抱歉。\n\n此致\n敬礼\n[您的名字]") == "尊敬的客户，非常抱歉。\n\n此致敬礼"
+
+
+def test_plan_fused_with_the_apology_still_ends_feelings_first() -> None:
+    """What the real model wrote for a car-insurance complaint (eval run, std-014): the refusal-and-plan
+    sentence comes before any apology and cannot be moved whole."""
+    request = DraftRequest(complaint="车险理赔材料交了快一个月，钱还没到，打电话也说不清楚进度。", topic="service", anger=2,
+                           persona="venting", priority="P3")
+    fused = ("尊敬的客户，根据我们的记录，我们会尽力帮助您解决问题。关于您的车险理赔材料，确实卡在缺少维修发票这一步，"
+             "收到发票后我们会当天加急审核，表达我们的歉意。这样处理您能接受吗？今天下班前我会再给您打电话。感谢您的耐心。")
+    outcome = guard(request, Scripted(fused), max_regenerations=0)
+    assert outcome.result.passed, [(v.rule, v.span) for v in outcome.result.violations]
+    assert "维修发票" in outcome.text

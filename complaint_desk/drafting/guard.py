@@ -173,6 +173,11 @@ def repair(text: str, result: CheckResult, request: DraftRequest) -> str:
     if "script_order" in current.rules:
         text = feelings_first(text, request)
         current = check_draft(text, request.topic, compensation_limit=request.max_compensation)
+    if "script_order" in current.rules:
+        # a sentence that mixes the plan with the apology cannot be moved whole: open with
+        # the composer's empathy and apology instead, so the feelings still come first
+        text = insert_missing(text, request, ["empathize", "apologize"])
+        current = check_draft(text, request.topic, compensation_limit=request.max_compensation)
     missing = [m for m in ("empathize", "apologize", "solve", "consult", "follow_up")
                if any(v.rule == "missing_move" and _MOVE_NAME[m] in v.message for v in current.violations)]
     if missing:
