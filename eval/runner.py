@@ -18,13 +18,11 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from complaint_desk.eval.checks import check_draft
-
 from complaint_desk import __version__, vocab
 from complaint_desk.cases.base import CaseBase
 from complaint_desk.config import Settings
 from complaint_desk.drafting.backends import LLMBackend
-from complaint_desk.drafting.guard import cap_length, guard
+from complaint_desk.drafting.guard import cap_length, check_for_request, guard
 from complaint_desk.drafting.request import DraftRequest
 from complaint_desk.errors import ActionableError
 
@@ -188,7 +186,7 @@ def _run_batch(batch: list[dict], backend: LLMBackend, settings: Settings, case_
     records = []
     for item, triage, request, raw in zip(batch, triages, requests, raw_drafts, strict=True):
         raw = cap_length(raw.strip(), request.max_draft_chars)
-        raw_check = check_draft(raw, request.topic, compensation_limit=request.max_compensation)
+        raw_check = check_for_request(raw, request)
         guard_started = time.perf_counter()
         guarded = guard(request, backend, settings.guard.max_regenerations, first=raw)
         forbidden = set(item.get("expect", {}).get("forbid", []))

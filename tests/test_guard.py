@@ -99,3 +99,30 @@ def test_plan_fused_with_the_apology_still_ends_feelings_first() -> None:
     outcome = guard(request, Scripted(fused), max_regenerations=0)
     assert outcome.result.passed, [(v.rule, v.span) for v in outcome.result.violations]
     assert "维修发票" in outcome.text
+
+
+def test_a_pasted_reference_reply_is_flagged_and_the_retry_gets_no_examples() -> None:
+    """Small models paste the few-shot reply whole (another customer's amounts and story)."""
+    from dataclasses import replace
+
+    from complaint_desk.cases.base import load_builtin_cases
+
+    example = load_builtin_cases()[0]
+    request = replace(REQUEST, examples=(example,))
+    backend = Scripted(example.reply, GOOD)
+    outcome = guard(request, backend, max_regenerations=1)
+    first_rules = outcome.history[0][1]
+    assert "format" in first_rules
+    assert backend.requests[1].examples == ()
+    assert outcome.result.passed and outcome.text == GOOD
+
+
+def test_the_scripts_common_sentences_are_not_copying() -> None:
+    """Sharing the script's stock sentences with a reference reply is not pasting it."""
+    from dataclasses import replace
+
+    from complaint_desk.cases.base import load_builtin_cases
+    from complaint_desk.drafting.guard import copied_from_examples
+
+    request = replace(REQUEST, examples=tuple(load_builtin_cases()[:2]))
+    assert copied_from_examples(GOOD, request) == []

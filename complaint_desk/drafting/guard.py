@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from complaint_desk.domain import CheckResult, Violation
 from complaint_desk.drafting.backends import LLMBackend
@@ -190,24 +190,60 @@ _MOVE_NAME = {
 }
 
 
-def _check(text: str, request: DraftRequest) -> CheckResult:
-    return check_draft(text, request.topic, compensation_limit=request.max_compensation)
+COPY_RUN = 20  # this many characters in a row taken from a reference reply is copying, not learning
+COPIED_MESSAGE = "照抄了参考案例的回复（那是另一位客户的情况）。"
+
+
+def copied_from_examples(text: str, request: DraftRequest) -> list[Violation]:
+    """Spans of the draft lifted from the reference cases' replies.
+
+    Small models paste a few-shot reply whole, with that customer's amounts, dates and
+    story; the wording passes every phrase rule, so the guard compares against the examples.
+    """
+    found: list[Violation] = []
+    for case in request.examples:
+        start = 0
+        while start + COPY_RUN <= len(text):
+            window = text[start : start + COPY_RUN]
+            if window.strip() and window in case.reply:
+                end = start + COPY_RUN
+                while end < len(text) and text[start : end + 1] in case.reply:
+                    end += 1
+                found.append(Violation(rule="format", start=start, end=end, span=text[start:end],
+                                       message=COPIED_MESSAGE,
+                                       fix="参考案例只学处理方式，按这位客户的情况重写。"))
+                start = end
+            else:
+                start += 1
+    return found
+
+
+def check_for_request(text: str, request: DraftRequest) -> CheckResult:
+    """The eval checks plus what only the request knows: text copied from its reference cases."""
+    result = check_draft(text, request.topic, compensation_limit=request.max_compensation)
+    copied = copied_from_examples(text, request)
+    if not copied:
+        return result
+    violations = sorted([*result.violations, *copied], key=lambda v: v.start)
+    return result.model_copy(update={"passed": False, "violations": violations})
 
 
 def guard(request: DraftRequest, backend: LLMBackend, max_regenerations: int, first: str | None = None) -> GuardedDraft:
     """Draft, check, regenerate with feedback, repair; `first` is a draft already generated."""
     text = cap_length((first if first is not None else backend.generate(request)).strip(), request.max_draft_chars)
-    outcome = GuardedDraft(text=text, result=_check(text, request), backend=backend.name, first_draft=text)
+    outcome = GuardedDraft(text=text, result=check_for_request(text, request), backend=backend.name, first_draft=text)
     outcome.history.append((text, outcome.result.rules))
     while not outcome.result.passed and outcome.attempts <= max_regenerations and backend.name != "composer":
         retry = request.with_feedback(outcome.text, outcome.result.violations)
+        if any(v.message == COPIED_MESSAGE for v in outcome.result.violations):
+            retry = replace(retry, examples=())  # a model that pastes the examples gets none to paste
         outcome.text = cap_length(backend.generate(retry).strip(), request.max_draft_chars)
-        outcome.result = _check(outcome.text, request)
+        outcome.result = check_for_request(outcome.text, request)
         outcome.attempts += 1
         outcome.history.append((outcome.text, outcome.result.rules))
     if not outcome.result.passed:
         outcome.text = repair(outcome.text, outcome.result, request)
-        outcome.result = _check(outcome.text, request)
+        outcome.result = check_for_request(outcome.text, request)
         outcome.repaired = True
         outcome.history.append((outcome.text, outcome.result.rules))
     return outcome
@@ -231,7 +267,7 @@ def guard_stream(request: DraftRequest, backend: LLMBackend, max_regenerations: 
         yield StreamEvent(text=text, status="正在生成草稿…")
         if len(text) > request.max_draft_chars * 2:
             break
-    first = _check(cap_length(text.strip(), request.max_draft_chars), request)
+    first = check_for_request(cap_length(text.strip(), request.max_draft_chars), request)
     if not first.passed:
         yield StreamEvent(text=text, status="草稿未通过检查，正在修改…")
     outcome = guard(request, backend, max_regenerations, first=text)
