@@ -66,9 +66,14 @@ class TriageNet(nn.Module):
     def forward(self, input_ids: torch.Tensor, attention_mask: torch.Tensor,
                 wide: WideInputs | None = None) -> dict[str, torch.Tensor]:
         pooled = self.dropout(self.pooled(input_ids, attention_mask))
+        rest = self.fixed_logits(pooled, wide)
         # the scale weighs what the encoder adds; the biases (the wide half's intercepts) stay whole
-        logits = {name: nn.functional.linear(pooled, head.weight) * self.deep_scale[name] + head.bias
-                  for name, head in self.heads.items()}
+        return {name: nn.functional.linear(pooled, head.weight) * self.deep_scale[name] + rest[name]
+                for name, head in self.heads.items()}
+
+    def fixed_logits(self, pooled: torch.Tensor, wide: WideInputs | None) -> dict[str, torch.Tensor]:
+        """Per head, what does not depend on the encoder: the head's bias plus the wide half."""
+        logits = {name: head.bias.expand(pooled.shape[0], -1) for name, head in self.heads.items()}
         if self.wide is not None and wide is not None:
             indices, weights, offsets = (t.to(pooled.device) for t in wide)
             flat = self.wide(indices, offsets, per_sample_weights=weights.to(self.wide.weight.dtype)).to(pooled.dtype)
@@ -77,7 +82,6 @@ class TriageNet(nn.Module):
                 logits[name] = logits[name] + flat[:, start : start + len(labels)]
                 start += len(labels)
         return logits
-
 
 @dataclass
 class Checkpoint:

@@ -28,7 +28,7 @@ import jieba
 import numpy as np
 import torch
 from complaint_desk.model.data import Labelled, load_training
-from complaint_desk.model.network import HEADS, TriageNet, load_encoder, save_checkpoint
+from complaint_desk.model.network import HEADS, TriageNet, WideInputs, load_encoder, save_checkpoint
 from complaint_desk.model.ngrams import NgramFeaturizer
 from complaint_desk.model.reviews import Review, load_split
 from safetensors import safe_open
@@ -429,8 +429,10 @@ def finetune(
     losses: list[float] = []
     net.to(config.device)
     selection = Selection()
+    held_out = validation_batches(tokenizer, validation, config, ngrams)
     if validation:
-        selection.consider(net, 0, validation_logits(net, tokenizer, validation, config, ngrams), validation, config)
+        net.eval()  # no dropout while scoring
+        selection.consider(net, 0, validation_logits(net, held_out), validation, config)
     net.train()
     for epoch in range(config.epochs):
         total = 0.0
@@ -446,8 +448,7 @@ def finetune(
         losses.append(total / len(batches))
         if validation:
             net.eval()
-            selection.consider(net, epoch + 1, validation_logits(net, tokenizer, validation, config, ngrams),
-                               validation, config)
+            selection.consider(net, epoch + 1, validation_logits(net, held_out), validation, config)
             net.train()
     net.eval()
     selection.restore(net)
@@ -463,29 +464,35 @@ def is_validation(text: str, buckets: int) -> bool:
     return buckets > 0 and int(digest[:8], 16) % buckets == 0
 
 
-@torch.no_grad()
-def validation_logits(net: TriageNet, tokenizer: PreTrainedTokenizerBase, examples: Sequence[Example],
-                      config: TrainConfig, ngrams: NgramFeaturizer | None) -> dict[str, tuple[np.ndarray, np.ndarray]]:
-    """Per head, the deep logits without biases and the rest (biases + wide), so any deep scale can be scored."""
-    scales, net.deep_scale = net.deep_scale, dict.fromkeys(HEADS, 1.0)
-    parts: dict[str, tuple[list, list]] = {name: ([], []) for name in HEADS}
+ValidationBatch = tuple[torch.Tensor, torch.Tensor, WideInputs | None]
+
+
+def validation_batches(tokenizer: PreTrainedTokenizerBase, examples: Sequence[Example], config: TrainConfig,
+                       ngrams: NgramFeaturizer | None) -> list[ValidationBatch]:
+    """Token ids, mask and n-gram inputs of the validation slice, built once for every epoch."""
+    batches: list[ValidationBatch] = []
     for start in range(0, len(examples), 256):
         chunk = examples[start : start + 256]
         ids = _pad(tokenizer([e.text for e in chunk], truncation=True, max_length=config.max_length)["input_ids"],
                    tokenizer.pad_token_id).to(config.device)
-        mask = (ids != tokenizer.pad_token_id).long()
         wide = None
         if ngrams is not None:
             wide = _wide_batch([tuple(x.tolist() for x in ngrams.transform([e.text])[:2]) for e in chunk])
-        full = net(ids, mask, wide)
-        pooled = net.pooled(ids, mask)
-        for name, head in net.heads.items():
-            deep = F.linear(pooled, head.weight)
-            parts[name][0].append(deep.float().cpu().numpy())
-            parts[name][1].append((full[name] - deep).float().cpu().numpy())
-    net.deep_scale = scales
-    return {name: (np.concatenate(deep), np.concatenate(rest)) for name, (deep, rest) in parts.items()}
+        batches.append((ids, (ids != tokenizer.pad_token_id).long(), wide))
+    return batches
 
+
+@torch.no_grad()
+def validation_logits(net: TriageNet, batches: Sequence[ValidationBatch]) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+    """Per head, the deep logits without biases and the rest (biases + wide), so any deep scale can be scored."""
+    parts: dict[str, tuple[list, list]] = {name: ([], []) for name in HEADS}
+    for ids, mask, wide in batches:
+        pooled = net.pooled(ids, mask)
+        rest = net.fixed_logits(pooled, wide)
+        for name, head in net.heads.items():
+            parts[name][0].append(F.linear(pooled, head.weight).float().cpu().numpy())
+            parts[name][1].append(rest[name].float().cpu().numpy())
+    return {name: (np.concatenate(deep), np.concatenate(fixed)) for name, (deep, fixed) in parts.items()}
 
 def _macro_f1(logits: np.ndarray, examples: Sequence[Example], attribute: str) -> float | None:
     from sklearn.metrics import f1_score
