@@ -15,6 +15,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 
+from complaint_desk.pattern_index import PatternIndex
 from complaint_desk.eval.moves import Clause, tag_clauses
 
 from complaint_desk import vocab
@@ -40,18 +41,16 @@ class PhraseRule:
     after_excuses: tuple[str, ...] = ()  # forms that excuse a hit when they follow it directly
 
     @property
-    def compiled(self) -> tuple[tuple[re.Pattern[str], ...], re.Pattern[str] | None, re.Pattern[str] | None,
-                                re.Pattern[str] | None]:
-        return _compile(self)
+    def excuse_patterns(self) -> tuple[re.Pattern[str] | None, re.Pattern[str] | None, re.Pattern[str] | None]:
+        return _compile_excuses(self)
 
 
 @lru_cache(maxsize=None)
-def _compile(rule: PhraseRule) -> tuple[tuple[re.Pattern[str], ...], re.Pattern[str] | None, re.Pattern[str] | None,
-                                        re.Pattern[str] | None]:
+def _compile_excuses(rule: PhraseRule) -> tuple[re.Pattern[str] | None, re.Pattern[str] | None, re.Pattern[str] | None]:
     def join(parts: tuple[str, ...]) -> re.Pattern[str] | None:
         return re.compile("|".join(f"(?:{p})" for p in parts)) if parts else None
 
-    return tuple(re.compile(p) for p in rule.patterns), join(rule.excuses), join(rule.before_excuses), join(rule.after_excuses)
+    return join(rule.excuses), join(rule.before_excuses), join(rule.after_excuses)
 
 
 def _leftmost_hits(patterns: Sequence[re.Pattern[str]], text: str) -> list[re.Match[str]]:
@@ -221,6 +220,9 @@ PHRASE_RULES: tuple[PhraseRule, ...] = (
     ),
 )
 PHRASE_RULE_INDEX: dict[str, PhraseRule] = {rule.id: rule for rule in PHRASE_RULES}
+# every phrase pattern, so that one pass over a draft's characters rules most of them out
+_PHRASE_PATTERNS = PatternIndex(re.compile(p) for rule in PHRASE_RULES for p in rule.patterns)
+_PATTERN_RULES = tuple(rule.id for rule in PHRASE_RULES for _ in rule.patterns)
 
 FIXES: dict[str, str] = {rule.id: rule.fix for rule in PHRASE_RULES if rule.fix}
 FIXES["format"] = "写成一封自然分段的信：去掉 markdown 符号、步骤标签和角色标签。"
@@ -261,21 +263,26 @@ class Draft:
     text: str
     view: TextView
     quotes: tuple[tuple[int, int], ...]
+    candidates: dict[str, list[re.Pattern[str]]]  # per rule, the patterns its characters admit
 
     @classmethod
     def of(cls, text: str) -> Draft:
-        return cls(text, compact_view(text), tuple(quoted_ranges(text)))
+        view = compact_view(text)
+        candidates: dict[str, list[re.Pattern[str]]] = {}
+        for index in _PHRASE_PATTERNS.admitted(set(view.text)):
+            candidates.setdefault(_PATTERN_RULES[index], []).append(_PHRASE_PATTERNS.patterns[index])
+        return cls(text, view, tuple(quoted_ranges(text)), candidates)
 
     def is_quoted(self, start: int, end: int) -> bool:
         return any(q_start <= start and end <= q_end for q_start, q_end in self.quotes)
 
 
 def check_phrase_rule(draft: Draft, rule: PhraseRule) -> list[Violation]:
-    patterns, excuse, before_excuse, after_excuse = rule.compiled
+    excuse, before_excuse, after_excuse = rule.excuse_patterns
     compact = draft.view.text
     violations: list[Violation] = []
     explained_terms: set[str] = set()
-    for match in _leftmost_hits(patterns, compact):
+    for match in _leftmost_hits(draft.candidates.get(rule.id, ()), compact):
         start, end = draft.view.original_span(match.start(), match.end())
         if draft.is_quoted(start, end):
             if excuse and excuse.match(compact, match.end()):

@@ -16,8 +16,10 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, replace
+from functools import cached_property
 
 from complaint_desk.domain import MoveSpan
+from complaint_desk.pattern_index import PatternIndex, split_alternatives
 from complaint_desk.text import fold
 
 # an action that failed or was not done is a restatement, not a solution
@@ -99,8 +101,10 @@ MOVE_CUES: dict[str, tuple[str, ...]] = {
     ),
     "thank": (r"感谢|谢谢|多谢",),
 }
-# one alternation per move: a clause carries the move when any of its cues matches
-_COMPILED: dict[str, re.Pattern[str]] = {m: re.compile("|".join(f"(?:{p})" for p in ps)) for m, ps in MOVE_CUES.items()}
+# a clause carries a move when any alternative of any of its cues matches
+_ALTERNATIVES = [(move, part) for move, cues in MOVE_CUES.items() for cue in cues for part in split_alternatives(cue)]
+_CUES = PatternIndex(re.compile(part) for _, part in _ALTERNATIVES)
+_CUE_MOVES = tuple(move for move, _ in _ALTERNATIVES)
 # a time, then (within the sentence, with no negation between) a contact: "明天下午…给您回电"
 # "没能好好帮您解决问题" restates a failure: it is not a solution
 _FAILED = re.compile(r"没能|未能|没有能|没(有)?(好好|及时)?(帮|为|给)(您|你)")
@@ -109,6 +113,8 @@ _EVENT = r"(好了|完了|完(?!全)|办好|弄好|一有|一出|一结束|一�
 _FOLLOW_UP = re.compile(_EVENT + r"(?:(?!没|未)[^。！？!?\n，,]){0,10}?(我|我们|会|将|给您|与您|跟您|就)"
                         r"(?:(?!没|未)[^。！？!?\n，,]){0,10}?" + _CONTACT + r"|" + _TIME + r"(?:(?!没|未)[^。！？!?\n]){0,30}?" + _CONTACT
                         + r"|" + _CONTACT + r"[^。！？!?\n]{0,12}?(最晚|不晚于|不迟于)" + _TIME)
+_SENTENCE = re.compile(r"[^。！？!?\n]*[。！？!?\n]?")
+_CONTACT_CUE = re.compile(_CONTACT)
 _GREETING = re.compile(r"^(您好|你好|亲|亲爱的.{0,6}|尊敬的.{0,8}|[^，,]{0,6}(您好|你好))(嘛|呀|啊)?[，,:：!！]?$|^[^，,]{1,8}[:：]$")
 # before the first apology, a clause that tells what went wrong is a restatement, not a plan
 _RESTATEMENT = re.compile(r"上次|之前|却|反而|竟然|居然|结果|被|没|不|就|仅|又")
@@ -124,20 +130,40 @@ class Clause:
     text: str
     moves: frozenset[str]
 
-    @property
+    @cached_property
     def dominant(self) -> str | None:
         return next((m for m in PRECEDENCE if m in self.moves), None)
 
 
+def _follow_up_ends(folded: str) -> list[int]:
+    """Where follow-up promises end. Each holds a contact word and stays inside one
+    sentence, so only sentences with a contact word are scanned (the scan is costly)."""
+    ends: list[int] = []
+    for sentence in _SENTENCE.finditer(folded):
+        start, end = sentence.span()
+        if end > start and _CONTACT_CUE.search(folded, start, end):
+            ends.extend(match.end() for match in _FOLLOW_UP.finditer(folded, start, end))
+    return ends
+
+
+def _cued_moves(chunk: str) -> set[str]:
+    moves: set[str] = set()
+    for index in _CUES.admitted(chunk):
+        move = _CUE_MOVES[index]
+        if move not in moves and _CUES.patterns[index].search(chunk):
+            moves.add(move)
+    return moves
+
+
 def _cued_clauses(text: str) -> list[Clause]:
     folded = fold(text)
-    follow_up_ends = [m.end() for m in _FOLLOW_UP.finditer(folded)]
+    follow_up_ends = _follow_up_ends(folded)
     found: list[Clause] = []
     for match in _CLAUSE.finditer(folded):
         chunk = match.group()
         if not chunk.strip():
             continue
-        moves = {m for m, pattern in _COMPILED.items() if pattern.search(chunk)}
+        moves = _cued_moves(chunk)
         if "solve" in moves and _FAILED.search(chunk):
             moves.discard("solve")
         if any(match.start() < end <= match.end() for end in follow_up_ends):
@@ -151,7 +177,7 @@ def _answer_clauses(tagged: list[Clause]) -> list[Clause]:
     """In a reply to an inquiry, plain statements after the opening are the answer."""
     opened = False
     result = []
-    for index, clause in enumerate(tagged):
+    for clause in tagged:
         if clause.moves & {"consult", "follow_up", "thank"} and opened:
             opened = False
         if not clause.moves and opened and len(clause.text) >= 6:

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from complaint_desk.text import compact_view, find_pii, fold, mask_pii, normalize, split_sentences, to_simplified
+from complaint_desk.text import _DROPPED, compact_view, find_pii, fold, mask_pii, normalize, split_sentences, to_simplified
 
 
 def test_traditional_to_simplified_keeps_length() -> None:
@@ -29,6 +29,13 @@ def test_compact_view_maps_back_to_original_characters() -> None:
     start = view.text.index("不归我管")
     original_start, original_end = view.original_span(start, start + 4)
     assert text[original_start:original_end] == "不 歸-我管"
+
+
+@pytest.mark.parametrize("text", ["", "   ", "“不归我管”", "a  b…c", "不 归 我 管", "……说了算——", "～～好的～"])
+def test_compact_view_maps_every_kept_character_to_itself(text: str) -> None:
+    view = compact_view(text)
+    kept = [index for index, ch in enumerate(fold(text)) if ch not in _DROPPED]
+    assert [view.original_index(index) for index in range(len(view.text))] == kept
 
 
 def test_sentences_have_offsets() -> None:
