@@ -458,11 +458,12 @@ def bench_similar_command(
 def bench_checks_command(
     drafts: Annotated[int, typer.Option(help="检查多少份草稿")] = 5000,
     workers: Annotated[int | None, typer.Option(help="并行进程数；默认等于 CPU 核数")] = None,
+    repeats: Annotated[int, typer.Option(help="每项计时重复几遍，报告中位数和范围", min=1)] = 3,
 ) -> None:
     """草稿检查吞吐量（每秒份数）：单进程，以及按 CPU 核数并行的批量检查。"""
     from complaint_desk.eval.bench import bench_checks
 
-    print_figures("检查性能", bench_checks(drafts, workers))
+    print_figures("检查性能", bench_checks(drafts, workers, repeats))
 
 
 @bench_app.command("llm")

@@ -15,7 +15,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 
-from complaint_desk.pattern_index import PatternIndex
+from complaint_desk.pattern_index import PatternIndex, split_alternatives
 from complaint_desk.eval.moves import Clause, tag_clauses
 
 from complaint_desk import vocab
@@ -56,8 +56,9 @@ def _compile_excuses(rule: PhraseRule) -> tuple[re.Pattern[str] | None, re.Patte
 def _leftmost_hits(patterns: Sequence[re.Pattern[str]], text: str) -> list[re.Match[str]]:
     """Non-overlapping hits of any pattern, leftmost (then longest) first.
 
-    Each pattern is scanned on its own rather than as one alternation: Python's re skips
-    ahead on a pattern's literal prefix, which a joined alternation defeats (2x slower).
+    Each pattern (each top-level alternative of a rule's pattern) is scanned on its own
+    rather than as one alternation: Python's re skips ahead on a literal prefix, which a
+    joined alternation defeats, and the pattern index can rule most parts out unscanned.
     """
     hits = sorted((m for p in patterns for m in p.finditer(text) if m.end() > m.start()),
                   key=lambda m: (m.start(), -m.end()))
@@ -221,8 +222,9 @@ PHRASE_RULES: tuple[PhraseRule, ...] = (
 )
 PHRASE_RULE_INDEX: dict[str, PhraseRule] = {rule.id: rule for rule in PHRASE_RULES}
 # every phrase pattern, so that one pass over a draft's characters rules most of them out
-_PHRASE_PATTERNS = PatternIndex(re.compile(p) for rule in PHRASE_RULES for p in rule.patterns)
-_PATTERN_RULES = tuple(rule.id for rule in PHRASE_RULES for _ in rule.patterns)
+_PHRASE_PARTS = [(rule.id, part) for rule in PHRASE_RULES for p in rule.patterns for part in split_alternatives(p)]
+_PHRASE_PATTERNS = PatternIndex(re.compile(part) for _, part in _PHRASE_PARTS)
+_PATTERN_RULES = tuple(rule_id for rule_id, _ in _PHRASE_PARTS)
 
 FIXES: dict[str, str] = {rule.id: rule.fix for rule in PHRASE_RULES if rule.fix}
 FIXES["format"] = "写成一封自然分段的信：去掉 markdown 符号、步骤标签和角色标签。"
@@ -230,19 +232,21 @@ FIXES["script_order"] = "先处理心情，再处理事情：先安抚、道歉�
 FIXES["pii_leak"] = "只保留尾号，例如 138****5678、尾号1234。"
 
 
+_OPENER = re.compile("[" + re.escape("".join(QUOTE_PAIRS)) + "]")
+
+
 def quoted_ranges(text: str) -> list[tuple[int, int]]:
     """Character ranges inside quotation marks in the original text."""
     ranges: list[tuple[int, int]] = []
     index = 0
-    while index < len(text):
-        closer = QUOTE_PAIRS.get(text[index])
-        if closer:
-            end = text.find(closer, index + 1)
-            if end != -1 and end - index <= 80:
-                ranges.append((index, end + 1))
-                index = end + 1
-                continue
-        index += 1
+    while opener := _OPENER.search(text, index):
+        index = opener.start()
+        end = text.find(QUOTE_PAIRS[opener.group()], index + 1)
+        if end != -1 and end - index <= 80:
+            ranges.append((index, end + 1))
+            index = end + 1
+        else:
+            index += 1
     return ranges
 
 
@@ -333,8 +337,54 @@ FORMAT_PATTERNS: tuple[tuple[str, str], ...] = (
 _FORMAT = [(re.compile(p, re.IGNORECASE | re.MULTILINE), label) for p, label in FORMAT_PATTERNS]
 
 
+PROMPT_RUN = 8  # this many characters in a row of an instruction to the writer is a leaked prompt
+_QUOTED_OR_APPROVED = re.compile(r"“[^”]*”|「[^」]*」|‘[^’]*’|\"[^\"\n]*\"|（如[^）]*）|(应该说|例如|建议)[:：]?[^\n]*|\{\{.*?\}\}|\{%.*?%\}")
+_INSTRUCTION_BREAK = re.compile(r"[，,。！!？?；;：:、（）()\n]|[0-9]+\.")
+
+
+@lru_cache(maxsize=1)
+def prompt_runs() -> frozenset[str]:
+    """Every PROMPT_RUN-character run of what the prompts tell the writer (script steps,
+    policy, format rules, feedback), with the example wordings and approved alternatives
+    cut out, since a reply is meant to reuse those. Persona and risk guidance is left out:
+    it describes what to do for the customer ("把客户的健康和安全放在第一位"), which a
+    good reply says in its own words and may well say nearly verbatim."""
+    from importlib import resources
+
+    from complaint_desk.drafting.prompts import MOVE_GUIDES  # drafting imports this module
+
+    folder = resources.files("complaint_desk.prompts")
+    sources = [entry.read_text(encoding="utf-8") for entry in folder.iterdir() if entry.name.endswith(".j2")]
+    sources += [*MOVE_GUIDES.values(), *MISSING_MOVE_HINTS.values()]
+    runs: set[str] = set()
+    for source in sources:
+        for piece in _INSTRUCTION_BREAK.split(_QUOTED_OR_APPROVED.sub("\n", source)):
+            compact = compact_view(piece).text
+            runs.update(compact[i : i + PROMPT_RUN] for i in range(len(compact) - PROMPT_RUN + 1))
+    return frozenset(runs)
+
+
+def leaked_prompt(draft: Draft) -> list[Violation]:
+    """Instructions to the writer repeated in the reply ("询问客户是否接受这个方案")."""
+    compact, runs = draft.view.text, prompt_runs()
+    violations: list[Violation] = []
+    index = 0
+    while index + PROMPT_RUN <= len(compact):
+        if compact[index : index + PROMPT_RUN] not in runs:
+            index += 1
+            continue
+        end = index + PROMPT_RUN
+        while end < len(compact) and compact[end - PROMPT_RUN + 1 : end + 1] in runs:
+            end += 1
+        start, stop = draft.view.original_span(index, end)
+        violations.append(Violation(rule="format", start=start, end=stop, span=draft.text[start:stop],
+                                    message="面向客户的回复里出现了写给撰写者的提示词。", fix=FIXES["format"]))
+        index = end
+    return violations
+
+
 def check_format(draft: Draft) -> list[Violation]:
-    violations = []
+    violations = leaked_prompt(draft)
     for pattern, label in _FORMAT:
         for match in pattern.finditer(draft.text):
             violations.append(Violation(rule="format", start=match.start(), end=match.end(), span=match.group(),

@@ -15,8 +15,7 @@ need more than a cue list:
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, replace
-from functools import cached_property
+from dataclasses import dataclass, field, replace
 
 from complaint_desk.domain import MoveSpan
 from complaint_desk.pattern_index import PatternIndex, split_alternatives
@@ -129,10 +128,10 @@ class Clause:
     end: int
     text: str
     moves: frozenset[str]
+    dominant: str | None = field(init=False, compare=False)  # for display and ordering
 
-    @cached_property
-    def dominant(self) -> str | None:
-        return next((m for m in PRECEDENCE if m in self.moves), None)
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "dominant", next((m for m in PRECEDENCE if m in self.moves), None))
 
 
 def _follow_up_ends(folded: str) -> list[int]:

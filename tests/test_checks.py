@@ -86,6 +86,10 @@ def test_every_phrase_rule_is_covered() -> None:
     "# 回复\n您好，非常抱歉。",
     "您好，非常抱歉让您久等了。[您的名字]",
     "尊敬的[客户姓名]，非常抱歉让您久等了。",
+    "先接住客户的情绪，非常理解您的心情，非常抱歉。",
+    "非常抱歉让您久等了。给出方案后征求意见，",
+    "非常理解您的心情，非常抱歉。为具体的事真诚道歉，",
+    "非常抱歉，不承诺最终结果的时间，",
 ])
 def test_format(text: str) -> None:
     assert "format" in check_draft(text + PLAN + CLOSE, "delivery").rules
@@ -94,9 +98,13 @@ def test_format(text: str) -> None:
 @pytest.mark.parametrize("text", [
     "根据您的要求，我们会把加床费退还给您。",
     "我们会根据您的要求调整周末的窗口排班。",
+    "我们会把您的健康和安全放在第一位。",
+    "我们会在政策范围内给您最合适的方案。",
+    "您看这样处理可以吗？",
 ])
 def test_customer_facing_wording_is_not_meta(text: str) -> None:
-    """"根据您的要求" addressed to the customer is a reply, not a model talking about its prompt."""
+    """Wording addressed to the customer, even close to the prompt's, is a reply, not a model
+    talking about its prompt."""
     assert "format" not in check_draft(letter(text), "delivery").rules
 
 

@@ -115,3 +115,10 @@ def test_actionable_errors_print_one_line_without_traceback(tmp_path: Path, monk
     err = capsys.readouterr().err
     assert err.startswith("错误：") and str(missing) in err and "Traceback" not in err
     get_settings.cache_clear()
+
+
+def test_bench_checks_prints_a_median_and_its_range() -> None:
+    result = runner.invoke(app, ["bench", "checks", "--drafts", "40", "--workers", "2", "--repeats", "2"])
+    assert result.exit_code == 0, result.output
+    for key in ("drafts_per_s_one_process", "drafts_per_s_one_process_range", "drafts_per_s_all_workers_range"):
+        assert key in result.output

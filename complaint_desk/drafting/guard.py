@@ -19,7 +19,7 @@ from complaint_desk.domain import CheckResult, Violation
 from complaint_desk.drafting.backends import LLMBackend
 from complaint_desk.drafting.composer import sentence
 from complaint_desk.drafting.request import DraftRequest
-from complaint_desk.eval.checks import check_draft
+from complaint_desk.eval.checks import Draft, check_draft, leaked_prompt
 from complaint_desk.eval.moves import tag_clauses
 from complaint_desk.text import mask_pii, split_sentences
 
@@ -159,10 +159,20 @@ def tidy(text: str) -> str:
     return _LEADING.sub(r"\1", _DOUBLED.sub(r"\1", text)).strip()
 
 
+_LEAK_TAIL = re.compile(r"^[：:，,；;]\s*")
+
+
+def drop_leaked_prompt(text: str) -> str:
+    """Cut instructions to the writer that the model repeated, with the colon or comma after."""
+    for leak in sorted(leaked_prompt(Draft.of(text)), key=lambda v: -v.start):
+        text = text[: leak.start] + _LEAK_TAIL.sub("", text[leak.end :])
+    return text
+
+
 def repair(text: str, result: CheckResult, request: DraftRequest) -> str:
     rules = set(result.rules)
     if "format" in rules:
-        text = strip_format(text)
+        text = drop_leaked_prompt(strip_format(text))
     if "pii_leak" in rules:
         text = mask_pii(text)
     current = check_draft(text, request.topic, compensation_limit=request.max_compensation)
