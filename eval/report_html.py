@@ -73,15 +73,17 @@ def _bar_chart(title: str, values: dict[str, float | int | None]) -> str:
     return f'<img alt="{_esc(title)}" src="data:image/png;base64,{base64.b64encode(buffer.getvalue()).decode()}">'
 
 
-def _table(rows: dict[str, object], header: tuple[str, str]) -> str:
-    body = "".join(f"<tr><td>{_esc(k)}</td><td>{_esc(v)}</td></tr>" for k, v in rows.items())
+def _table(rows: dict[str, object], header: tuple[str, str], empty: str = "（无）") -> str:
+    body = "".join(f"<tr><td>{_esc(k)}</td><td>{_esc(v)}</td></tr>" for k, v in rows.items()) \
+        or f"<tr><td colspan='2'>{_esc(empty)}</td></tr>"
     return f"<table><tr><th>{_esc(header[0])}</th><th>{_esc(header[1])}</th></tr>{body}</table>"
 
 
 def render_report(report: dict) -> str:
     metrics = report["metrics"]
     config = report["config"]
-    rule_names = {r: vocab.RULE_NAMES.get(r, r) for r in metrics["raw_violations_by_rule"]}
+    rule_names = {r: vocab.RULE_NAMES.get(r, r)
+                  for r in (*metrics["raw_violations_by_rule"], *metrics["guarded_violations_by_rule"])}
     parts = [
         f"<!doctype html><html lang='zh-CN'><meta charset='utf-8'><title>评测报告 {_esc(report['suite']['name'])}</title>",
         f"<style>{STYLE}</style><body>",
@@ -101,7 +103,11 @@ def render_report(report: dict) -> str:
         }, ("指标", "数值")),
         "<h2>模型直出的违规（按规则）</h2>",
         _bar_chart("直出违规次数", {rule_names[k]: v for k, v in metrics["raw_violations_by_rule"].items()}),
-        _table({f"{k}（{rule_names[k]}）": v for k, v in metrics["raw_violations_by_rule"].items()}, ("规则", "次数")),
+        _table({f"{k}（{rule_names[k]}）": v for k, v in metrics["raw_violations_by_rule"].items()}, ("规则", "次数"),
+               empty="模型直出的草稿没有违规"),
+        "<h2>守护后仍未解决的违规（按规则）</h2>",
+        _table({f"{k}（{rule_names[k]}）": v for k, v in metrics["guarded_violations_by_rule"].items()}, ("规则", "次数"),
+               empty="守护后的草稿全部通过检查"),
         "<h2>直出通过率（按主题 / 客户类型）</h2>",
         _bar_chart("按主题", {vocab.TOPIC_NAMES.get(k, k): v for k, v in metrics["raw_pass_rate_by_topic"].items()}),
         _bar_chart("按客户类型", {vocab.PERSONA_NAMES.get(k, k): v for k, v in metrics["raw_pass_rate_by_persona"].items()}),

@@ -39,6 +39,7 @@ def test_run_writes_reports(services: Services, tmp_path: Path) -> None:
     assert saved["suite"]["cases"] == len(suite.items) and saved["versions"]["torch"]
     html = (tmp_path / "report.html").read_text(encoding="utf-8")
     assert "评测报告" in html and "data:image/png;base64" in html and "<script" not in html
+    assert "模型直出的草稿没有违规" in html and "守护后的草稿全部通过检查" in html
 
 
 def test_interrupted_run_resumes_without_redoing_work(services: Services, tmp_path: Path) -> None:
@@ -70,6 +71,7 @@ def test_report_highlights_violations_and_escapes_text(services: Services, tmp_p
     assert report["metrics"]["raw_pass_rate"] == 0.0 and report["metrics"]["guarded_pass_rate"] == 1.0
     html = (tmp_path / "out" / "report.html").read_text(encoding="utf-8")
     assert '<mark class="v"' in html and "&lt;script&gt;" in html and "<script>alert" not in html
+    assert "not_my_job（推卸责任）" in html and "模型直出的草稿没有违规" not in html
 
 
 @pytest.mark.parametrize(("line", "message"), [
