@@ -90,6 +90,8 @@ def test_every_phrase_rule_is_covered() -> None:
     "非常抱歉让您久等了。给出方案后征求意见，",
     "非常理解您的心情，非常抱歉。为具体的事真诚道歉，",
     "非常抱歉，不承诺最终结果的时间，",
+    "我们将从以下几个方面处理：安抚：非常理解您的心情，非常抱歉。",
+    "非常理解您的心情，非常抱歉。补偿：",
 ])
 def test_format(text: str) -> None:
     assert "format" in check_draft(text + PLAN + CLOSE, "delivery").rules

@@ -129,7 +129,7 @@ def test_the_scripts_common_sentences_are_not_copying() -> None:
 
 
 def test_instructions_the_model_repeats_are_cut_out() -> None:
-    leaked = GOOD.replace("您看这样处理可以吗？", "询问客户是否接受这个方案：您看这样处理可以吗？")
+    leaked = GOOD.replace("您看这样处理可以吗？", "询问客户是否接受这个方案：您看这样处理可以吗？").replace("您好，", "安抚：")
     outcome = guard(REQUEST, Scripted(leaked), max_regenerations=1)
     assert outcome.repaired and outcome.result.passed, [(v.rule, v.span) for v in outcome.result.violations]
-    assert "询问客户" not in outcome.text and "您看这样处理可以吗？" in outcome.text
+    assert "询问客户" not in outcome.text and "安抚" not in outcome.text and "您看这样处理可以吗？" in outcome.text
