@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from bisect import bisect_right
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -83,6 +84,28 @@ def compact_view(text: str) -> TextView:
     folded = fold(text)
     gaps = tuple(match.start() - index for index, match in enumerate(_DROP_RUN.finditer(folded)))
     return TextView(text, folded.translate(_DROP_TABLE), gaps)
+
+
+def repeated_runs(length: int, size: int, copied: Callable[[int, int], bool]) -> list[tuple[int, int]]:
+    """Maximal spans of a text of `length` characters, each at least `size` long, that were
+    copied from somewhere: `copied(start, end)` says whether text[start:end] was.
+
+    A span grows one character at a time while it still counts as copied; the scan goes on
+    after it. The guard uses it for reference replies pasted into a draft, the checks for
+    the prompt's own instructions repeated in one.
+    """
+    spans: list[tuple[int, int]] = []
+    start = 0
+    while start + size <= length:
+        if not copied(start, start + size):
+            start += 1
+            continue
+        end = start + size
+        while end < length and copied(start, end + 1):
+            end += 1
+        spans.append((start, end))
+        start = end
+    return spans
 
 
 @dataclass(frozen=True)

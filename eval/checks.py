@@ -20,7 +20,7 @@ from complaint_desk.eval.moves import Clause, tag_clauses
 
 from complaint_desk import vocab
 from complaint_desk.domain import CheckResult, MoveSpan, Violation
-from complaint_desk.text import TextView, compact_view, find_pii, fold, mask_value
+from complaint_desk.text import TextView, compact_view, find_pii, fold, mask_value, repeated_runs
 
 QUOTE_PAIRS = {"“": "”", "「": "」", "『": "』", "‘": "’", '"': '"', "'": "'"}
 # Reported speech before a hit in the same clause: the agent is citing, not saying it.
@@ -368,18 +368,11 @@ def leaked_prompt(draft: Draft) -> list[Violation]:
     """Instructions to the writer repeated in the reply ("询问客户是否接受这个方案")."""
     compact, runs = draft.view.text, prompt_runs()
     violations: list[Violation] = []
-    index = 0
-    while index + PROMPT_RUN <= len(compact):
-        if compact[index : index + PROMPT_RUN] not in runs:
-            index += 1
-            continue
-        end = index + PROMPT_RUN
-        while end < len(compact) and compact[end - PROMPT_RUN + 1 : end + 1] in runs:
-            end += 1
+    # every PROMPT_RUN-character window of a leaked stretch is one of the prompt's runs
+    for index, end in repeated_runs(len(compact), PROMPT_RUN, lambda start, stop: compact[stop - PROMPT_RUN : stop] in runs):
         start, stop = draft.view.original_span(index, end)
         violations.append(Violation(rule="format", start=start, end=stop, span=draft.text[start:stop],
                                     message="面向客户的回复里出现了写给撰写者的提示词。", fix=FIXES["format"]))
-        index = end
     return violations
 
 

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from complaint_desk.text import _DROPPED, compact_view, find_pii, fold, mask_pii, normalize, split_sentences, to_simplified
+from complaint_desk.text import _DROPPED, compact_view, repeated_runs, find_pii, fold, mask_pii, normalize, split_sentences, to_simplified
 
 
 def test_traditional_to_simplified_keeps_length() -> None:
@@ -36,6 +36,13 @@ def test_compact_view_maps_every_kept_character_to_itself(text: str) -> None:
     view = compact_view(text)
     kept = [index for index, ch in enumerate(fold(text)) if ch not in _DROPPED]
     assert [view.original_index(index) for index in range(len(view.text))] == kept
+
+
+def test_repeated_runs_are_maximal_and_the_scan_goes_on() -> None:
+    text, source = "您好我们会为您补发同款商品，谢谢，我们会为您补发", "我们会为您补发同款"
+    spans = repeated_runs(len(text), 4, lambda start, end: text[start:end] in source)
+    assert [text[start:end] for start, end in spans] == ["我们会为您补发同款", "我们会为您补发"]
+    assert repeated_runs(3, 4, lambda start, end: True) == []
 
 
 def test_sentences_have_offsets() -> None:

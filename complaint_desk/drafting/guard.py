@@ -21,7 +21,7 @@ from complaint_desk.drafting.composer import sentence
 from complaint_desk.drafting.request import DraftRequest
 from complaint_desk.eval.checks import Draft, check_draft, leaked_prompt
 from complaint_desk.eval.moves import tag_clauses
-from complaint_desk.text import mask_pii, split_sentences
+from complaint_desk.text import mask_pii, repeated_runs, split_sentences
 
 # Replacement clauses: the SPEC's approved direction, phrased to fit mid-letter.
 CLAUSE_FIXES: dict[str, str | None] = {
@@ -212,19 +212,12 @@ def copied_from_examples(text: str, request: DraftRequest) -> list[Violation]:
     """
     found: list[Violation] = []
     for case in request.examples:
-        start = 0
-        while start + COPY_RUN <= len(text):
-            window = text[start : start + COPY_RUN]
-            if window.strip() and window in case.reply:
-                end = start + COPY_RUN
-                while end < len(text) and text[start : end + 1] in case.reply:
-                    end += 1
-                found.append(Violation(rule="format", start=start, end=end, span=text[start:end],
-                                       message=COPIED_MESSAGE,
-                                       fix="参考案例只学处理方式，按这位客户的情况重写。"))
-                start = end
-            else:
-                start += 1
+        def pasted(start: int, end: int, reply: str = case.reply) -> bool:
+            return bool(text[start:end].strip()) and text[start:end] in reply
+
+        found += [Violation(rule="format", start=start, end=end, span=text[start:end], message=COPIED_MESSAGE,
+                            fix="参考案例只学处理方式，按这位客户的情况重写。")
+                  for start, end in repeated_runs(len(text), COPY_RUN, pasted)]
     return found
 
 
