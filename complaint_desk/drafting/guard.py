@@ -19,7 +19,7 @@ from complaint_desk.domain import CheckResult, Violation
 from complaint_desk.drafting.backends import LLMBackend
 from complaint_desk.drafting.composer import sentence
 from complaint_desk.drafting.request import DraftRequest
-from complaint_desk.eval.checks import Draft, check_draft, leaked_prompt
+from complaint_desk.eval.checks import STEP_LABELS, Draft, check_draft, leaked_prompt
 from complaint_desk.eval.moves import tag_clauses
 from complaint_desk.text import mask_pii, repeated_runs, split_sentences
 
@@ -48,7 +48,7 @@ _MARKDOWN = (
     (re.compile(r"^\s{0,3}#{1,6}\s*", re.M), ""),
     (re.compile(r"^\s*[-*•·]\s+", re.M), ""),
     (re.compile(r"^\s*[0-9一二三四五六七]+\s*[.、)）]\s*", re.M), ""),
-    (re.compile(r"(安抚情绪|安抚共情|安抚|补偿|真诚道歉|确认信息|收集信息|给出方案|提出方案|解决方案|征求意见|跟进承诺|跟踪服务|致谢|共情|道歉)\s*[:：]"), ""),
+    (re.compile("(" + "|".join(STEP_LABELS) + r")\s*[:：]"), ""),
     (re.compile(r"第[一二三四五六七八九1-9]步\s*[:：]?|【[^】]{1,10}】"), ""),
     (re.compile(r"^\s*(客服回复|坐席回复|客服人员|回复内容|客服|坐席|回复|助手|assistant|ai)\s*[:：]\s*", re.M | re.I), ""),
     (re.compile(r"^.*(以下是.{0,12}(回复|草稿)|回复(草稿|如下)|作为(一[个名])?(ai|人工智能|语言模型|助手)).*$", re.M | re.I), ""),
