@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 from functools import lru_cache
+from importlib import resources
 from pathlib import Path
 
 from pydantic import BaseModel, Field
@@ -25,6 +26,12 @@ from complaint_desk.errors import ActionableError
 ENV_PREFIX = "COMPLAINT_DESK_"
 PACKAGE_DIR = Path(__file__).resolve().parent
 REPO_DIR = PACKAGE_DIR.parent
+
+
+def shipped_checkpoint(name: str) -> Path:
+    """A checkpoint that ships with the product (made under model/checkpoints, installed as
+    the data package complaint_desk.checkpoints)."""
+    return Path(str(resources.files("complaint_desk.checkpoints").joinpath(name)))
 
 
 def default_data_dir() -> Path:
@@ -86,6 +93,7 @@ class LLMSettings(BaseModel):
     timeout_s: float = 60.0
     retries: int = 2
     fallback_to_composer: bool = True
+    prompt_examples: int = Field(2, description="提示词里作为处理示例的相似案例条数")
 
 
 class GuardSettings(BaseModel):

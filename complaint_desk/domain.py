@@ -102,6 +102,8 @@ class Violation(BaseModel):
     span: str
     message: str
     fix: str | None = None
+    move: str | None = None  # the script move a structure violation is about (missing, out of order)
+    copied_from: str | None = None  # the reference case whose text the draft repeats
 
 
 class MoveSpan(Span):

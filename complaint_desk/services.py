@@ -6,9 +6,10 @@ from dataclasses import dataclass
 
 from complaint_desk.cases.base import CaseBase
 from complaint_desk.config import Settings
-from complaint_desk.intake import TriageService
+from complaint_desk.drafting.service import DraftingService
 from complaint_desk.store import Store, open_store
-from complaint_desk.workbench import DraftingService, Workbench
+from complaint_desk.triage.service import TriageService
+from complaint_desk.workflow.service import Workflow
 
 
 @dataclass
@@ -18,7 +19,7 @@ class Services:
     case_base: CaseBase
     triage: TriageService
     drafting: DraftingService
-    workbench: Workbench
+    workflow: Workflow
 
     @classmethod
     def build(cls, settings: Settings, load_llm_in_background: bool = True) -> Services:
@@ -32,4 +33,4 @@ class Services:
         if load_llm_in_background:
             drafting.start_loading()
         return cls(settings, store, case_base, triage, drafting,
-                   Workbench(store, settings, case_base, triage, drafting))
+                   Workflow(store, settings, case_base, triage, drafting))

@@ -1,5 +1,8 @@
 """The fixed SPEC vocabulary: label ids, script moves, rule ids and their Chinese names.
 
+What a move or a rule *does* (cues, patterns, fixes, examples) lives in its spec:
+`checks/moves.py` (MoveSpec) and `checks/rules.py` (RuleSpec).
+
 Every module, data file, prompt and UI string refers to these ids, so they live in one
 place and are never re-typed elsewhere (see docs/SPEC.md in the shared folder).
 """
@@ -93,36 +96,34 @@ DEPARTMENTS: tuple[Label, ...] = (
 DEPARTMENT_NAMES: dict[str, str] = {d.id: d.name for d in DEPARTMENTS}
 
 MOVES: tuple[Label, ...] = (
-    Label("empathize", "安抚共情", "acknowledges the feeling, thanks for the feedback"),
-    Label("apologize", "真诚道歉", "sincere apology for the experience"),
-    Label("clarify", "确认信息", "restates the problem; asks only for what is needed"),
-    Label("solve", "给出方案", "concrete options within policy"),
-    Label("consult", "征求意见", "asks whether the plan is acceptable"),
-    Label("follow_up", "跟进承诺", "commits to contact by a time, not to a result"),
-    Label("thank", "致谢", "thanks the customer for raising it"),
+    Label("empathize", "安抚共情"),
+    Label("apologize", "真诚道歉"),
+    Label("clarify", "确认信息"),
+    Label("solve", "给出方案"),
+    Label("consult", "征求意见"),
+    Label("follow_up", "跟进承诺"),
+    Label("thank", "致谢"),
 )
 MOVE_IDS: tuple[str, ...] = tuple(m.id for m in MOVES)
 MOVE_NAMES: dict[str, str] = {m.id: m.name for m in MOVES}
-REQUIRED_MOVES_GRIEVANCE: tuple[str, ...] = ("empathize", "apologize", "solve", "consult", "follow_up")
-REQUIRED_MOVES_INQUIRY: tuple[str, ...] = ("empathize", "solve", "consult")
 
 RULES: tuple[Label, ...] = (
-    Label("cannot_solve", "推脱无法解决", "这个问题我解决不了"),
-    Label("policy_refusal", "拿规定拒绝", "我们有规定不允许…"),
-    Label("not_my_job", "推卸责任", "这件事不归我管 / 让客户自己去联系"),
-    Label("dont_know", "一问三不知", "我不知道"),
-    Label("leader_decided", "推给领导", "这是领导定的"),
-    Label("final_answer", "最终答复", "这是最终答复 / 就这样了"),
-    Label("result_deadline", "承诺结果期限", "三个工作日内给您最终结果"),
-    Label("over_promise", "过度承诺", "保证全额赔偿 / 一定让您满意"),
-    Label("blame", "指责客户", "您自己操作不当 / 你必须… / 希望您冷静下来理解我们"),
-    Label("argue", "与客户争辩", "您说的不对 / 这不可能"),
-    Label("jargon", "内部术语", "unexplained internal terms"),
-    Label("insincere", "敷衍道歉", "hollow or absurd apology"),
-    Label("pii_leak", "泄露隐私", "ID/bank/phone numbers in full"),
-    Label("format", "格式不当", "markdown, step labels, role tags, prompt text"),
-    Label("script_order", "顺序不当", "solution before empathy and apology"),
-    Label("missing_move", "缺少步骤", "a required script move is missing"),
+    Label("cannot_solve", "推脱无法解决"),
+    Label("policy_refusal", "拿规定拒绝"),
+    Label("not_my_job", "推卸责任"),
+    Label("dont_know", "一问三不知"),
+    Label("leader_decided", "推给领导"),
+    Label("final_answer", "最终答复"),
+    Label("result_deadline", "承诺结果期限"),
+    Label("over_promise", "过度承诺"),
+    Label("blame", "指责客户"),
+    Label("argue", "与客户争辩"),
+    Label("jargon", "内部术语"),
+    Label("insincere", "敷衍道歉"),
+    Label("pii_leak", "泄露隐私"),
+    Label("format", "格式不当"),
+    Label("script_order", "顺序不当"),
+    Label("missing_move", "缺少步骤"),
 )
 RULE_IDS: tuple[str, ...] = tuple(r.id for r in RULES)
 RULE_NAMES: dict[str, str] = {r.id: r.name for r in RULES}

@@ -38,7 +38,7 @@ def rss_mb() -> float:
 
 def sample_complaints(n: int, seed: int = 0) -> list[str]:
     """Realistic inputs: the project's labelled complaints and reviews, cycled to n."""
-    from complaint_desk.model.data import load_training
+    from model.data import load_training
 
     texts = [e.text for e in load_training()]
     rng = random.Random(seed)
@@ -47,7 +47,7 @@ def sample_complaints(n: int, seed: int = 0) -> list[str]:
 
 
 def bench_triage(settings: Settings, batch: int = 256, singles: int = 200, device: str = "cpu") -> dict:
-    from complaint_desk.model.triage import Triager
+    from complaint_desk.triage.model import Triager
 
     # the queue hands over `batch` complaints; the model runs them in length-sorted micro-batches of
     # the configured size (one forward over 256 would pad every text to the longest)
@@ -95,7 +95,7 @@ def synthetic_cases(n: int, seed: int = 0) -> list:
 
 def bench_similar(settings: Settings, n: int = 100_000, queries: int = 200, backends: Sequence[str] = ("bm25", "dense", "hybrid"),
                   progress: Callable[[str], None] | None = None) -> dict:
-    from complaint_desk.eval.retrieval_eval import load_queries
+    from eval.retrieval_eval import load_queries
 
     from complaint_desk.cases.base import CaseBase
     from complaint_desk.cases.retrieval import BM25Index, DenseIndex, Indexes, build_retriever, case_text
@@ -157,8 +157,8 @@ def bench_checks(n: int = 5000, workers: int | None = None, repeats: int = 3) ->
     """
     import os
 
-    from complaint_desk.eval.check_eval import CHECK_SETS, load_check_set
-    from complaint_desk.eval.checks import check_draft, check_drafts
+    from eval.check_eval import CHECK_SETS, load_check_set
+    from complaint_desk.checks import check_draft, check_drafts
 
     drafts = [r["text"] for path in CHECK_SETS.values() if path.exists() for r in load_check_set(path)]
     # every text unique, so that no cache (fold is memoised per text) flatters the figure

@@ -8,7 +8,7 @@ import json
 from collections import Counter
 from pathlib import Path
 
-from complaint_desk.eval.checks import check_draft
+from complaint_desk.checks import check_draft
 
 from complaint_desk import vocab
 

@@ -22,9 +22,11 @@ from complaint_desk import __version__, vocab
 from complaint_desk.cases.base import CaseBase
 from complaint_desk.config import Settings
 from complaint_desk.drafting.backends import LLMBackend
-from complaint_desk.drafting.guard import cap_length, check_for_request, guard
-from complaint_desk.drafting.request import DraftRequest
+from complaint_desk.drafting.guard import check_for_request, guard
+from complaint_desk.drafting.repair import cap_length
+from complaint_desk.drafting.request import build_request
 from complaint_desk.errors import ActionableError
+from eval.report_html import render_report
 
 SUITES_DIR = Path(__file__).resolve().parent / "suites"
 RESULTS_FILE = "results.jsonl"
@@ -151,7 +153,7 @@ def run_suite(
     results = [done[item["id"]] for item in suite.items]
     report = build_report(suite, results, backend, settings, model_label)
     (out_dir / "report.json").write_text(json.dumps(report, ensure_ascii=False, indent=2), encoding="utf-8")
-    from complaint_desk.eval.report_html import render_report
+
 
     (out_dir / "report.html").write_text(render_report(report), encoding="utf-8")
     return report
@@ -162,24 +164,11 @@ def _chunks(items: list[dict], size: int) -> Iterator[list[dict]]:
         yield items[start : start + size]
 
 
-def _request(item: dict, settings: Settings, case_base: CaseBase, triage) -> DraftRequest:  # noqa: ANN001
-    industry = item.get("industry") or settings.industry
-    similar = case_base.similar(item["text"], industry=industry)
-    return DraftRequest.for_complaint(
-        item["text"], triage,
-        precedent=case_base.precedent(item["text"], industry=industry),
-        examples=tuple(s.case for s in similar[:2]),
-        company=settings.policy.company_name,
-        max_compensation=settings.policy.max_compensation_without_approval,
-        max_complaint_chars=settings.guard.max_complaint_chars,
-        max_draft_chars=settings.guard.max_draft_chars,
-    )
-
-
 def _run_batch(batch: list[dict], backend: LLMBackend, settings: Settings, case_base: CaseBase, triager,  # noqa: ANN001
                fingerprint: str) -> list[dict]:
     triages = triager.score([item["text"] for item in batch])
-    requests = [_request(item, settings, case_base, t) for item, t in zip(batch, triages, strict=True)]
+    requests = [build_request(item["text"], t, case_base, settings, industry=item.get("industry"))
+                for item, t in zip(batch, triages, strict=True)]
     started = time.perf_counter()
     raw_drafts = backend.generate_batch(requests)
     generation_s = (time.perf_counter() - started) / len(batch)

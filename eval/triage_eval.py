@@ -14,9 +14,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
-from complaint_desk.model.data import Labelled, load_gold, load_training
-from complaint_desk.model.flags import find_flags
-from complaint_desk.model.reviews import Review, load_split
+from model.data import Labelled, load_gold, load_training
+from complaint_desk.triage.flags import find_flags
+from model.reviews import Review, load_split
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import f1_score, roc_auc_score

@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import itertools
 
-from complaint_desk.eval.check_eval import CHECK_SETS, load_check_set
-from complaint_desk.eval.checks import check_draft
-from complaint_desk.eval.runner import SUITES_DIR, SuiteError, load_suite
+from eval.check_eval import CHECK_SETS, load_check_set
+from complaint_desk.checks import check_draft
+from eval.runner import SUITES_DIR, SuiteError, load_suite
 
 from complaint_desk import vocab
 from complaint_desk.drafting.composer import compose, phrasebank

@@ -14,7 +14,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from complaint_desk.model.reviews import split_of
+from model.reviews import split_of
 
 from complaint_desk import vocab
 from complaint_desk.errors import ActionableError

@@ -15,7 +15,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import torch
-from complaint_desk.model.network import ENCODER_DIR, load_encoder, mean_pool
+from complaint_desk.triage.network import ENCODER_DIR, load_encoder, mean_pool
 from torch.nn import functional as F
 
 from complaint_desk.text import normalize
@@ -24,7 +24,7 @@ Progress = Callable[[str, int, int], None]
 
 
 def _pairs(seed: int) -> list[tuple[str, str]]:
-    from complaint_desk.model.data import load_training
+    from model.data import load_training
 
     from complaint_desk.cases.base import load_builtin_cases
 

@@ -27,10 +27,10 @@ from pathlib import Path
 import jieba
 import numpy as np
 import torch
-from complaint_desk.model.data import Labelled, load_training
-from complaint_desk.model.network import HEADS, TriageNet, WideInputs, load_encoder, save_checkpoint
-from complaint_desk.model.ngrams import NgramFeaturizer
-from complaint_desk.model.reviews import Review, load_split
+from model.data import Labelled, load_training
+from complaint_desk.triage.network import HEADS, TriageNet, WideInputs, load_encoder, save_checkpoint
+from complaint_desk.triage.ngrams import NgramFeaturizer
+from model.reviews import Review, load_split
 from safetensors import safe_open
 from safetensors.torch import save_file
 from tokenizers import BertWordPieceTokenizer

@@ -108,7 +108,7 @@ def postgres_url() -> Iterator[str]:
 @pytest.fixture(scope="session")
 def tiny_checkpoint(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A tiny triage model trained by the test run itself (real code path, seconds to train)."""
-    from complaint_desk.model.train import TrainConfig, train
+    from model.train import TrainConfig, train
 
     if not EXTERNAL.is_dir():
         pytest.skip("shared/data/external 不存在：无法训练测试用小模型")
@@ -122,7 +122,7 @@ def tiny_checkpoint(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture(scope="session")
 def tiny_embedder(tiny_checkpoint: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A sentence-transformers folder built from the tiny triage encoder (mean pooling)."""
-    from complaint_desk.model.embedder_train import train_embedder
+    from model.embedder_train import train_embedder
 
     return train_embedder(tiny_checkpoint, tmp_path_factory.mktemp("tiny-embedder"), epochs=0)
 

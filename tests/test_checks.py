@@ -4,8 +4,8 @@ context forms that reuse the same words (which must pass)."""
 from __future__ import annotations
 
 import pytest
-from complaint_desk.eval.check_eval import CHECK_SETS, evaluate_check_set
-from complaint_desk.eval.checks import check_draft
+from eval.check_eval import CHECK_SETS, evaluate_check_set
+from complaint_desk.checks import check_draft
 
 from complaint_desk import vocab
 

@@ -7,7 +7,9 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from complaint_desk.cli import app
+from complaint_desk.cli import command_line
+
+app = command_line()
 from complaint_desk.config import Settings
 
 runner = CliRunner()

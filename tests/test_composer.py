@@ -3,7 +3,7 @@ from __future__ import annotations
 import itertools
 
 import pytest
-from complaint_desk.eval.checks import check_draft
+from complaint_desk.checks import check_draft
 
 from complaint_desk import vocab
 from complaint_desk.cases.base import load_builtin_cases, precedent_of

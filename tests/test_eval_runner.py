@@ -4,8 +4,8 @@ import json
 from pathlib import Path
 
 import pytest
-from complaint_desk.eval.runner import SuiteError, load_suite, run_suite
-from complaint_desk.model.triage import Triager
+from eval.runner import SuiteError, load_suite, run_suite
+from complaint_desk.triage.model import Triager
 
 from complaint_desk.config import Settings
 from complaint_desk.drafting.composer import ComposerBackend

@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 import pytest
-from complaint_desk.model.flags import find_flags
+from complaint_desk.triage.flags import find_flags
 
 from complaint_desk import vocab
 

@@ -1,7 +1,8 @@
 from __future__ import annotations
 
 from complaint_desk.drafting.composer import ComposerBackend
-from complaint_desk.drafting.guard import cap_length, guard, strip_format
+from complaint_desk.drafting.guard import guard
+from complaint_desk.drafting.repair import cap_length, strip_format
 from complaint_desk.drafting.request import DraftRequest
 
 REQUEST = DraftRequest(complaint="快递丢了，客服让我自己去找快递员！", topic="delivery", anger=2, persona="angry",

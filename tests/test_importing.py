@@ -7,7 +7,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from openpyxl import Workbook
 
-from complaint_desk.importing import ImportFormatError, export_rows, import_file, write_export
+from complaint_desk.workflow.importing import ImportFormatError, export_rows, import_file, write_export
 from complaint_desk.store import Store
 
 TZ = ZoneInfo("Asia/Shanghai")
@@ -80,7 +80,7 @@ def test_unusable_files_are_refused(store: Store, tmp_path: Path, name: str, con
 
 
 def test_crash_mid_import_loses_nothing_and_resumes(store: Store, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    import complaint_desk.importing as importing
+    import complaint_desk.workflow.importing as importing
 
     monkeypatch.setattr(importing, "BATCH_ROWS", 2)
     rows = "\n".join(f"R{i},投诉内容{i}" for i in range(7))

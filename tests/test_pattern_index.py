@@ -5,8 +5,8 @@ from __future__ import annotations
 import re
 
 import pytest
-from complaint_desk.eval import checks, moves
-from complaint_desk.eval.check_eval import CHECK_SETS, load_check_set
+from complaint_desk.checks import draft as checks, moves
+from eval.check_eval import CHECK_SETS, load_check_set
 
 from complaint_desk.pattern_index import PatternIndex, needs_of, split_alternatives
 from complaint_desk.text import PII_PATTERNS, compact_view, fold
@@ -76,7 +76,7 @@ def test_index_never_skips_a_pattern_that_matches(name: str) -> None:
     assert skipped_total > 0  # the index does rule patterns out
 
 
-@pytest.mark.parametrize("cue", [cue for cues in moves.MOVE_CUES.values() for cue in cues])
+@pytest.mark.parametrize("cue", [cue for spec in moves.MOVE_SPECS.values() for cue in spec.cues])
 def test_a_cue_matches_when_one_of_its_alternatives_does(cue: str) -> None:
     whole, parts = re.compile(cue), [re.compile(part) for part in split_alternatives(cue)]
     for text in _texts()[:400]:

@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 import pytest
-from complaint_desk.model import priority as prio
+from complaint_desk.triage import priority as prio
 
 from complaint_desk import vocab
 from complaint_desk.config import PrioritySettings

@@ -3,7 +3,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from complaint_desk.eval.retrieval_eval import score_rankings
+from eval.retrieval_eval import score_rankings
 
 from complaint_desk.cases.base import CaseBase, load_builtin_cases, precedent_of
 from complaint_desk.cases.retrieval import tokenize

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 import torch
-from complaint_desk.model.network import HEADS, MissingCheckpointError, load_checkpoint
-from complaint_desk.model.triage import TRIAGE_BACKENDS, Triager
+from complaint_desk.triage.network import HEADS, MissingCheckpointError, load_checkpoint
+from complaint_desk.triage.model import TRIAGE_BACKENDS, Triager
 
 from complaint_desk import vocab
 from complaint_desk.config import Settings

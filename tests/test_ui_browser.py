@@ -17,7 +17,7 @@ import pytest
 
 from complaint_desk.config import Settings
 from complaint_desk.domain import Complaint, User
-from complaint_desk.intake import TriageService
+from complaint_desk.triage.service import TriageService
 from complaint_desk.store import QueueFilter, open_store
 
 pytestmark = pytest.mark.browser

@@ -141,12 +141,17 @@ class CaseBase:
             return self._indexes
 
     def add(self, case: Case) -> None:
-        """Add a case to the store and to the indexes; searchable as soon as this returns."""
+        """Store a case and make it searchable (built-in and imported cases)."""
+        self.store.add_case(case)
+        self.include(case)
+
+    def include(self, case: Case) -> None:
+        """Make a case already in the store searchable; idempotent. Cases the store has but
+        the indexes lack (say, after a crash between the two) are caught up by `indexes()`."""
         with self._lock:
             indexes = self.indexes()
             if case.id in self._cases:
                 return
-            self.store.add_case(case)
             self._cases[case.id] = case
             indexes.bm25.add([case.id], [case_text(case)])
             indexes.bm25.save(self.index_dir)

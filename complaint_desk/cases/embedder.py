@@ -15,12 +15,11 @@ from typing import Protocol
 
 import numpy as np
 
-from complaint_desk.config import PACKAGE_DIR, Settings
+from complaint_desk.config import Settings, shipped_checkpoint
 from complaint_desk.errors import ActionableError
 from complaint_desk.registry import Registry
 from complaint_desk.text import normalize
 
-DEFAULT_EMBEDDER = PACKAGE_DIR.parent / "model" / "checkpoints" / "embedder"
 
 
 class EmbedderUnavailableError(ActionableError, RuntimeError):
@@ -82,7 +81,7 @@ def _sentence_transformers(settings: Settings) -> Embedder:
 
 @EMBEDDERS.register("default")
 def _default(settings: Settings) -> Embedder:
-    path = Path(settings.retrieval.embedder_model) if settings.retrieval.embedder_model else DEFAULT_EMBEDDER
+    path = Path(settings.retrieval.embedder_model) if settings.retrieval.embedder_model else shipped_checkpoint("embedder")
     if not (path / "modules.json").is_file():
         raise EmbedderUnavailableError(
             f"找不到本项目的向量模型 {path}；运行 complaint-desk train embedder 生成，或改用 bm25 检索"

@@ -1,7 +1,7 @@
 """Render the prompt files in `prompts/` from a draft request (Jinja, StrictUndefined).
 
-The SPEC script and rule table are rendered from the vocabulary and the checks' approved
-alternatives, so the prompt, the checker and the UI can never disagree about a rule.
+The SPEC script and rule table are rendered from the move and rule specs the checker uses
+(complaint_desk/checks), so the prompt, the checker and the UI can never disagree about a rule.
 """
 
 from __future__ import annotations
@@ -12,34 +12,8 @@ from importlib import resources
 from jinja2 import Environment, FunctionLoader, StrictUndefined
 
 from complaint_desk import vocab
+from complaint_desk.checks import MOVE_SPECS, RULE_SPECS
 from complaint_desk.drafting.request import DraftRequest
-from complaint_desk.eval.checks import FIXES
-
-MOVE_GUIDES: dict[str, str] = {
-    "empathize": "先接住客户的情绪，说出他遇到的具体困扰，感谢他告诉我们",
-    "apologize": "为具体的事真诚道歉，不要空洞的套话",
-    "clarify": "用一句话复述问题；只在确实需要时请客户提供订单号、照片等必要信息",
-    "solve": "给出政策范围内的具体方案（退货、换货、维修、补发、折价、补偿等），不过度承诺",
-    "consult": "询问客户是否接受这个方案，例如“您看这样处理可以吗？”",
-    "follow_up": "承诺在什么时间之前联系客户、告知进展，例如“我们会在两个工作日内与您联系”，不承诺最终结果的时间",
-    "thank": "感谢客户提出问题",
-}
-FORBIDDEN_EXAMPLES: dict[str, str] = {
-    "cannot_solve": "这个问题我解决不了",
-    "policy_refusal": "我们有规定，不允许……",
-    "not_my_job": "这件事不归我管／您需要自己联系快递员",
-    "dont_know": "我不知道",
-    "leader_decided": "这是领导定的",
-    "final_answer": "这是最终答复，就这样了",
-    "result_deadline": "三个工作日内给您最终结果",
-    "over_promise": "保证全额赔偿，一定让您满意",
-    "blame": "是您自己操作不当／你必须……／希望您冷静下来，理解我们的立场",
-    "argue": "您说的不对／这不可能",
-    "jargon": "工单已流转二线、SLA、风控、拦截件等内部说法",
-    "insincere": "我代表系统向您道歉／如果给您带来不便……",
-    "pii_leak": "完整的手机号、身份证号、银行卡号",
-    "format": "**安抚情绪**：……、1. 2. 3. 编号、客服：……",
-}
 
 
 def _load(name: str) -> str | None:
@@ -60,13 +34,17 @@ def render(name: str, **context: object) -> str:
 
 
 def system_prompt(company: str, max_compensation: float) -> str:
-    moves = [{"name": vocab.MOVE_NAMES[m], "guide": MOVE_GUIDES[m]} for m in vocab.MOVE_IDS]
-    rules = [
-        {"name": vocab.RULE_NAMES[rule], "forbidden": FORBIDDEN_EXAMPLES[rule], "fix": FIXES.get(rule)}
-        for rule in FORBIDDEN_EXAMPLES
-    ]
+    moves = [{"name": spec.name, "guide": spec.guide_text} for spec in MOVE_SPECS.values()]
+    rules = [{"name": spec.name, "forbidden": spec.forbidden, "fix": _sentence(spec.fix)}
+             for spec in RULE_SPECS.values() if spec.forbidden]
     return render("system.j2", company=company, moves=moves, rules=rules, inquiry_moves=True,
+                  order_advice=RULE_SPECS["script_order"].advice, steps_advice=RULE_SPECS["missing_move"].advice,
                   max_compensation=f"{max_compensation:g}")
+
+
+def _sentence(text: str) -> str:
+    """An example wording (written to fit mid-letter) closed as a sentence for the prompt."""
+    return text if text[-1:] in "。！？!?）)" else text + "。"
 
 
 def user_prompt(request: DraftRequest) -> str:

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 
-from complaint_desk.cases.base import Precedent
+from complaint_desk.cases.base import CaseBase, Precedent, SimilarCase
+from complaint_desk.config import GuardSettings, PolicySettings, Settings
 from complaint_desk.domain import Case, TriageResult, Violation
 from complaint_desk.text import mask_pii
 
@@ -23,9 +25,9 @@ class DraftRequest:
     examples: tuple[Case, ...] = ()
     hint: str | None = None
     company: str = "我们"
-    max_compensation: float = 200.0
-    max_complaint_chars: int = 2000
-    max_draft_chars: int = 600
+    max_compensation: float = PolicySettings().max_compensation_without_approval
+    max_complaint_chars: int = GuardSettings().max_complaint_chars
+    max_draft_chars: int = GuardSettings().max_draft_chars
     feedback: tuple[Violation, ...] = field(default_factory=tuple)
     previous_draft: str | None = None
 
@@ -49,3 +51,25 @@ class DraftRequest:
 
     def with_feedback(self, draft: str, violations: list[Violation]) -> DraftRequest:
         return replace(self, previous_draft=draft, feedback=tuple(violations))
+
+
+def build_request(text: str, triage: TriageResult, case_base: CaseBase, settings: Settings, industry: str | None = None,
+                  hint: str | None = None, similar: Sequence[SimilarCase] | None = None,
+                  precedent: Precedent | None = None) -> DraftRequest:
+    """The request for one complaint: its triage, its similar cases and precedent, policy."""
+    industry = industry or settings.industry
+    if similar is None:
+        similar = case_base.similar(text, industry=industry)
+    if precedent is None:
+        precedent = case_base.precedent(text, industry=industry)
+    return DraftRequest.for_complaint(
+        text, triage,
+        precedent=precedent,
+        examples=tuple(s.case for s in similar[: settings.llm.prompt_examples]),
+        hint=hint.strip() if hint and hint.strip() else None,
+        company=settings.policy.company_name,
+        max_compensation=settings.policy.max_compensation_without_approval,
+        max_complaint_chars=settings.guard.max_complaint_chars,
+        max_draft_chars=settings.guard.max_draft_chars,
+    )
+

@@ -7,12 +7,13 @@ that share one server) are both served by the SQLAlchemy store.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Protocol
 
 from complaint_desk.config import Settings
-from complaint_desk.domain import AuditEntry, Case, Complaint, DraftVersion, TriageResult, User
+from complaint_desk.domain import QUEUE_STATUSES, AuditEntry, Case, Complaint, DraftVersion, TriageResult, User
 from complaint_desk.errors import ActionableError
 from complaint_desk.registry import Registry
 
@@ -27,7 +28,7 @@ class AddResult:
 
 @dataclass
 class QueueFilter:
-    statuses: Sequence[str] = ("open", "assigned", "escalated")
+    statuses: Sequence[str] = QUEUE_STATUSES
     topics: Sequence[str] = ()
     priorities: Sequence[str] = ()
     assigned_to: str | None = None
@@ -38,6 +39,10 @@ class QueueFilter:
 
 class LockConflictError(ActionableError, RuntimeError):
     """Another agent holds the complaint."""
+
+
+class StateConflictError(ActionableError, RuntimeError):
+    """The complaint changed state since it was read (someone else acted first)."""
 
 
 class Store(Protocol):
@@ -53,7 +58,7 @@ class Store(Protocol):
     def claim(self, complaint_id: int, username: str) -> Complaint: ...
     def release(self, complaint_id: int) -> None: ...
     def assign(self, complaint_id: int, username: str | None) -> None: ...
-    def set_status(self, complaint_id: int, status: str) -> None: ...
+    def transition(self, complaint_id: int, status: str, from_statuses: Sequence[str]) -> None: ...
     def add_draft(self, draft: DraftVersion) -> DraftVersion: ...
     def list_drafts(self, complaint_id: int | None = None) -> list[DraftVersion]: ...
     def approve_draft(self, draft_id: int, approver: str) -> None: ...
@@ -70,6 +75,7 @@ class Store(Protocol):
     def has_demo(self) -> bool: ...
     def remove_demo(self) -> int: ...
     def count_complaints(self) -> int: ...
+    def transaction(self) -> AbstractContextManager[None]: ...
     def close(self) -> None: ...
 
 

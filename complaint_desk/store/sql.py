@@ -5,8 +5,9 @@ from __future__ import annotations
 import hashlib
 import hmac
 import os
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
+from contextvars import ContextVar
 from datetime import UTC, datetime
 
 from sqlalchemy import Engine, create_engine, delete, event, func, or_, select, update
@@ -14,6 +15,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from complaint_desk.domain import (
+    STATUS_NAMES,
     AuditEntry,
     Case,
     Complaint,
@@ -24,7 +26,7 @@ from complaint_desk.domain import (
     Violation,
     utcnow,
 )
-from complaint_desk.store import STORES, AddResult, LockConflictError, QueueFilter
+from complaint_desk.store import STORES, AddResult, LockConflictError, QueueFilter, StateConflictError
 from complaint_desk.store.migrations import upgrade
 from complaint_desk.store.schema import AuditRow, CaseRow, ComplaintRow, DraftRow, UserRow
 
@@ -83,7 +85,8 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:  # noqa: ANN001  (DB-API
 
 
 class SqlStore:
-    """Store on any SQLAlchemy database; every public method is one transaction."""
+    """Store on any SQLAlchemy database; every public method is one transaction, or part of
+    the enclosing one when called inside `transaction()`."""
 
     def __init__(self, url: str) -> None:
         self.url = url
@@ -92,11 +95,27 @@ class SqlStore:
             event.listen(self.engine, "connect", _sqlite_pragmas)
         self.schema_version = upgrade(self.engine)
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
+        # the session of the transaction open in this thread (or task), if any
+        self._current: ContextVar[Session | None] = ContextVar(f"complaint-desk-session-{id(self)}", default=None)
 
     @contextmanager
     def _session(self) -> Iterator[Session]:
+        current = self._current.get()
+        if current is not None:
+            yield current
+            return
         with self._sessions.begin() as session:
-            yield session
+            token = self._current.set(session)
+            try:
+                yield session
+            finally:
+                self._current.reset(token)
+
+    @contextmanager
+    def transaction(self) -> Iterator[None]:
+        """Every store call inside the block commits together, or none does."""
+        with self._session():
+            yield
 
     def close(self) -> None:
         self.engine.dispose()
@@ -212,9 +231,21 @@ class SqlStore:
             if row.status in ("open", "assigned"):
                 row.status = "assigned" if username else "open"
 
-    def set_status(self, complaint_id: int, status: str) -> None:
+    def transition(self, complaint_id: int, status: str, from_statuses: Sequence[str]) -> None:
+        """Move a complaint to `status` only if it is still in one of `from_statuses`.
+
+        One conditional UPDATE: of two requests racing to send the same reply, the second
+        finds the status already changed and fails, on SQLite and PostgreSQL alike.
+        """
         with self._session() as session:
-            _row(session, complaint_id).status = status
+            changed = session.execute(
+                update(ComplaintRow)
+                .where(ComplaintRow.id == complaint_id, ComplaintRow.status.in_(tuple(from_statuses)))
+                .values(status=status)
+            ).rowcount
+            if changed != 1:
+                row = _row(session, complaint_id)
+                raise StateConflictError(f"投诉 {complaint_id} 的状态已变为「{STATUS_NAMES[row.status]}」，请刷新后再操作")
 
     # --- drafts ----------------------------------------------------------------------
 
@@ -281,21 +312,24 @@ class SqlStore:
     def add_user(self, user: User, password: str, is_demo: bool = False) -> None:
         if len(password) < 6:
             raise ValueError("密码至少 6 位")
-        try:
-            with self._session() as session:
-                session.add(
-                    UserRow(
-                        username=user.username,
-                        display_name=user.display_name,
-                        role=user.role,
-                        password_hash=hash_password(password),
-                        active=user.active,
-                        is_demo=is_demo,
-                        created_at=utcnow(),
-                    )
+        with self._session() as session:
+            if session.get(UserRow, user.username) is not None:
+                raise ValueError(f"用户名 {user.username} 已存在")
+            session.add(
+                UserRow(
+                    username=user.username,
+                    display_name=user.display_name,
+                    role=user.role,
+                    password_hash=hash_password(password),
+                    active=user.active,
+                    is_demo=is_demo,
+                    created_at=utcnow(),
                 )
-        except IntegrityError:
-            raise ValueError(f"用户名 {user.username} 已存在") from None
+            )
+            try:
+                session.flush()  # a concurrent insert of the same name fails here, not at commit
+            except IntegrityError:
+                raise ValueError(f"用户名 {user.username} 已存在") from None
 
     def authenticate(self, username: str, password: str) -> User | None:
         with self._session() as session:

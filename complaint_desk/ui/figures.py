@@ -9,7 +9,7 @@ from matplotlib import pyplot as plt  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 
 from complaint_desk import vocab  # noqa: E402
-from complaint_desk.dashboard import DashboardData  # noqa: E402
+from complaint_desk.workflow.dashboard import DashboardData  # noqa: E402
 
 plt.rcParams["font.sans-serif"] = ["Noto Sans CJK SC", "Noto Sans CJK JP", "WenQuanYi Zen Hei", "DejaVu Sans"]
 plt.rcParams["axes.unicode_minus"] = False

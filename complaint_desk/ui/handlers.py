@@ -9,18 +9,19 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
+from functools import wraps
 from datetime import datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from complaint_desk import vocab
-from complaint_desk.domain import STATUS_NAMES, Complaint, FlagHit, Violation, utcnow
-from complaint_desk.importing import ImportFormatError
-from complaint_desk.intake import import_and_triage
-from complaint_desk.queue import QueueItem, ordered
+from complaint_desk.domain import QUEUE_STATUSES, STATUS_NAMES, FlagHit, User, Violation, utcnow
+from complaint_desk.errors import ActionableError
 from complaint_desk.services import Services
-from complaint_desk.store import LockConflictError, QueueFilter
-from complaint_desk.workbench import WorkflowError
+from complaint_desk.store import QueueFilter
+from complaint_desk.workflow.access import allowed
+from complaint_desk.workflow.dashboard import DashboardData
+from complaint_desk.workflow.queue import QueueItem
 
 Segments = list[tuple[str, str | None]]
 QUEUE_HEADERS = ["编号", "优先级", "分数", "原因", "主题", "怒气", "风险信号", "已等待(小时)", "SLA剩余(小时)", "状态", "处理人", "投诉摘要"]
@@ -34,11 +35,28 @@ class UIError(RuntimeError):
     """A message for the person at the screen."""
 
 
+def acting(call):  # noqa: ANN001,ANN201  (a decorator keeping the handler's own signature)
+    """Run a handler with errors a user can act on turned into the message on screen."""
+    @wraps(call)
+    def run(*args, **kwargs):  # noqa: ANN002,ANN003,ANN202
+        try:
+            return call(*args, **kwargs)
+        except ActionableError as error:
+            raise UIError(str(error)) from error
+        except KeyError as error:
+            raise UIError(str(error.args[0] if error.args else error)) from error
+    return run
+
+
+def actor(services: Services, username: str | None) -> User:
+    return services.workflow.actor(username)
+
+
 def role_of(services: Services, username: str | None) -> str:
-    user = services.store.get_user(username or "")
-    if user is None:
-        raise UIError("请先登录")
-    return user.role
+    try:
+        return actor(services, username).role
+    except ActionableError as error:
+        raise UIError(str(error)) from error
 
 
 def _local(moment: datetime | None, tz: str) -> str:
@@ -79,14 +97,15 @@ def parse_day(value: str | None, tz: str, end: bool = False) -> datetime | None:
     return day + timedelta(days=1) if end else day
 
 
-def queue_rows(services: Services, topics: Sequence[str] = (), priorities: Sequence[str] = (),
-               statuses: Sequence[str] = ("open", "assigned", "escalated"), agent: str | None = None,
+@acting
+def queue_rows(services: Services, username: str | None, topics: Sequence[str] = (), priorities: Sequence[str] = (),
+               statuses: Sequence[str] = QUEUE_STATUSES, agent: str | None = None,
                date_from: str | None = None, date_to: str | None = None) -> list[list]:
     tz = services.settings.timezone
     query = QueueFilter(statuses=tuple(statuses), topics=tuple(topics), priorities=tuple(priorities),
                         assigned_to=agent or None, created_from=parse_day(date_from, tz),
                         created_to=parse_day(date_to, tz, end=True), limit=services.settings.ui.queue_page_size)
-    return [queue_row(item) for item in ordered(services.store, services.settings, query)]
+    return [queue_row(item) for item in services.workflow.queue(actor(services, username), query)]
 
 
 def highlight_segments(text: str, spans: Sequence[tuple[int, int, str]]) -> Segments:
@@ -132,25 +151,11 @@ class ComplaintView:
     draft: str
 
 
-def _require_access(complaint: Complaint, username: str, role: str) -> None:
-    if role == "agent" and complaint.assigned_to not in (None, username):
-        raise UIError(f"投诉 {complaint.id} 由 {complaint.assigned_to} 处理中")
-
-
+@acting
 def open_complaint(services: Services, complaint_id: int, username: str) -> ComplaintView:
-    role = role_of(services, username)
-    try:
-        complaint = services.store.get_complaint(int(complaint_id))
-    except (KeyError, ValueError, TypeError) as error:
-        raise UIError(f"找不到投诉 {complaint_id}") from error
-    _require_access(complaint, username, role)
-    if role == "agent" and complaint.assigned_to is None and complaint.status == "open":
-        try:
-            services.store.claim(complaint.id, username)  # type: ignore[arg-type]
-            services.store.audit(username, "open", complaint.id)
-        except LockConflictError as error:
-            raise UIError(str(error)) from error
-    view = services.workbench.view(complaint.id)  # type: ignore[arg-type]
+    if not complaint_id:
+        raise UIError("请填写投诉编号")
+    view = services.workflow.open(actor(services, username), complaint_id)
     triage = view.complaint.triage
     assert triage is not None
     tz = services.settings.timezone
@@ -169,23 +174,24 @@ def open_complaint(services: Services, complaint_id: int, username: str) -> Comp
          vocab.OUTCOME_NAMES[s.case.outcome], "；".join(s.why), _summary(s.case.complaint, 60)]
         for s in view.similar
     ]
-    drafts = draft_history(services, view.complaint.id)
+    drafts = draft_history(services, view.complaint.id, username)
     latest = view.drafts[-1].text if view.drafts else ""
     return ComplaintView(view.complaint.id, view.complaint.text, meta, triage_text,  # type: ignore[arg-type]
                          flag_segments(view.complaint.text, triage.flags), similar, view.precedent.summary, drafts, latest)
 
 
-def draft_history(services: Services, complaint_id: int | None) -> list[list]:
+@acting
+def draft_history(services: Services, complaint_id: int | None, username: str | None) -> list[list]:
     if not complaint_id:
         return []
     tz = services.settings.timezone
     return [[_local(d.created_at, tz), DRAFT_KINDS[d.kind], d.author, d.backend or "", _summary(d.text, 60)]
-            for d in services.store.list_drafts(int(complaint_id))]
+            for d in services.workflow.drafts(actor(services, username), int(complaint_id))]
 
 
+@acting
 def take_next(services: Services, username: str) -> int:
-    role_of(services, username)
-    complaint = services.workbench.take_next(username)
+    complaint = services.workflow.take_next(actor(services, username))
     if complaint is None:
         raise UIError("队列里没有待处理的投诉")
     return complaint.id  # type: ignore[return-value]
@@ -197,13 +203,12 @@ def backend_notice(services: Services) -> str:
     return f"生成后端：{name}" + (f"。{current.notice}" if current.notice else "")
 
 
+@acting
 def generate(services: Services, complaint_id: int | None, username: str, hint: str | None) -> Iterator[tuple[str, str]]:
     """Stream (draft text, status) while the draft is written, checked and repaired."""
     if not complaint_id:
         raise UIError("请先打开一条投诉")
-    role = role_of(services, username)
-    _require_access(services.store.get_complaint(int(complaint_id)), username, role)
-    for event in services.workbench.draft_stream(int(complaint_id), username, hint):
+    for event in services.workflow.draft_stream(actor(services, username), int(complaint_id), hint):
         if event.done and event.outcome is not None:
             outcome = event.outcome
             state = "草稿已通过全部检查" if outcome.result.passed else "草稿仍有问题，请修改后再批准"
@@ -213,92 +218,76 @@ def generate(services: Services, complaint_id: int | None, username: str, hint: 
             yield event.text, event.status
 
 
-def live_check(services: Services, complaint_id: int | None, text: str) -> tuple[Segments, list[list[str]], str]:
+@acting
+def live_check(services: Services, complaint_id: int | None, text: str,
+               username: str | None) -> tuple[Segments, list[list[str]], str]:
     if not complaint_id or not text.strip():
         return [], [], ""
-    complaint = services.store.get_complaint(int(complaint_id))
-    result = services.workbench.check(text, complaint)
+    complaint = services.workflow.complaint(actor(services, username), int(complaint_id))
+    result = services.workflow.check(text, complaint)
     sequence = [m.move for i, m in enumerate(result.moves) if i == 0 or m.move != result.moves[i - 1].move]
     moves = " → ".join(vocab.MOVE_NAMES[m] for m in sequence)
     status = "通过全部检查" if result.passed else f"发现 {len(result.violations)} 处问题"
     return violation_segments(text, result.violations), violation_rows(result.violations), f"{status}　脚本：{moves}"
 
 
-def _workflow(call):  # noqa: ANN001,ANN202
-    try:
-        return call()
-    except (WorkflowError, LockConflictError, KeyError) as error:
-        raise UIError(str(error.args[0] if error.args else error)) from error
-
-
+@acting
 def approve(services: Services, complaint_id: int | None, text: str, username: str) -> str:
     if not complaint_id:
         raise UIError("请先打开一条投诉")
-    role = role_of(services, username)
-    result = _workflow(lambda: services.workbench.approve(int(complaint_id), text, username, role))
-    return result.message
+    return services.workflow.approve(actor(services, username), int(complaint_id), text).message
 
 
+@acting
 def resolve(services: Services, complaint_id: int | None, username: str, remedy: str | None, outcome: str,
             root_cause: str) -> str:
     if not complaint_id:
         raise UIError("请先打开一条投诉")
-    role = role_of(services, username)
-    _require_access(services.store.get_complaint(int(complaint_id)), username, role)
-    case = _workflow(lambda: services.workbench.resolve(int(complaint_id), username, remedy or None, outcome or "satisfied",
-                                                        root_cause or ""))
+    case = services.workflow.resolve(actor(services, username), int(complaint_id), remedy or None,
+                                     outcome or "satisfied", root_cause or "")
     return f"已结案，案例 {case.id} 已加入案例库（{vocab.REMEDY_NAMES[case.remedy]}），现在即可检索到"
 
 
-def _supervisor(services: Services, username: str) -> None:
-    if role_of(services, username) not in ("supervisor", "admin"):
-        raise UIError("只有主管或管理员可以这样操作")
-
-
+@acting
 def release(services: Services, complaint_id: int | None, username: str) -> str:
     if not complaint_id:
         raise UIError("请填写投诉编号")
-    role = role_of(services, username)
-    complaint = _workflow(lambda: services.store.get_complaint(int(complaint_id)))
-    if role == "agent" and complaint.assigned_to != username:
-        raise UIError("只能释放自己正在处理的投诉")
-    services.store.release(complaint.id)  # type: ignore[arg-type]
-    services.store.audit(username, "release", complaint.id)
-    return f"投诉 {complaint.id} 已释放回队列"
+    services.workflow.release(actor(services, username), int(complaint_id))
+    return f"投诉 {complaint_id} 已释放回队列"
 
 
+@acting
 def reassign(services: Services, complaint_id: int | None, target: str | None, username: str) -> str:
-    _supervisor(services, username)
     if not complaint_id or not target:
         raise UIError("请填写投诉编号并选择坐席")
-    if services.store.get_user(target) is None:
-        raise UIError(f"没有账号 {target}")
-    _workflow(lambda: services.store.assign(int(complaint_id), target))
-    services.store.audit(username, "reassign", int(complaint_id), to=target)
+    services.workflow.reassign(actor(services, username), int(complaint_id), target)
     return f"投诉 {complaint_id} 已分配给 {target}"
 
 
+@acting
 def approve_escalated(services: Services, complaint_id: int | None, username: str) -> str:
-    _supervisor(services, username)
     if not complaint_id:
         raise UIError("请填写投诉编号")
-    sent = _workflow(lambda: services.workbench.approve_escalated(int(complaint_id), username))
+    sent = services.workflow.approve_escalation(actor(services, username), int(complaint_id))
     return f"已批准投诉 {complaint_id} 的补偿（{sent.offered_amount:g} 元），回复记录为已发送"
 
 
+@acting
 def bulk_import(services: Services, path: str | None, username: str) -> tuple[str, list[list]]:
-    _supervisor(services, username)
     if not path:
         raise UIError("请先选择要导入的文件")
-    try:
-        report = import_and_triage(services.store, services.triage, Path(path), username)
-    except ImportFormatError as error:
-        raise UIError(str(error)) from error
+    report = services.workflow.import_file(actor(services, username), Path(path))
     return report.summary(), [[e.row, e.column, e.message] for e in report.errors]
 
 
-def agents(services: Services) -> list[str]:
-    return [u.username for u in services.store.list_users() if u.role in ("agent", "supervisor") and u.active]
+@acting
+def dashboard(services: Services, username: str | None) -> DashboardData:
+    return services.workflow.dashboard(actor(services, username))
+
+
+def agents(services: Services, username: str | None) -> list[str]:
+    user = actor(services, username)
+    return services.workflow.assignable(user) if allowed(user, "reassign") else []
 
 
 def now_label(services: Services) -> str:

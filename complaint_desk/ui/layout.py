@@ -12,8 +12,7 @@ from collections.abc import Callable, Iterator
 import gradio as gr
 
 from complaint_desk import vocab
-from complaint_desk.dashboard import collect
-from complaint_desk.domain import STATUS_NAMES
+from complaint_desk.domain import QUEUE_STATUSES, STATUS_NAMES
 from complaint_desk.services import Services
 from complaint_desk.ui import figures
 from complaint_desk.ui import handlers as h
@@ -39,6 +38,12 @@ def _safe(call: Callable[[], object], fallback: object) -> tuple[object, str]:
         return call(), ""
     except h.UIError as error:
         return fallback, f"⚠ {error}"
+
+
+def _message(call: Callable[[], str]) -> str:
+    """An action's result line, or its error in the same place."""
+    result, error = _safe(call, None)
+    return error or str(result)
 
 
 def build_app(services: Services) -> gr.Blocks:
@@ -93,7 +98,7 @@ def build_app(services: Services) -> gr.Blocks:
                 with gr.Row():
                     topics = gr.Dropdown(TOPIC_CHOICES, multiselect=True, label="主题")
                     priorities = gr.Dropdown(PRIORITY_CHOICES, multiselect=True, label="优先级")
-                    statuses = gr.Dropdown(STATUS_CHOICES, multiselect=True, value=["open", "assigned", "escalated"],
+                    statuses = gr.Dropdown(STATUS_CHOICES, multiselect=True, value=list(QUEUE_STATUSES),
                                            label="状态")
                     agent = gr.Dropdown([], label="处理人", allow_custom_value=True)
                     date_from = gr.Textbox(label="起始日期", placeholder="2026-11-01")
@@ -148,32 +153,27 @@ def build_app(services: Services) -> gr.Blocks:
             except h.UIError as error:
                 yield gr.update(), f"⚠ {error}"
 
-        def check(complaint_id: int | None, text: str) -> tuple:
-            return h.live_check(services, complaint_id, text or "")
+        def check(complaint_id: int | None, text: str, request: gr.Request) -> tuple:
+            try:
+                return h.live_check(services, complaint_id, text or "", _user(request))
+            except h.UIError as error:
+                return [], [], f"⚠ {error}"
 
         def approve_action(complaint_id: int | None, text: str, request: gr.Request) -> str:
-            try:
-                return h.approve(services, complaint_id, text or "", _user(request))
-            except h.UIError as error:
-                return f"⚠ {error}"
+            return _message(lambda: h.approve(services, complaint_id, text or "", _user(request)))
 
         def resolve_action(complaint_id, remedy_id, outcome_id, cause, request: gr.Request) -> str:  # noqa: ANN001
-            try:
-                return h.resolve(services, complaint_id, _user(request), remedy_id, outcome_id, cause or "")
-            except h.UIError as error:
-                return f"⚠ {error}"
+            return _message(lambda: h.resolve(services, complaint_id, _user(request), remedy_id, outcome_id, cause or ""))
 
         def release_action(complaint_id: int | None, request: gr.Request) -> str:
-            try:
-                return h.release(services, complaint_id, _user(request))
-            except h.UIError as error:
-                return f"⚠ {error}"
+            return _message(lambda: h.release(services, complaint_id, _user(request)))
 
         next_button.click(take_next, outputs=complaint_outputs).then(check, [current, draft], [check_spans, violations, check_status])
         open_button.click(show, [open_id], complaint_outputs).then(check, [current, draft], [check_spans, violations, check_status])
         release_button.click(release_action, [current], [action_status])
-        def versions(complaint_id: int | None) -> list[list]:
-            return h.draft_history(services, complaint_id)
+        def versions(complaint_id: int | None, request: gr.Request) -> list[list]:
+            rows, _message = _safe(lambda: h.draft_history(services, complaint_id, _user(request)), gr.update())
+            return rows
 
         generate_button.click(write, [current, hint], [draft, draft_status]).then(
             check, [current, draft], [check_spans, violations, check_status]).then(versions, [current], [history])
@@ -185,30 +185,28 @@ def build_app(services: Services) -> gr.Blocks:
 
         def load_queue(topic_ids, priority_ids, status_ids, agent_name, start, end, request: gr.Request) -> tuple:  # noqa: ANN001
             try:
-                h.role_of(services, _user(request))
-                rows = h.queue_rows(services, topic_ids or (), priority_ids or (), status_ids or (), agent_name or None,
-                                    start, end)
+                rows = h.queue_rows(services, _user(request), topic_ids or (), priority_ids or (), status_ids or (),
+                                    agent_name or None, start, end)
                 return rows, f"共 {len(rows)} 条，更新于 {h.now_label(services)}"
             except h.UIError as error:
                 return gr.update(), f"⚠ {error}"
 
         refresh.click(load_queue, queue_inputs, [queue, queue_status])
 
-        def supervisor_action(action: Callable[[str], str]) -> Callable:
-            def run(*args) -> str:  # noqa: ANN002
-                request = args[-1]
-                try:
-                    return action(_user(request), *args[:-1])
-                except h.UIError as error:
-                    return f"⚠ {error}"
-            return run
+        def reassign_action(complaint_id: int | None, target: str | None, request: gr.Request) -> str:
+            return _message(lambda: h.reassign(services, complaint_id, target, _user(request)))
 
-        reassign_button.click(supervisor_action(lambda user, cid, to, _r=None: h.reassign(services, cid, to, user)),
-                              [target_id, target_agent], [queue_status]).then(load_queue, queue_inputs, [queue, queue_status])
-        unlock_button.click(supervisor_action(lambda user, cid: h.release(services, cid, user)),
-                            [target_id], [queue_status]).then(load_queue, queue_inputs, [queue, queue_status])
-        escalated_button.click(supervisor_action(lambda user, cid: h.approve_escalated(services, cid, user)),
-                               [target_id], [queue_status]).then(load_queue, queue_inputs, [queue, queue_status])
+        def unlock_action(complaint_id: int | None, request: gr.Request) -> str:
+            return _message(lambda: h.release(services, complaint_id, _user(request)))
+
+        def escalated_action(complaint_id: int | None, request: gr.Request) -> str:
+            return _message(lambda: h.approve_escalated(services, complaint_id, _user(request)))
+
+        reassign_button.click(reassign_action, [target_id, target_agent], [queue_status]).then(
+            load_queue, queue_inputs, [queue, queue_status])
+        unlock_button.click(unlock_action, [target_id], [queue_status]).then(load_queue, queue_inputs, [queue, queue_status])
+        escalated_button.click(escalated_action, [target_id], [queue_status]).then(
+            load_queue, queue_inputs, [queue, queue_status])
 
         def import_action(file, request: gr.Request) -> tuple:  # noqa: ANN001
             try:
@@ -221,8 +219,9 @@ def build_app(services: Services) -> gr.Blocks:
             load_queue, queue_inputs, [queue, queue_status])
 
         def dashboard(request: gr.Request) -> tuple:
-            h.role_of(services, _user(request))
-            data = collect(services.store, services.settings)
+            data, message = _safe(lambda: h.dashboard(services, _user(request)), None)
+            if data is None:
+                return (gr.update(),) * 5 + ([[message, ""]],)
             return (figures.volume_by_topic(data), figures.anger_distribution(data), figures.top_causes(data),
                     figures.sla_breaches(data), figures.draft_edits(data), [[c, n] for c, n in data.top_root_causes])
 
@@ -231,10 +230,10 @@ def build_app(services: Services) -> gr.Blocks:
 
         def on_load(request: gr.Request) -> tuple:
             username = _user(request)
-            user = services.store.get_user(username)
+            user, _error = _safe(lambda: h.actor(services, username), None)
             role = user.role if user else "agent"
             supervisor = role in ("supervisor", "admin")
-            names = h.agents(services)
+            names = h.agents(services, username) if user else []
             label = f"{user.display_name}（{vocab.ROLE_NAMES[role]}）" if user else username
             return (label, h.backend_notice(services), gr.update(visible=supervisor), gr.update(visible=supervisor),
                     gr.update(choices=names), gr.update(choices=names))

@@ -15,13 +15,11 @@ def console(message: str) -> None:
 
 def prepare(settings: Settings, demo: bool) -> Services:
     """Services ready to serve: store open, cases indexed, demo seeded on an empty store."""
-    from complaint_desk.demo import seed_demo
-
     services = Services.build(settings)
     if demo and services.store.count_complaints() == 0:
-        accounts = seed_demo(services.store, services.triage)
+        credentials = services.workflow.seed_demo(services.workflow.operator("system"))
         console("已生成演示数据：约 50 条投诉（标记为演示，可用 complaint-desk demo remove 删除）")
-        for username, password, role in accounts.credentials:
+        for username, password, role in credentials:
             console(f"  演示账号 {username} / 密码 {password}（{role}）")
     elif not services.store.list_users():
         console("还没有任何账号：请先运行 complaint-desk user add admin --role admin")
@@ -41,7 +39,7 @@ def serve(settings: Settings, host: str, port: int, demo: bool = True, block: bo
 
     def authenticate(username: str, password: str) -> bool:
         user = services.store.authenticate(username, password)
-        services.store.audit(username or "-", "login" if user else "login_failed", None)
+        services.workflow.record_login(username, user is not None)
         return user is not None
 
     app.queue(default_concurrency_limit=8)

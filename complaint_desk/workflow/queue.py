@@ -7,8 +7,8 @@ from datetime import datetime
 
 from complaint_desk.config import Settings
 from complaint_desk.domain import Complaint, utcnow
-from complaint_desk.model import priority as prio
-from complaint_desk.store import LockConflictError, QueueFilter, Store
+from complaint_desk.triage import priority as prio
+from complaint_desk.store import QueueFilter, Store
 
 
 @dataclass(frozen=True)
@@ -60,16 +60,3 @@ def ordered(store: Store, settings: Settings, query: QueueFilter | None = None,
         items = [item for item in items if item.priority in query.priorities]
     return sorted(items, key=lambda item: (item.priority, -item.priority_score, item.sla_left_hours))
 
-
-def take_next(store: Store, settings: Settings, username: str) -> Complaint | None:
-    """Lock the highest-priority unassigned complaint to this agent (下一条)."""
-    for item in ordered(store, settings, QueueFilter(statuses=("open",))):
-        if item.complaint.assigned_to:
-            continue
-        try:
-            complaint = store.claim(item.complaint.id, username)  # type: ignore[arg-type]
-        except LockConflictError:
-            continue  # a colleague was faster; try the next one
-        store.audit(username, "take", complaint.id, priority=item.priority)
-        return complaint
-    return None

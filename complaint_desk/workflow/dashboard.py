@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo
 from complaint_desk import vocab
 from complaint_desk.config import Settings
 from complaint_desk.domain import utcnow
-from complaint_desk.queue import queue_item
+from complaint_desk.workflow.queue import queue_item
 from complaint_desk.store import QueueFilter, Store
 
 

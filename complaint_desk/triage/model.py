@@ -19,17 +19,16 @@ from typing import Protocol
 
 import numpy as np
 import torch
-from complaint_desk.model import priority as prio
-from complaint_desk.model.flags import find_flags
-from complaint_desk.model.network import HEADS, MissingCheckpointError, load_checkpoint
+from complaint_desk.triage import priority as prio
+from complaint_desk.triage.flags import find_flags
+from complaint_desk.triage.network import HEADS, MissingCheckpointError, load_checkpoint
 
 from complaint_desk import vocab
-from complaint_desk.config import Settings, get_settings
+from complaint_desk.config import Settings, get_settings, shipped_checkpoint
 from complaint_desk.domain import LabelScore, TriageResult, utcnow
 from complaint_desk.registry import Registry
 from complaint_desk.text import normalize
 
-DEFAULT_CHECKPOINT = Path(__file__).resolve().parent / "checkpoints" / "triage"
 
 
 @dataclass(frozen=True)
@@ -86,7 +85,7 @@ class CheckpointBackend:
     name = "default"
 
     def __init__(self, settings: Settings) -> None:
-        path = Path(settings.triage.model) if settings.triage.model else DEFAULT_CHECKPOINT
+        path = Path(settings.triage.model) if settings.triage.model else shipped_checkpoint("triage")
         self.device = settings.triage.device
         self.dtype = pick_dtype(settings.triage.dtype, self.device)
         checkpoint = load_checkpoint(path, dtype=self.dtype, device=self.device)

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import torch
-from complaint_desk.model.ngrams import NgramFeaturizer
+from complaint_desk.triage.ngrams import NgramFeaturizer
 from safetensors.torch import load_file, save_file
 from torch import nn
 from transformers import AutoModel, AutoTokenizer, PreTrainedTokenizerBase

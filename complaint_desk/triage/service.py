@@ -1,29 +1,28 @@
-"""import → store → triage: how complaints enter the queue."""
+"""Triage of stored complaints: the model is loaded on first use (the slow part of start-up)."""
 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from pathlib import Path
-from zoneinfo import ZoneInfo
+from typing import TYPE_CHECKING
 
 from complaint_desk.config import Settings
-from complaint_desk.importing import ImportReport, import_file
 from complaint_desk.store import Store
+
+if TYPE_CHECKING:  # the model module imports torch; loading it is deferred to first use
+    from complaint_desk.triage.model import Triager
 
 Progress = Callable[[int], None]
 
 
 class TriageService:
-    """Loads the triage model on first use (it is the slow part of start-up)."""
-
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
-        self._triager = None
+        self._triager: Triager | None = None
 
     @property
-    def triager(self):  # noqa: ANN201  (model.triage imports torch; keep it lazy)
+    def triager(self) -> Triager:
         if self._triager is None:
-            from complaint_desk.model.triage import Triager
+            from complaint_desk.triage.model import Triager  # noqa: PLC0415  (torch: lazy, not a cycle)
 
             self._triager = Triager(self.settings)
         return self._triager
@@ -44,21 +43,3 @@ class TriageService:
 
     def triage_pending(self, store: Store, progress: Progress | None = None) -> int:
         return self.triage_ids(store, store.untriaged_ids(), progress)
-
-
-def import_and_triage(
-    store: Store,
-    service: TriageService,
-    path: Path,
-    username: str,
-    triage: bool = True,
-    progress: Progress | None = None,
-    is_demo: bool = False,
-) -> ImportReport:
-    """Import a file, triage what was added, and record both in the audit log."""
-    report = import_file(store, path, ZoneInfo(service.settings.timezone), progress, is_demo=is_demo)
-    store.audit(username, "import", None, file=path.name, added=len(report.added_ids),
-                duplicates=report.duplicates, errors=len(report.errors))
-    if triage and report.added_ids:
-        service.triage_ids(store, report.added_ids)
-    return report

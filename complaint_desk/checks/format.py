@@ -1,0 +1,79 @@
+"""The `format` rule: markdown, step labels, role tags, placeholders and prompt text that a
+customer-facing letter must not carry."""
+
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+from importlib import resources
+
+from complaint_desk import vocab
+from complaint_desk.checks.draft import Draft
+from complaint_desk.checks.moves import MOVE_SPECS
+from complaint_desk.checks.rules import RULE_SPECS
+from complaint_desk.domain import Violation
+from complaint_desk.text import compact_view, repeated_runs
+
+_FORMAT_SPEC = RULE_SPECS["format"]
+
+# the names a model gives the script's steps when it writes them out as labels ("安抚：…");
+# the guard's repair strips the same list
+STEP_LABELS: tuple[str, ...] = (
+    "安抚情绪", "情绪安抚", "安抚共情", "安抚", "共情", "真诚道歉", "道歉", "致歉", "补偿", "确认信息", "收集信息", "搜集信息",
+    "给出方案", "提出方案", "解决方案", "处理方案", "办理方式", "征求意见", "跟进承诺", "后续跟进", "跟踪服务", "致谢", "感谢",
+)
+FORMAT_PATTERNS: tuple[tuple[str, str], ...] = (
+    (r"\*\*[^*\n]{1,40}\*\*|__[^_\n]{1,40}__", "markdown 加粗符号"),
+    (r"^\s{0,3}#{1,6}\s*\S", "markdown 标题"),
+    (r"^\s*[-*•·]\s+\S", "列表符号"),
+    (r"^\s*[0-9一二三四五六七]+\s*[.、)）]\s*\S", "编号列表"),
+    (r"(^|[。！？!?：:]\s*)(" + "|".join(STEP_LABELS) + r")\s*[:：]", "脚本步骤标签"),
+    (r"第[一二三四五六七八九1-9]步\s*[:：]|^\s*第[一二三四五六七八九1-9]步|【[^】]{1,10}】|\[(" + "|".join(vocab.MOVE_IDS) + r")\]", "脚本步骤标签"),
+    (r"^\s*(客服回复|坐席回复|客服人员|回复内容|ai回复|客服|坐席|回复|助手|ai|assistant|系统|客户|用户|user)\s*[:：]", "角色标签"),
+    (r"以下是.{0,12}(回复|草稿|内容|答复)|回复(草稿|如下)|作为(一[个名])?(ai|人工智能|语言模型|助手)|语言模型|当时发出的回复|参考案例\s*\d|坐席补充的情况|以往相似投诉的处理情况|</?投诉>|根据您的要求[，,]?\s*(以下|我(来|将|已)?(为您)?(写|撰写|生成|起草))|草稿\s*[:：]|<\|im_(start|end)\|>|\{\{|\}\}|（此处|\(此处|\[此处|【此处|xxx|仅供参考|根据实际情况(修改|调整)|（注[:：]|^注[:：]|^备注[:：]|\[[^\]\n]{1,16}\]|［[^］\n]{1,16}］", "提示词、占位符或元信息"),
+)
+_FORMAT = [(re.compile(p, re.IGNORECASE | re.MULTILINE), label) for p, label in FORMAT_PATTERNS]
+
+
+PROMPT_RUN = 8  # this many characters in a row of an instruction to the writer is a leaked prompt
+_QUOTED_OR_APPROVED = re.compile(r"“[^”]*”|「[^」]*」|‘[^’]*’|\"[^\"\n]*\"|（如[^）]*）|(应该说|例如|建议)[:：]?[^\n]*|\{\{.*?\}\}|\{%.*?%\}")
+_INSTRUCTION_BREAK = re.compile(r"[，,。！!？?；;：:、（）()\n]|[0-9]+\.")
+
+
+@lru_cache(maxsize=1)
+def prompt_runs() -> frozenset[str]:
+    """Every PROMPT_RUN-character run of what the prompts tell the writer (script steps,
+    policy, format rules, feedback), with the example wordings and approved alternatives
+    cut out, since a reply is meant to reuse those. Persona and risk guidance is left out:
+    it describes what to do for the customer ("把客户的健康和安全放在第一位"), which a
+    good reply says in its own words and may well say nearly verbatim."""
+    folder = resources.files("complaint_desk.prompts")
+    sources = [entry.read_text(encoding="utf-8") for entry in folder.iterdir() if entry.name.endswith(".j2")]
+    sources += [text for spec in MOVE_SPECS.values() for text in (spec.guide_text, spec.missing_fix)]
+    runs: set[str] = set()
+    for source in sources:
+        for piece in _INSTRUCTION_BREAK.split(_QUOTED_OR_APPROVED.sub("\n", source)):
+            compact = compact_view(piece).text
+            runs.update(compact[i : i + PROMPT_RUN] for i in range(len(compact) - PROMPT_RUN + 1))
+    return frozenset(runs)
+
+
+def leaked_prompt(draft: Draft) -> list[Violation]:
+    """Instructions to the writer repeated in the reply ("询问客户是否接受这个方案")."""
+    compact, runs = draft.view.text, prompt_runs()
+    violations: list[Violation] = []
+    # every PROMPT_RUN-character window of a leaked stretch is one of the prompt's runs
+    for index, end in repeated_runs(len(compact), PROMPT_RUN, lambda start, stop: compact[stop - PROMPT_RUN : stop] in runs):
+        start, stop = draft.view.original_span(index, end)
+        violations.append(Violation(rule="format", start=start, end=stop, span=draft.text[start:stop],
+                                    message=_FORMAT_SPEC.message.format(what="写给撰写者的提示词"), fix=_FORMAT_SPEC.fix))
+    return violations
+
+
+def check_format(draft: Draft) -> list[Violation]:
+    violations = leaked_prompt(draft)
+    for pattern, label in _FORMAT:
+        for match in pattern.finditer(draft.text):
+            violations.append(Violation(rule="format", start=match.start(), end=match.end(), span=match.group(),
+                                        message=_FORMAT_SPEC.message.format(what=label), fix=_FORMAT_SPEC.fix))
+    return violations

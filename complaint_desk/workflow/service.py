@@ -1,0 +1,359 @@
+"""The workflow service: the one owner of every state change of a complaint.
+
+import → triage → take/claim → draft → approve (send or escalate) → approve escalation →
+resolve → case base, plus release and reassign. Each change is one method that checks the
+actor's role on the server, and writes the change and its audit entry in one transaction:
+a crash part way leaves the complaint as it was, with no audit entry. The UI and the CLI
+call this service and nothing below it.
+"""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from complaint_desk import vocab
+from complaint_desk.cases.base import CaseBase, Precedent, SimilarCase
+from complaint_desk.checks import check_draft, offered_amounts
+from complaint_desk.config import Settings
+from complaint_desk.domain import STATUS_NAMES, Case, CheckResult, Complaint, DraftVersion, User, utcnow
+from complaint_desk.drafting.composer import chosen_remedy
+from complaint_desk.drafting.guard import GuardedDraft, StreamEvent, guard, guard_stream
+from complaint_desk.drafting.request import DraftRequest, build_request
+from complaint_desk.drafting.service import DraftingService
+from complaint_desk.store import LockConflictError, QueueFilter, Store
+from complaint_desk.text import mask_pii
+from complaint_desk.triage.service import TriageService
+from complaint_desk.workflow.dashboard import DashboardData, collect
+from complaint_desk.workflow.demo import DEMO_USERS, demo_complaints
+from complaint_desk.workflow.access import PermissionDeniedError, WorkflowError, require_holder, require_role
+from complaint_desk.workflow.importing import ImportReport, import_file
+from complaint_desk.workflow.queue import QueueItem, ordered, queue_item
+
+Progress = Callable[[int], None]
+ANSWERABLE = ("open", "assigned")  # statuses from which a reply can be sent or escalated
+
+
+@dataclass(frozen=True)
+class WorkbenchView:
+    complaint: Complaint
+    item: QueueItem
+    similar: list[SimilarCase]
+    precedent: Precedent
+    drafts: list[DraftVersion]
+
+
+@dataclass(frozen=True)
+class ApprovalResult:
+    draft: DraftVersion
+    escalated: bool
+    message: str
+
+
+class Workflow:
+    def __init__(self, store: Store, settings: Settings, case_base: CaseBase, triage: TriageService,
+                 drafting: DraftingService) -> None:
+        self.store = store
+        self.settings = settings
+        self.case_base = case_base
+        self.triage = triage
+        self.drafting = drafting
+
+    # --- who is acting ---------------------------------------------------------------------
+
+    # the operator of the command line: whoever can run it can open the database file anyway
+    @staticmethod
+    def operator(name: str = "cli") -> User:
+        return User(username=name, display_name="命令行", role="admin")
+
+    def actor(self, username: str | None) -> User:
+        """The logged-in user as stored now (role changes and deactivation apply at once)."""
+        user = self.store.get_user(username or "")
+        if user is None or not user.active:
+            raise PermissionDeniedError("请先登录")
+        return user
+
+    # --- reading ---------------------------------------------------------------------------
+
+    def complaint(self, actor: User, complaint_id: int) -> Complaint:
+        require_role(actor, "read")
+        try:
+            return self.store.get_complaint(int(complaint_id))
+        except (KeyError, ValueError, TypeError) as error:
+            raise WorkflowError(f"找不到投诉 {complaint_id}") from error
+
+    def queue(self, actor: User, query: QueueFilter | None = None) -> list[QueueItem]:
+        require_role(actor, "queue")
+        return ordered(self.store, self.settings, query)
+
+    def drafts(self, actor: User, complaint_id: int) -> list[DraftVersion]:
+        require_role(actor, "read")
+        return self.store.list_drafts(complaint_id)
+
+    def dashboard(self, actor: User) -> DashboardData:
+        require_role(actor, "dashboard")
+        return collect(self.store, self.settings)
+
+    def assignable(self, actor: User) -> list[str]:
+        """Accounts a complaint can be assigned to."""
+        require_role(actor, "reassign")
+        return [u.username for u in self.store.list_users() if u.role in ("agent", "supervisor") and u.active]
+
+    def _triaged(self, complaint_id: int) -> Complaint:
+        complaint = self.store.get_complaint(complaint_id)
+        if complaint.triage is None:
+            self.triage.triage_ids(self.store, [complaint_id])
+            complaint = self.store.get_complaint(complaint_id)
+        return complaint
+
+    def _industry(self, complaint: Complaint) -> str | None:
+        return complaint.industry or self.settings.industry
+
+    def view(self, complaint_id: int) -> WorkbenchView:
+        """Everything the workbench shows for one complaint: triage, similar cases, drafts."""
+        complaint = self._triaged(complaint_id)
+        industry = self._industry(complaint)
+        similar = self.case_base.similar(complaint.text, industry=industry)
+        precedent = self.case_base.precedent(complaint.text, industry=industry)
+        return WorkbenchView(complaint, queue_item(complaint, self.settings, utcnow()), similar, precedent,
+                             self.store.list_drafts(complaint_id))
+
+    def check(self, text: str, complaint: Complaint) -> CheckResult:
+        topic = complaint.triage.topic if complaint.triage else None
+        return check_draft(text, topic, compensation_limit=self.settings.policy.max_compensation_without_approval)
+
+    # --- intake ----------------------------------------------------------------------------
+
+    def import_file(self, actor: User, path: Path, triage: bool = True, progress: Progress | None = None,
+                    is_demo: bool = False) -> ImportReport:
+        """Import a file (good rows in transactional batches, bad rows reported), then triage."""
+        require_role(actor, "import")
+        report = import_file(self.store, path, ZoneInfo(self.settings.timezone), progress, is_demo=is_demo)
+        self.store.audit(actor.username, "import", None, file=path.name, added=len(report.added_ids),
+                         duplicates=report.duplicates, errors=len(report.errors))
+        if triage and report.added_ids:
+            self.triage.triage_ids(self.store, report.added_ids)
+        return report
+
+    # --- claiming --------------------------------------------------------------------------
+
+    def take_next(self, actor: User) -> Complaint | None:
+        """Lock the highest-priority unassigned complaint to this agent (下一条)."""
+        require_role(actor, "work")
+        for item in ordered(self.store, self.settings, QueueFilter(statuses=("open",))):
+            if item.complaint.assigned_to:
+                continue
+            try:
+                with self.store.transaction():
+                    complaint = self.store.claim(item.complaint.id, actor.username)  # type: ignore[arg-type]
+                    self.store.audit(actor.username, "take", complaint.id, priority=item.priority)
+                return complaint
+            except LockConflictError:
+                continue  # a colleague was faster; try the next one
+        return None
+
+    def open(self, actor: User, complaint_id: int) -> WorkbenchView:
+        """Open a complaint; an agent who opens an unclaimed one claims it."""
+        complaint = self.complaint(actor, complaint_id)
+        require_holder(actor, complaint)
+        if actor.role == "agent" and complaint.assigned_to is None and complaint.status == "open":
+            with self.store.transaction():
+                self.store.claim(complaint.id, actor.username)  # type: ignore[arg-type]
+                self.store.audit(actor.username, "open", complaint.id)
+        return self.view(complaint.id)  # type: ignore[arg-type]
+
+    def release(self, actor: User, complaint_id: int) -> None:
+        complaint = self.complaint(actor, complaint_id)
+        if complaint.assigned_to != actor.username:
+            require_role(actor, "release_any", "只能释放自己正在处理的投诉")
+        with self.store.transaction():
+            self.store.release(complaint.id)  # type: ignore[arg-type]
+            self.store.audit(actor.username, "release", complaint.id, holder=complaint.assigned_to)
+
+    def reassign(self, actor: User, complaint_id: int, to: str) -> None:
+        require_role(actor, "reassign")
+        complaint = self.complaint(actor, complaint_id)
+        target = self.store.get_user(to or "")
+        if target is None or not target.active:
+            raise WorkflowError(f"没有账号 {to}")
+        with self.store.transaction():
+            self.store.assign(complaint.id, target.username)  # type: ignore[arg-type]
+            self.store.audit(actor.username, "reassign", complaint.id, to=target.username,
+                             previous=complaint.assigned_to)
+
+    # --- drafting --------------------------------------------------------------------------
+
+    def request_for(self, view: WorkbenchView, hint: str | None = None) -> DraftRequest:
+        complaint = view.complaint
+        assert complaint.triage is not None
+        return build_request(complaint.text, complaint.triage.model_copy(update={"priority": view.item.priority}),
+                             self.case_base, self.settings, industry=self._industry(complaint), hint=hint,
+                             similar=view.similar, precedent=view.precedent)
+
+    def _drafting_view(self, actor: User, complaint_id: int) -> WorkbenchView:
+        complaint = self.complaint(actor, complaint_id)
+        require_holder(actor, complaint)
+        if complaint.status in ("sent", "resolved"):
+            raise WorkflowError("这条投诉已经回复过了，不能再生成草稿")
+        return self.view(complaint.id)  # type: ignore[arg-type]
+
+    def _store_generated(self, actor: User, complaint_id: int, outcome: GuardedDraft, hint: str | None) -> DraftVersion:
+        with self.store.transaction():
+            draft = self.store.add_draft(DraftVersion(
+                complaint_id=complaint_id, kind="generated", text=outcome.text, author=actor.username,
+                backend=outcome.backend, violations=outcome.result.violations, moves=outcome.result.moves,
+            ))
+            self.store.audit(actor.username, "draft", complaint_id, backend=outcome.backend, attempts=outcome.attempts,
+                             repaired=outcome.repaired, passed=outcome.result.passed, hint=mask_pii(hint or ""))
+        return draft
+
+    def draft(self, actor: User, complaint_id: int, hint: str | None = None) -> tuple[DraftVersion, GuardedDraft]:
+        view = self._drafting_view(actor, complaint_id)
+        outcome = guard(self.request_for(view, hint), self.drafting.current.backend, self.settings.guard.max_regenerations)
+        return self._store_generated(actor, complaint_id, outcome, hint), outcome
+
+    def draft_stream(self, actor: User, complaint_id: int, hint: str | None = None) -> Iterator[StreamEvent]:
+        view = self._drafting_view(actor, complaint_id)
+        backend = self.drafting.current.backend
+        for event in guard_stream(self.request_for(view, hint), backend, self.settings.guard.max_regenerations):
+            if event.done and event.outcome is not None:
+                self._store_generated(actor, complaint_id, event.outcome, hint)
+            yield event
+
+    # --- approving and resolving -----------------------------------------------------------
+
+    def approve(self, actor: User, complaint_id: int, text: str) -> ApprovalResult:
+        """Record the text as sent — or, above the compensation limit, escalate to a supervisor."""
+        require_role(actor, "work")
+        complaint = self.complaint(actor, complaint_id)
+        require_holder(actor, complaint)
+        text = text.strip()
+        if not text:
+            raise WorkflowError("回复内容为空")
+        if complaint.status not in ANSWERABLE:
+            raise WorkflowError(f"这条投诉当前状态为「{STATUS_NAMES[complaint.status]}」，不能再批准发送")
+        result = self.check(text, complaint)
+        if not result.passed:
+            names = "、".join(vocab.RULE_NAMES[r] for r in result.rules)
+            raise WorkflowError(f"回复还有未通过的检查（{names}），请修改后再批准")
+        limit = self.settings.policy.max_compensation_without_approval
+        offered = max((amount for amount, _s, _e in offered_amounts(text)), default=None)
+        escalate = offered is not None and offered > limit and actor.role == "agent"
+        with self.store.transaction():
+            self.store.transition(complaint.id, "escalated" if escalate else "sent", ANSWERABLE)  # type: ignore[arg-type]
+            last = next((d for d in reversed(self.store.list_drafts(complaint.id)) if d.kind == "generated"), None)
+            edited = last is None or last.text.strip() != text
+            if escalate:
+                draft = self.store.add_draft(DraftVersion(
+                    complaint_id=complaint.id, kind="edited", text=text, author=actor.username, moves=result.moves,
+                    offered_amount=offered, needs_approval=True))
+                self.store.audit(actor.username, "escalate", complaint.id, draft=draft.id, amount=offered, limit=limit)
+                return ApprovalResult(draft, True, f"补偿 {offered:g} 元超过 {limit:g} 元，已提交主管审批")
+            if edited:
+                self.store.add_draft(DraftVersion(complaint_id=complaint.id, kind="edited", text=text,
+                                                  author=actor.username, moves=result.moves))
+            sent = self.store.add_draft(DraftVersion(
+                complaint_id=complaint.id, kind="sent", text=text, author=actor.username, moves=result.moves,
+                offered_amount=offered, approved_by=actor.username if actor.role != "agent" else None))
+            self.store.audit(actor.username, "approve", complaint.id, draft=sent.id, edited=edited)
+        return ApprovalResult(sent, False, "回复已批准并记录为已发送")
+
+    def approve_escalation(self, actor: User, complaint_id: int) -> DraftVersion:
+        """A supervisor signs off an escalated draft (主管批示, seed 004)."""
+        require_role(actor, "approve_escalation")
+        complaint = self.complaint(actor, complaint_id)
+        pending = next((d for d in reversed(self.store.list_drafts(complaint.id)) if d.needs_approval), None)
+        if complaint.status != "escalated" or pending is None:
+            raise WorkflowError("这条投诉没有待审批的草稿")
+        with self.store.transaction():
+            self.store.transition(complaint.id, "sent", ("escalated",))  # type: ignore[arg-type]
+            self.store.approve_draft(pending.id, actor.username)  # type: ignore[arg-type]
+            sent = self.store.add_draft(DraftVersion(
+                complaint_id=complaint.id, kind="sent", text=pending.text, author=pending.author, moves=pending.moves,
+                offered_amount=pending.offered_amount, approved_by=actor.username))
+            self.store.audit(actor.username, "approve_escalated", complaint.id, draft=sent.id,
+                             amount=pending.offered_amount)
+        return sent
+
+    def resolve(self, actor: User, complaint_id: int, remedy: str | None = None, outcome: str = "satisfied",
+                root_cause: str = "", resolution: str = "") -> Case:
+        """Close the complaint and add it to the case base (personal data masked)."""
+        require_role(actor, "work")
+        complaint = self.complaint(actor, complaint_id)
+        require_holder(actor, complaint)
+        complaint = self._triaged(complaint.id)  # type: ignore[arg-type]
+        sent = next((d for d in reversed(self.store.list_drafts(complaint.id)) if d.kind == "sent"), None)
+        if sent is None or complaint.status != "sent":
+            raise WorkflowError("还没有已发送的回复，先批准回复再结案")
+        if remedy is not None and remedy not in vocab.REMEDY_IDS:
+            raise WorkflowError(f"未知的处理方式 {remedy}")
+        if outcome not in vocab.OUTCOME_IDS:
+            raise WorkflowError(f"未知的处理结果 {outcome}")
+        case = self._case_of(complaint, sent, remedy, outcome, root_cause, resolution)
+        with self.store.transaction():
+            self.store.transition(complaint.id, "resolved", ("sent",))  # type: ignore[arg-type]
+            self.store.add_case(case)
+            self.store.audit(actor.username, "resolve", complaint.id, case=case.id, remedy=case.remedy, outcome=outcome)
+        self.case_base.include(case)  # searchable now; a crash before this is caught up at the next start
+        return case
+
+    def _case_of(self, complaint: Complaint, sent: DraftVersion, remedy: str | None, outcome: str, root_cause: str,
+                 resolution: str) -> Case:
+        triage = complaint.triage
+        assert triage is not None
+        industry = self._industry(complaint)
+        if remedy is None:
+            precedent = self.case_base.precedent(complaint.text, industry=industry)
+            remedy = chosen_remedy(DraftRequest.for_complaint(complaint.text, triage, precedent=precedent))
+        return Case(
+            id=f"res-{complaint.id}", industry=industry or "general", topic=triage.topic, anger=triage.anger,
+            persona=triage.persona, flags=triage.flag_ids, complaint=mask_pii(complaint.text),
+            root_cause=mask_pii(root_cause.strip()), department=triage.department, remedy=remedy,
+            amount=sent.offered_amount, resolution=mask_pii(resolution.strip()), reply=mask_pii(sent.text),
+            outcome=outcome, approved_by_supervisor=bool(sent.approved_by and sent.offered_amount), source="resolved",
+            complaint_id=complaint.id,
+        )
+
+    # --- accounts and demo data --------------------------------------------------------------
+
+    def add_user(self, actor: User, user: User, password: str, is_demo: bool = False) -> None:
+        require_role(actor, "accounts")
+        with self.store.transaction():
+            self.store.add_user(user, password, is_demo=is_demo)
+            self.store.audit(actor.username, "user_add", None, account=user.username, role=user.role)
+
+    def set_password(self, actor: User, username: str, password: str) -> None:
+        if actor.username != username:
+            require_role(actor, "accounts", "只有管理员可以修改别人的密码")
+        with self.store.transaction():
+            self.store.set_password(username, password)
+            self.store.audit(actor.username, "password", None, account=username)
+
+    def record_login(self, username: str, succeeded: bool) -> None:
+        self.store.audit(username or "-", "login" if succeeded else "login_failed", None)
+
+    def seed_demo(self, actor: User) -> list[tuple[str, str, str]]:
+        """The demo queue (triaged) and demo accounts with fresh random passwords:
+        (username, password, role) of each account created."""
+        require_role(actor, "accounts")
+        added = self.store.add_complaints(demo_complaints(self.settings.external_data_dir), source="demo")
+        self.triage.triage_ids(self.store, added.added_ids)
+        credentials = []
+        for username, name, role in DEMO_USERS:
+            if self.store.get_user(username) is None:
+                password = secrets.token_urlsafe(8)
+                self.add_user(actor, User(username=username, display_name=name, role=role), password, is_demo=True)
+                credentials.append((username, password, role))
+        self.store.audit(actor.username, "demo_seed", None, complaints=len(added.added_ids))
+        return credentials
+
+    def remove_demo(self, actor: User) -> int:
+        """Delete demo complaints, their drafts and the demo accounts; returns how many complaints."""
+        require_role(actor, "accounts")
+        with self.store.transaction():
+            removed = self.store.remove_demo()
+            self.store.audit(actor.username, "demo_remove", None, complaints=removed)
+        return removed

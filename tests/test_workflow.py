@@ -1,0 +1,232 @@
+"""The whole flow on plain function calls: import → triage → next → draft → edit → approve
+→ resolve → case base, with locks, escalation, server-side roles, one transaction per
+change and the audit log."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from complaint_desk.config import Settings
+from complaint_desk.domain import User
+from complaint_desk.services import Services
+from complaint_desk.store import LockConflictError
+from complaint_desk.workflow.access import PERMISSIONS, PermissionDeniedError
+from complaint_desk.workflow.service import WorkflowError
+
+
+@pytest.fixture
+def services(tiny_settings: Settings, tmp_path: Path) -> Services:
+    built = Services.build(tiny_settings, load_llm_in_background=False)
+    for name, role in (("li", "agent"), ("wang", "agent"), ("boss", "supervisor")):
+        built.store.add_user(User(username=name, display_name=name, role=role), "secret1")
+    source = tmp_path / "in.csv"
+    source.write_text(
+        "编号,投诉内容,客户,时间\n"
+        "A1,快递三天没到，再不处理我就打12315投诉！,张,2026-11-20 09:00\n"
+        "A2,请问怎么开发票？,李,2026-11-22 10:00\n"
+        "A3,外卖洒了一袋子，汤全漏了,王,2026-11-22 11:00\n",
+        encoding="utf-8",
+    )
+    built.workflow.import_file(built.workflow.actor("boss"), source)
+    return built
+
+
+def who(services: Services, name: str) -> User:
+    return services.workflow.actor(name)
+
+
+def test_full_flow_ends_in_the_case_base(services: Services) -> None:
+    li, flow = who(services, "li"), services.workflow
+    complaint = flow.take_next(li)
+    assert complaint is not None and complaint.external_id == "A1"  # the regulator threat is P1
+    draft, outcome = flow.draft(li, complaint.id, hint="已查到包裹在驿站")
+    assert draft.kind == "generated" and outcome.result.passed and outcome.backend == "composer"
+    edited = draft.text.replace("感谢", "非常感谢")
+    result = flow.approve(li, complaint.id, edited)
+    assert not result.escalated
+    kinds = [d.kind for d in services.store.list_drafts(complaint.id)]
+    assert kinds == ["generated", "edited", "sent"]
+    assert services.store.get_complaint(complaint.id).status == "sent"
+    case = flow.resolve(li, complaint.id, remedy="redelivery", root_cause="驿站代收未通知")
+    assert case.source == "resolved" and services.store.get_complaint(complaint.id).status == "resolved"
+    top = services.case_base.similar("快递三天没到，再不处理我就打12315投诉！", k=1)[0]
+    assert top.case.id == case.id
+    actions = [e.action for e in services.store.list_audit(complaint.id)]
+    assert {"take", "draft", "approve", "resolve"} <= set(actions)
+
+
+def test_two_agents_cannot_take_the_same_complaint(services: Services) -> None:
+    first = services.workflow.take_next(who(services, "li"))
+    second = services.workflow.take_next(who(services, "wang"))
+    assert first.id != second.id
+    with pytest.raises(LockConflictError):
+        services.store.claim(first.id, "wang")
+
+
+def test_approval_is_refused_while_checks_fail(services: Services) -> None:
+    li = who(services, "li")
+    complaint = services.workflow.take_next(li)
+    with pytest.raises(WorkflowError, match="未通过的检查"):
+        services.workflow.approve(li, complaint.id, "这件事不归我管。")
+
+
+def test_large_compensation_goes_to_a_supervisor(services: Services) -> None:
+    li, flow = who(services, "li"), services.workflow
+    complaint = flow.take_next(li)
+    draft, _ = flow.draft(li, complaint.id)
+    text = draft.text.replace("您看", "经主管审批，我们为您补偿300元。您看", 1)
+    result = flow.approve(li, complaint.id, text)
+    assert result.escalated and services.store.get_complaint(complaint.id).status == "escalated"
+    with pytest.raises(PermissionDeniedError):
+        flow.approve_escalation(li, complaint.id)
+    sent = flow.approve_escalation(who(services, "boss"), complaint.id)
+    assert sent.approved_by == "boss" and sent.offered_amount == 300
+    assert services.store.get_complaint(complaint.id).status == "sent"
+    with pytest.raises(WorkflowError):  # approving twice sends nothing more
+        flow.approve_escalation(who(services, "boss"), complaint.id)
+    assert [d.kind for d in services.store.list_drafts(complaint.id)].count("sent") == 1
+
+
+def test_a_sent_reply_is_not_sent_again(services: Services) -> None:
+    li, flow = who(services, "li"), services.workflow
+    complaint = flow.take_next(li)
+    draft, _ = flow.draft(li, complaint.id)
+    flow.approve(li, complaint.id, draft.text)
+    with pytest.raises(WorkflowError, match="不能再批准发送"):
+        flow.approve(li, complaint.id, draft.text)
+    with pytest.raises(WorkflowError, match="不能再生成草稿"):
+        flow.draft(li, complaint.id)
+    assert [d.kind for d in services.store.list_drafts(complaint.id)].count("sent") == 1
+
+
+def test_resolve_needs_a_sent_reply(services: Services) -> None:
+    li = who(services, "li")
+    complaint = services.workflow.take_next(li)
+    with pytest.raises(WorkflowError, match="先批准回复"):
+        services.workflow.resolve(li, complaint.id)
+
+
+def test_resolved_case_masks_personal_data(services: Services, tmp_path: Path) -> None:
+    li, flow = who(services, "li"), services.workflow
+    source = tmp_path / "pii.jsonl"
+    source.write_text('{"id": "P1", "text": "我的手机13812345678一直收到骚扰短信，你们泄露了我的信息！"}\n', encoding="utf-8")
+    complaint_id = flow.import_file(who(services, "boss"), source).added_ids[0]
+    flow.open(li, complaint_id)
+    draft, _ = flow.draft(li, complaint_id)
+    flow.approve(li, complaint_id, draft.text)
+    case = flow.resolve(li, complaint_id, root_cause="客户手机号13812345678被泄露")
+    assert "13812345678" not in case.complaint and "138****5678" in case.complaint
+    assert "13812345678" not in case.root_cause
+
+
+# --- server-side roles -------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("action", ["queue", "dashboard", "assignable", "reassign", "import_file", "approve_escalation",
+                                    "remove_demo", "seed_demo"])
+def test_an_agent_is_refused_every_supervisor_action(services: Services, action: str, tmp_path: Path) -> None:
+    li, flow = who(services, "li"), services.workflow
+    arguments = {"reassign": (1, "wang"), "import_file": (tmp_path / "x.csv",), "approve_escalation": (1,)}
+    with pytest.raises(PermissionDeniedError):
+        getattr(flow, action)(li, *arguments.get(action, ()))
+
+
+def test_an_agent_cannot_touch_a_colleagues_complaint(services: Services) -> None:
+    flow = services.workflow
+    complaint = flow.take_next(who(services, "li"))
+    wang = who(services, "wang")
+    for call in (lambda: flow.open(wang, complaint.id), lambda: flow.draft(wang, complaint.id),
+                 lambda: flow.approve(wang, complaint.id, "您好"), lambda: flow.release(wang, complaint.id),
+                 lambda: flow.resolve(wang, complaint.id)):
+        with pytest.raises(PermissionDeniedError):
+            call()
+    flow.release(who(services, "boss"), complaint.id)  # a supervisor may release anyone's lock
+    assert services.store.get_complaint(complaint.id).assigned_to is None
+
+
+def test_unknown_and_deactivated_users_are_refused(services: Services) -> None:
+    with pytest.raises(PermissionDeniedError):
+        services.workflow.actor("nobody")
+    services.store.add_user(User(username="gone", display_name="gone", role="agent", active=False), "secret1")
+    with pytest.raises(PermissionDeniedError):
+        services.workflow.actor("gone")
+
+
+def test_every_permission_names_known_roles() -> None:
+    assert all(roles and roles <= {"agent", "supervisor", "admin"} for roles in PERMISSIONS.values())
+
+
+# --- one transaction per change ------------------------------------------------------------
+
+
+class Crash(RuntimeError):
+    """Stands for the process dying part way through a change."""
+
+
+def _crash_on(services: Services, monkeypatch: pytest.MonkeyPatch, method: str, after: int = 0) -> None:
+    """Make the store's `method` fail on its call number `after` (0 = first)."""
+    original = getattr(services.store, method)
+    calls = {"n": 0}
+
+    def failing(*args, **kwargs):  # noqa: ANN002,ANN003,ANN202
+        calls["n"] += 1
+        if calls["n"] > after:
+            raise Crash(method)
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(services.store, method, failing)
+
+
+def _state(services: Services, complaint_id: int) -> tuple:
+    complaint = services.store.get_complaint(complaint_id)
+    return (complaint.status, complaint.assigned_to, [d.kind for d in services.store.list_drafts(complaint_id)],
+            [e.action for e in services.store.list_audit(complaint_id)], [c.id for c in services.store.list_cases("resolved")])
+
+
+@pytest.mark.parametrize(("method", "after"), [("transition", 0), ("list_drafts", 0), ("add_draft", 0),
+                                               ("add_draft", 1), ("audit", 0)])
+def test_a_crash_inside_approve_leaves_the_complaint_as_it_was(services: Services, monkeypatch: pytest.MonkeyPatch,
+                                                                method: str, after: int) -> None:
+    li, flow = who(services, "li"), services.workflow
+    complaint = flow.take_next(li)
+    draft, _ = flow.draft(li, complaint.id)
+    edited = draft.text.replace("感谢", "非常感谢")  # edited: approve writes two drafts, so every step can fail
+    before = _state(services, complaint.id)
+    _crash_on(services, monkeypatch, method, after)  # each store call approve makes, in order, after the status change
+    with pytest.raises(Crash):
+        flow.approve(li, complaint.id, edited)
+    monkeypatch.undo()
+    assert _state(services, complaint.id) == before
+
+
+@pytest.mark.parametrize("method", ["add_case", "audit"])
+def test_a_crash_inside_resolve_leaves_the_complaint_as_it_was(services: Services, monkeypatch: pytest.MonkeyPatch,
+                                                                method: str) -> None:
+    li, flow = who(services, "li"), services.workflow
+    complaint = flow.take_next(li)
+    draft, _ = flow.draft(li, complaint.id)
+    flow.approve(li, complaint.id, draft.text)
+    before = _state(services, complaint.id)
+    _crash_on(services, monkeypatch, method)
+    with pytest.raises(Crash):
+        flow.resolve(li, complaint.id, remedy="redelivery")
+    monkeypatch.undo()
+    assert _state(services, complaint.id) == before
+    assert all(c.id != f"res-{complaint.id}" for c in services.case_base.cases())
+    assert flow.resolve(li, complaint.id, remedy="redelivery").id == f"res-{complaint.id}"  # and it can be redone
+
+
+def test_a_crash_inside_an_escalation_approval_sends_nothing(services: Services, monkeypatch: pytest.MonkeyPatch) -> None:
+    li, flow = who(services, "li"), services.workflow
+    complaint = flow.take_next(li)
+    draft, _ = flow.draft(li, complaint.id)
+    flow.approve(li, complaint.id, draft.text.replace("您看", "经主管审批，我们为您补偿300元。您看", 1))
+    before = _state(services, complaint.id)
+    _crash_on(services, monkeypatch, "audit")
+    with pytest.raises(Crash):
+        flow.approve_escalation(who(services, "boss"), complaint.id)
+    monkeypatch.undo()
+    assert _state(services, complaint.id) == before
+    assert not any(d.approved_by for d in services.store.list_drafts(complaint.id))
