@@ -95,11 +95,10 @@ def synthetic_cases(n: int, seed: int = 0) -> list:
 
 def bench_similar(settings: Settings, n: int = 100_000, queries: int = 200, backends: Sequence[str] = ("bm25", "dense", "hybrid"),
                   progress: Callable[[str], None] | None = None) -> dict:
-    from eval.retrieval_eval import load_queries
-
     from complaint_desk.cases.base import CaseBase
     from complaint_desk.cases.retrieval import BM25Index, DenseIndex, Indexes, build_retriever, case_text
     from complaint_desk.store import open_store
+    from eval.retrieval_eval import load_queries
 
     say = progress or (lambda _m: None)
     cases = synthetic_cases(n)
@@ -157,8 +156,8 @@ def bench_checks(n: int = 5000, workers: int | None = None, repeats: int = 3) ->
     """
     import os
 
-    from eval.check_eval import CHECK_SETS, load_check_set
     from complaint_desk.checks import check_draft, check_drafts
+    from eval.check_eval import CHECK_SETS, load_check_set
 
     drafts = [r["text"] for path in CHECK_SETS.values() if path.exists() for r in load_check_set(path)]
     # every text unique, so that no cache (fold is memoised per text) flatters the figure

@@ -8,9 +8,8 @@ import json
 from collections import Counter
 from pathlib import Path
 
-from complaint_desk.checks import check_draft
-
 from complaint_desk import vocab
+from complaint_desk.checks import check_draft
 
 DATA_DIR = Path(__file__).resolve().parent / "data"
 # In the order they were written. The checker was developed against the first four; each

@@ -14,15 +14,15 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
-from model.data import Labelled, load_gold, load_training
-from complaint_desk.triage.flags import find_flags
-from model.reviews import Review, load_split
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import f1_score, roc_auc_score
 
 from complaint_desk import vocab
 from complaint_desk.text import normalize
+from complaint_desk.triage.flags import find_flags
+from model.data import Labelled, load_gold, load_training
+from model.reviews import Review, load_split
 
 
 @dataclass(frozen=True)

@@ -9,14 +9,13 @@ from __future__ import annotations
 
 import itertools
 
-from eval.check_eval import CHECK_SETS, load_check_set
-from complaint_desk.checks import check_draft
-from eval.runner import SUITES_DIR, SuiteError, load_suite
-
 from complaint_desk import vocab
+from complaint_desk.checks import check_draft
 from complaint_desk.drafting.composer import compose, phrasebank
 from complaint_desk.drafting.prompts import chat_messages
 from complaint_desk.drafting.request import DraftRequest
+from eval.check_eval import CHECK_SETS, load_check_set
+from eval.runner import SUITES_DIR, SuiteError, load_suite
 
 
 def validate_suites(names: list[str]) -> list[str]:

@@ -35,7 +35,8 @@ def train_triage(
 ) -> None:
     """训练分诊模型（怒气、主题、客户类型），写出模型卡和评测指标。"""
     from eval.triage_eval import evaluate_triage
-    from model.train import TrainConfig, train, write_model_card
+    from model.card import write_model_card
+    from model.train import TrainConfig, train
 
     config = settings()
     epochs_given = {k: v for k, v in (("mlm_epochs", mlm_epochs), ("epochs", epochs)) if v is not None}
@@ -63,7 +64,8 @@ def export_embeddings_command(
     seed: Annotated[int, typer.Option(help="随机种子（与 train triage 相同）")] = 20261123,
 ) -> None:
     """把 .gguf 大模型的词向量按分诊模型的字表导出成小文件，供没有该大模型的机器（如 GPU 机）训练时用。"""
-    from model.train import TrainConfig, export_initial_embeddings
+    from model.pretrain import export_initial_embeddings
+    from model.recipe import TrainConfig
 
     if not gguf.is_file():
         fail(f"找不到 {gguf}；可用 ../shared/tools/fetch-eval-llm.sh 获取")

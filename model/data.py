@@ -14,10 +14,9 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from model.reviews import split_of
-
 from complaint_desk import vocab
 from complaint_desk.errors import ActionableError
+from model.reviews import split_of
 
 DATA_DIR = Path(__file__).resolve().parent / "data"
 TRAIN_GLOBS = ("complaints_*.jsonl", "reviews_labelled_*.jsonl")

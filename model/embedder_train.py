@@ -15,18 +15,17 @@ from collections.abc import Callable
 from pathlib import Path
 
 import torch
-from complaint_desk.triage.network import ENCODER_DIR, load_encoder, mean_pool
 from torch.nn import functional as F
 
 from complaint_desk.text import normalize
+from complaint_desk.triage.network import ENCODER_DIR, load_encoder, mean_pool
 
 Progress = Callable[[str, int, int], None]
 
 
 def _pairs(seed: int) -> list[tuple[str, str]]:
-    from model.data import load_training
-
     from complaint_desk.cases.base import load_builtin_cases
+    from model.data import load_training
 
     rng = random.Random(seed)
     groups: dict[tuple[str, str], list[str]] = defaultdict(list)

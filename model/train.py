@@ -1,271 +1,35 @@
-"""Train the triage model: optional MLM pretraining from scratch, then multi-task heads.
+"""Train the triage model: optional MLM pretraining from scratch (model/pretrain.py), then
+the multi-task heads.
 
-No pretrained Chinese weights are reachable on the build machines, so the default recipe
-builds a character-level WordPiece vocabulary, pretrains a small BERT with whole-word
-masking on the real reviews (train side of the fixed split) plus the project's own
-complaints and cases, and then trains the anger / topic / persona heads. With `--base` it
-starts from any Hugging Face encoder instead (e.g. `hfl/chinese-roberta-wwm-ext`).
-
-Anger is supervised twice: by the hand labels (0..3) and by the published
-positive/negative label of every unlabelled training review, read as a partial label
-(positive → level 0; negative → "some level above 0"). That is how thousands of real
-reviews teach the anger score without anyone labelling their level.
+With `--base` it starts from any Hugging Face encoder instead (e.g.
+`hfl/chinese-roberta-wwm-ext`). Anger is supervised twice: by the hand labels (0..3) and by
+the published positive/negative label of every unlabelled training review, read as a
+partial label (positive → level 0; negative → "some level above 0"). That is how thousands
+of real reviews teach the anger score without anyone labelling their level.
 """
 
 from __future__ import annotations
 
 import hashlib
-import json
 import math
 import random
 import time
 from collections import Counter
-from collections.abc import Callable, Iterable, Sequence
-from dataclasses import asdict, dataclass, field
-from pathlib import Path
+from collections.abc import Sequence
+from dataclasses import dataclass
 
-import jieba
 import numpy as np
 import torch
-from model.data import Labelled, load_training
+from torch.nn import functional as F
+from transformers import AutoTokenizer, PreTrainedTokenizerBase
+
+from complaint_desk.text import normalize
 from complaint_desk.triage.network import HEADS, TriageNet, WideInputs, load_encoder, save_checkpoint
 from complaint_desk.triage.ngrams import NgramFeaturizer
+from model.data import Labelled, load_training
+from model.pretrain import build_tokenizer, pretrain_mlm, pretraining_corpus
+from model.recipe import Progress, TrainConfig, length_batches, pad, schedule, seed_everything, update_step
 from model.reviews import Review, load_split
-from safetensors import safe_open
-from safetensors.torch import save_file
-from tokenizers import BertWordPieceTokenizer
-from torch import nn
-from torch.nn import functional as F
-from transformers import (
-    AutoTokenizer,
-    BertConfig,
-    BertForMaskedLM,
-    BertTokenizer,
-    PreTrainedTokenizerBase,
-)
-
-from complaint_desk.cases.base import load_builtin_cases
-from complaint_desk.text import normalize
-
-jieba.setLogLevel(60)
-Progress = Callable[[str, int, int], None]
-
-
-@dataclass
-class TrainConfig:
-    """Everything that decides the trained model; written into the model card."""
-
-    output: Path
-    external_data_dir: Path
-    base: str | None = None  # HF encoder id/path; None = pretrain from scratch
-    seed: int = 20261123
-    vocab_size: int = 9000
-    hidden_size: int = 256
-    layers: int = 4
-    heads: int = 4
-    intermediate_size: int = 1024
-    max_length: int = 128
-    mlm_epochs: int = 60
-    mlm_batch_size: int = 64
-    mlm_lr: float = 5e-4
-    mlm_probability: float = 0.15
-    epochs: int = 6
-    batch_size: int = 32
-    lr: float = 2e-4
-    encoder_lr: float | None = None
-    sentiment_weight: float = 0.5
-    wide_features: int = 60000  # 0 = no wide (n-gram) half
-    wide_lr: float = 0.0  # 0 keeps the warm-started linear half fixed while the encoder learns
-    embedding_init: Path | None = None  # a .gguf LLM (or its exported vectors) whose token embeddings seed ours
-    device: str = "cpu"
-    limit: int | None = None  # use only this many examples of each kind (quick runs, tests)
-    validation_buckets: int = 10  # one example in this many (by text hash) picks the epoch and deep scale
-    deep_scales: tuple[float, ...] = (0.0, 0.25, 0.5, 1.0)
-    extra_corpus: list[str] = field(default_factory=list)
-
-    def to_json(self) -> dict:
-        data = asdict(self)
-        data["output"] = str(self.output)
-        data["external_data_dir"] = str(self.external_data_dir)
-        data["embedding_init"] = self.embedding_init.name if self.embedding_init else None
-        data.pop("extra_corpus")
-        return data
-
-
-def seed_everything(seed: int) -> None:
-    random.seed(seed)
-    np.random.seed(seed)
-    torch.manual_seed(seed)
-
-
-# --- vocabulary and MLM pretraining ------------------------------------------------------
-
-
-def build_tokenizer(corpus: Sequence[str], vocab_size: int) -> BertTokenizer:
-    """A character-level WordPiece vocabulary for Chinese (plus frequent ASCII pieces)."""
-    trainer = BertWordPieceTokenizer(clean_text=True, handle_chinese_chars=True, strip_accents=False, lowercase=True)
-    trainer.train_from_iterator(
-        list(corpus),
-        vocab_size=vocab_size,
-        min_frequency=2,
-        limit_alphabet=vocab_size // 2,
-        special_tokens=["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"],
-        show_progress=False,
-    )
-    return BertTokenizer(vocab=trainer.get_vocab(), do_lower_case=True, tokenize_chinese_chars=True)
-
-
-def embeddings_from_gguf(gguf_path: Path, tokenizer: PreTrainedTokenizerBase, dim: int) -> torch.Tensor:
-    """Seed our character embeddings from a local LLM's token embeddings.
-
-    Each vocabulary entry is encoded with the LLM's tokenizer and averaged over its token
-    embeddings; the result is projected to `dim` with PCA and scaled like BERT's init.
-    Characters the small corpus rarely shows still start with a meaningful vector.
-    """
-    import gguf
-    from gguf.quants import dequantize
-    from transformers import AutoTokenizer
-
-    reader = gguf.GGUFReader(str(gguf_path))
-    tensor = next(t for t in reader.tensors if t.name == "token_embd.weight")
-    table = torch.from_numpy(dequantize(tensor.data, tensor.tensor_type))
-    teacher = AutoTokenizer.from_pretrained(str(gguf_path.parent), gguf_file=gguf_path.name)
-    vectors = torch.zeros(len(tokenizer), table.shape[1])
-    known = torch.zeros(len(tokenizer), dtype=torch.bool)
-    for token, index in tokenizer.get_vocab().items():
-        if token in tokenizer.all_special_tokens:
-            continue
-        ids = teacher.encode(token.removeprefix("##"), add_special_tokens=False)
-        if ids:
-            vectors[index] = table[ids].mean(0)
-            known[index] = True
-    centred = vectors[known] - vectors[known].mean(0)
-    _, _, basis = torch.linalg.svd(centred, full_matrices=False)
-    projected = torch.zeros(len(tokenizer), dim)
-    projected[known] = centred @ basis[:dim].T
-    projected[known] = projected[known] / projected[known].std() * 0.02
-    projected[~known] = torch.randn(int((~known).sum()), dim) * 0.02
-    return projected
-
-
-def whole_word_groups(text: str, offsets: Sequence[tuple[int, int]]) -> list[list[int]]:
-    """Token positions grouped by the jieba word their first character belongs to."""
-    word_of_char: list[int] = []
-    for index, word in enumerate(jieba.lcut(text)):
-        word_of_char.extend([index] * len(word))
-    groups: dict[int, list[int]] = {}
-    for position, (start, end) in enumerate(offsets):
-        if end <= start or start >= len(word_of_char):
-            continue  # special tokens
-        groups.setdefault(word_of_char[start], []).append(position)
-    return list(groups.values())
-
-
-def _update(loss: torch.Tensor, parameters: Iterable[torch.nn.Parameter], optimizer: torch.optim.Optimizer,
-            scheduler: torch.optim.lr_scheduler.LRScheduler) -> float:
-    """One optimiser step with gradient clipping, shared by pre-training and fine-tuning."""
-    loss.backward()
-    torch.nn.utils.clip_grad_norm_(parameters, 1.0)
-    optimizer.step()
-    scheduler.step()
-    optimizer.zero_grad(set_to_none=True)
-    return loss.item()
-
-
-def mask_tokens(
-    ids: list[int], groups: list[list[int]], tokenizer: PreTrainedTokenizerBase, probability: float, rng: random.Random
-) -> tuple[list[int], list[int]]:
-    """Whole-word masking with BERT's 80/10/10 replacement."""
-    labels = [-100] * len(ids)
-    inputs = list(ids)
-    budget = max(1, round(sum(len(g) for g in groups) * probability))
-    order = list(range(len(groups)))
-    rng.shuffle(order)
-    masked = 0
-    for group_index in order:
-        if masked >= budget:
-            break
-        for position in groups[group_index]:
-            labels[position] = ids[position]
-            roll = rng.random()
-            if roll < 0.8:
-                inputs[position] = tokenizer.mask_token_id
-            elif roll < 0.9:
-                inputs[position] = rng.randrange(len(tokenizer))
-            masked += 1
-    return inputs, labels
-
-
-def _pad(rows: list[list[int]], value: int) -> torch.Tensor:
-    width = max(len(r) for r in rows)
-    return torch.tensor([r + [value] * (width - len(r)) for r in rows])
-
-
-def length_batches(lengths: Sequence[int], batch_size: int, rng: random.Random) -> list[list[int]]:
-    """Batches of similar length (less padding), in random order."""
-    order = sorted(range(len(lengths)), key=lambda i: (lengths[i], rng.random()))
-    batches = [order[i : i + batch_size] for i in range(0, len(order), batch_size)]
-    rng.shuffle(batches)
-    return batches
-
-
-def _schedule(optimizer: torch.optim.Optimizer, total_steps: int) -> torch.optim.lr_scheduler.LambdaLR:
-    warmup = max(1, total_steps // 20)
-
-    def factor(step: int) -> float:
-        if step < warmup:
-            return (step + 1) / warmup
-        return max(0.0, (total_steps - step) / max(1, total_steps - warmup))
-
-    return torch.optim.lr_scheduler.LambdaLR(optimizer, factor)
-
-
-def pretrain_mlm(
-    corpus: Sequence[str], tokenizer: BertTokenizer, config: TrainConfig, progress: Progress | None = None
-) -> tuple[nn.Module, list[float]]:
-    """Pretrain a small BERT from scratch; returns the encoder and the loss per epoch."""
-    rng = random.Random(config.seed)
-    encoded = tokenizer(list(corpus), truncation=True, max_length=config.max_length, return_offsets_mapping=True)
-    examples = [
-        (ids, whole_word_groups(text, offsets))
-        for text, ids, offsets in zip(corpus, encoded["input_ids"], encoded["offset_mapping"], strict=True)
-    ]
-    bert_config = BertConfig(
-        vocab_size=len(tokenizer),
-        hidden_size=config.hidden_size,
-        num_hidden_layers=config.layers,
-        num_attention_heads=config.heads,
-        intermediate_size=config.intermediate_size,
-        max_position_embeddings=max(256, config.max_length),
-        pad_token_id=tokenizer.pad_token_id,
-    )
-    model = BertForMaskedLM(bert_config)
-    if config.embedding_init:
-        model.bert.embeddings.word_embeddings.weight.data = initial_embeddings(
-            config.embedding_init, tokenizer, config.hidden_size)
-        model.tie_weights()
-    model.to(config.device)
-    optimizer = torch.optim.AdamW(model.parameters(), lr=config.mlm_lr, weight_decay=0.01)
-    steps_per_epoch = math.ceil(len(examples) / config.mlm_batch_size)
-    scheduler = _schedule(optimizer, steps_per_epoch * config.mlm_epochs)
-    losses: list[float] = []
-    model.train()
-    for epoch in range(config.mlm_epochs):
-        total = 0.0
-        batches = length_batches([len(ids) for ids, _ in examples], config.mlm_batch_size, rng)
-        for step, batch in enumerate(batches):
-            pairs = [mask_tokens(examples[i][0], examples[i][1], tokenizer, config.mlm_probability, rng) for i in batch]
-            input_ids = _pad([p[0] for p in pairs], tokenizer.pad_token_id).to(config.device)
-            labels = _pad([p[1] for p in pairs], -100).to(config.device)
-            loss = model(input_ids=input_ids, attention_mask=(input_ids != tokenizer.pad_token_id), labels=labels).loss
-            total += _update(loss, model.parameters(), optimizer, scheduler)
-            if progress:
-                progress(f"MLM 预训练 第 {epoch + 1}/{config.mlm_epochs} 轮", step + 1, len(batches))
-        losses.append(total / len(batches))
-    return model.bert, losses
-
-
-# --- multi-task fine-tuning --------------------------------------------------------------
 
 
 @dataclass
@@ -425,7 +189,7 @@ def finetune(
             groups.append({"params": net.wide.parameters(), "lr": config.wide_lr, "weight_decay": 0.0})
     optimizer = torch.optim.AdamW(groups, weight_decay=0.01)
     steps_per_epoch = math.ceil(len(examples) / config.batch_size)
-    scheduler = _schedule(optimizer, steps_per_epoch * config.epochs)
+    scheduler = schedule(optimizer, steps_per_epoch * config.epochs)
     losses: list[float] = []
     net.to(config.device)
     selection = Selection()
@@ -438,11 +202,11 @@ def finetune(
         total = 0.0
         batches = length_batches([len(ids) for ids in encoded], config.batch_size, rng)
         for step, batch in enumerate(batches):
-            input_ids = _pad([encoded[i] for i in batch], tokenizer.pad_token_id).to(config.device)
+            input_ids = pad([encoded[i] for i in batch], tokenizer.pad_token_id).to(config.device)
             wide = _wide_batch([wide_rows[i] for i in batch]) if wide_rows else None
             logits = net(input_ids, (input_ids != tokenizer.pad_token_id).long(), wide)
             loss = multitask_loss(logits, [examples[i] for i in batch], weights, config.sentiment_weight)
-            total += _update(loss, net.parameters(), optimizer, scheduler)
+            total += update_step(loss, net.parameters(), optimizer, scheduler)
             if progress:
                 progress(f"多任务训练 第 {epoch + 1}/{config.epochs} 轮", step + 1, len(batches))
         losses.append(total / len(batches))
@@ -473,7 +237,7 @@ def validation_batches(tokenizer: PreTrainedTokenizerBase, examples: Sequence[Ex
     batches: list[ValidationBatch] = []
     for start in range(0, len(examples), 256):
         chunk = examples[start : start + 256]
-        ids = _pad(tokenizer([e.text for e in chunk], truncation=True, max_length=config.max_length)["input_ids"],
+        ids = pad(tokenizer([e.text for e in chunk], truncation=True, max_length=config.max_length)["input_ids"],
                    tokenizer.pad_token_id).to(config.device)
         wide = None
         if ngrams is not None:
@@ -555,43 +319,6 @@ class Selection:
     def summary(self) -> dict:
         return {"chosen": self.best, "history": self.history}
 
-def pretraining_corpus(reviews: Sequence[Review], labelled: Sequence[Labelled], config: TrainConfig) -> list[str]:
-    """Unlabelled text for MLM: train-side reviews, our own complaints, case texts."""
-    cases = [] if config.limit else [t for c in load_builtin_cases() for t in (c.complaint, c.reply)]
-    extra = list(config.extra_corpus) + cases
-    texts = {normalize(t) for t in [r.text for r in reviews] + [e.text for e in labelled] + extra}
-    return sorted(t for t in texts if t)
-
-
-def initial_embeddings(source: Path, tokenizer: PreTrainedTokenizerBase, dim: int) -> torch.Tensor:
-    """Character embeddings from a .gguf LLM, or from a file `export_initial_embeddings` wrote
-    (so training can run where the 1 GB model cannot travel, e.g. a lent GPU machine)."""
-    if source.suffix == ".gguf":
-        return embeddings_from_gguf(source, tokenizer, dim)
-    with safe_open(str(source), framework="pt") as handle:
-        tokens = json.loads(handle.metadata()["tokens"])
-        table = handle.get_tensor("vectors")
-    if table.shape[1] != dim:
-        raise ValueError(f"{source} 的字向量是 {table.shape[1]} 维，模型需要 {dim} 维")
-    vectors = torch.randn(len(tokenizer), dim) * 0.02
-    row = {token: index for index, token in enumerate(tokens)}
-    for token, index in tokenizer.get_vocab().items():
-        if token in row:
-            vectors[index] = table[row[token]]
-    return vectors
-
-
-def export_initial_embeddings(config: TrainConfig, gguf_path: Path, output: Path) -> Path:
-    """Save the .gguf-derived embeddings for the vocabulary `train` will build from the same data."""
-    corpus = pretraining_corpus(load_split(config.external_data_dir, "train"), load_training(), config)
-    tokenizer = build_tokenizer(corpus, config.vocab_size)
-    vectors = embeddings_from_gguf(gguf_path, tokenizer, config.hidden_size)
-    tokens = [token for token, _ in sorted(tokenizer.get_vocab().items(), key=lambda item: item[1])]
-    save_file({"vectors": vectors.contiguous()}, str(output),
-              metadata={"tokens": json.dumps(tokens, ensure_ascii=False), "source": gguf_path.name})
-    return output
-
-
 def train(config: TrainConfig, progress: Progress | None = None) -> dict:
     """Full recipe → checkpoint folder; returns the metadata written beside the weights."""
     started = time.time()
@@ -634,63 +361,3 @@ def train(config: TrainConfig, progress: Progress | None = None) -> dict:
     net.to("cpu", torch.float32)
     save_checkpoint(config.output, net, tokenizer, meta, ngrams)
     return meta
-
-
-def write_model_card(directory: Path, meta: dict, metrics: dict) -> Path:
-    """A model card beside the weights: data, sizes, metrics and how to reproduce."""
-    cfg = meta["train_config"]
-    lines = [
-        "# 分诊模型 · triage model card",
-        "",
-        "Multi-task classifier for SPEC's `anger` (0..3 + score), `topic` and `persona`.",
-        "Flags, priority, reason and department are explainable rules on top (model/flags.py, model/priority.py).",
-        "",
-        "## Architecture",
-        f"- encoder: {cfg['base'] or 'BERT trained from scratch (character-level WordPiece)'}; "
-        f"hidden {cfg['hidden_size']}, {cfg['layers']} layers, {cfg['heads']} heads, max length {cfg['max_length']}",
-        f"- parameters: {meta['parameters']:,}; stored as float16 safetensors",
-        "- heads: mean pooling → linear per label family (\"deep\"), plus a linear layer over TF-IDF character",
-        "  1–3-grams (\"wide\"); the two logits are summed. The wide half is warm-started with per-head logistic",
-        "  regressions (anger: calm vs upset from every training review) and kept fixed while the encoder learns.",
-        "- anger_score = expected anger level / 3",
-        "- model selection: one example in ten (by text hash; labelled complaints and training-side reviews) is held",
-        "  back as validation. After the warm start (epoch 0) and after each epoch, each head's deep logits are",
-        "  weighed 0 / 0.25 / 0.5 / 1 against the wide half; the epoch with the best sum of validation topic and",
-        "  persona macro-F1, anger exact and calm/upset AUC is kept with each head's best weight.",
-        f"  Chosen: {json.dumps(meta['finetuning'].get('selection', {}).get('chosen'), ensure_ascii=False)}",
-        "",
-        "## Data",
-        f"- pretraining: {json.dumps(meta['pretraining'], ensure_ascii=False)}",
-        f"- fine-tuning: {json.dumps({k: v for k, v in meta['finetuning'].items() if k != 'selection'}, ensure_ascii=False)}",
-        "- the held-out 20% of the real reviews (hash split in model/reviews.py) and the gold set are never used",
-        "",
-        "## Metrics (complaint-desk eval triage)",
-        "```json",
-        json.dumps(metrics, ensure_ascii=False, indent=2),
-        "```",
-        "",
-        "## Reproduce",
-        "```bash",
-        *(["complaint-desk train export-embeddings qwen2.5-coder-1.5b-instruct-q4_k_m.gguf "
-           f"-o {cfg['embedding_init']}"] if str(cfg.get("embedding_init") or "").endswith(".safetensors") else []),
-        f"complaint-desk train triage --output model/checkpoints/triage --seed {cfg['seed']} "
-        f"--mlm-epochs {cfg['mlm_epochs']} --epochs {cfg['epochs']} --device {cfg['device']}"
-        + (f" --embedding-init {cfg['embedding_init']}" if cfg.get("embedding_init") else ""),
-        "```",
-        *(["The character embeddings start from the eval LLM's token embeddings (per vocabulary entry, PCA to our "
-           "width); get the .gguf with ../shared/tools/fetch-eval-llm.sh. `export-embeddings` writes them to a 5 MB "
-           "file so training can run on a machine the 1 GB model cannot reach."] if cfg.get("embedding_init") else []),
-        f"Training took {meta['train_seconds']} s on {cfg['device']}. It runs on CPU too, slowly: on 2 cores, 5 MLM + "
-        "4 fine-tuning epochs took 3,312 s (`--mlm-epochs 5 --epochs 4`, a weaker encoder).",
-        "",
-        "## Limits",
-        "- Trained on team-written complaints and labelled food-delivery/hotel reviews: other industries' wording",
-        "  (banking, telecom, utilities) is only seen in the written complaints.",
-        "- Topics that are rare in real reviews (account, misleading, refund, inquiry) have few real examples;",
-        "  the gold set's macro-F1 is dominated by how those few are handled.",
-        "- Flags are rules (model/flags.py), not learned: phrasings outside their patterns are missed.",
-    ]
-    path = directory / "README.md"
-    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
-    return path
-

@@ -108,7 +108,8 @@ def postgres_url() -> Iterator[str]:
 @pytest.fixture(scope="session")
 def tiny_checkpoint(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A tiny triage model trained by the test run itself (real code path, seconds to train)."""
-    from model.train import TrainConfig, train
+    from model.recipe import TrainConfig
+    from model.train import train
 
     if not EXTERNAL.is_dir():
         pytest.skip("shared/data/external 不存在：无法训练测试用小模型")

@@ -4,10 +4,10 @@ context forms that reuse the same words (which must pass)."""
 from __future__ import annotations
 
 import pytest
-from eval.check_eval import CHECK_SETS, evaluate_check_set
-from complaint_desk.checks import check_draft
 
 from complaint_desk import vocab
+from complaint_desk.checks import check_draft
+from eval.check_eval import CHECK_SETS, evaluate_check_set
 
 OPEN = "您好，等了这么久还没收到，换作是谁都会着急，真的非常抱歉。"
 CLOSE = "您看这样处理可以吗？我们会在两个工作日内与您联系，告诉您处理进展。感谢您的反馈。"

@@ -4,12 +4,12 @@ import json
 from pathlib import Path
 
 import pytest
-from eval.runner import SuiteError, load_suite, run_suite
-from complaint_desk.triage.model import Triager
 
 from complaint_desk.config import Settings
 from complaint_desk.drafting.composer import ComposerBackend
 from complaint_desk.services import Services
+from complaint_desk.triage.model import Triager
+from eval.runner import SuiteError, load_suite, run_suite
 
 
 class FlakyComposer(ComposerBackend):

@@ -1,9 +1,9 @@
 from __future__ import annotations
 
 import pytest
-from complaint_desk.triage.flags import find_flags
 
 from complaint_desk import vocab
+from complaint_desk.triage.flags import find_flags
 
 POSITIVE = {
     "media": ["再不处理我就曝光你们", "我要发到微博上让大家都看看", "等着上热搜吧", "我已经联系了电视台的记者"],

@@ -7,8 +7,8 @@ from zoneinfo import ZoneInfo
 import pytest
 from openpyxl import Workbook
 
-from complaint_desk.workflow.importing import ImportFormatError, export_rows, import_file, write_export
 from complaint_desk.store import Store
+from complaint_desk.workflow.importing import ImportFormatError, export_rows, import_file, write_export
 
 TZ = ZoneInfo("Asia/Shanghai")
 GOOD_AND_BAD_CSV = (

@@ -5,11 +5,12 @@ from __future__ import annotations
 import re
 
 import pytest
-from complaint_desk.checks import draft as checks, moves
-from eval.check_eval import CHECK_SETS, load_check_set
 
+from complaint_desk.checks import draft as checks
+from complaint_desk.checks import moves
 from complaint_desk.pattern_index import PatternIndex, needs_of, split_alternatives
 from complaint_desk.text import PII_PATTERNS, compact_view, fold
+from eval.check_eval import CHECK_SETS, load_check_set
 
 
 def _needs(pattern: str) -> set[str]:

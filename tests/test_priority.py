@@ -1,11 +1,11 @@
 from __future__ import annotations
 
 import pytest
-from complaint_desk.triage import priority as prio
 
 from complaint_desk import vocab
 from complaint_desk.config import PrioritySettings
 from complaint_desk.domain import FlagHit
+from complaint_desk.triage import priority as prio
 
 SETTINGS = PrioritySettings()
 

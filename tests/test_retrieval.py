@@ -3,13 +3,13 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from eval.retrieval_eval import score_rankings
 
 from complaint_desk.cases.base import CaseBase, load_builtin_cases, precedent_of
 from complaint_desk.cases.retrieval import tokenize
 from complaint_desk.config import Settings
 from complaint_desk.domain import Case
 from complaint_desk.store import open_store
+from eval.retrieval_eval import score_rankings
 
 BACKENDS = ("bm25", "dense", "hybrid")
 

@@ -2,7 +2,17 @@ from __future__ import annotations
 
 import pytest
 
-from complaint_desk.text import _DROPPED, compact_view, repeated_runs, find_pii, fold, mask_pii, normalize, split_sentences, to_simplified
+from complaint_desk.text import (
+    _DROPPED,
+    compact_view,
+    find_pii,
+    fold,
+    mask_pii,
+    normalize,
+    repeated_runs,
+    split_sentences,
+    to_simplified,
+)
 
 
 def test_traditional_to_simplified_keeps_length() -> None:

@@ -7,11 +7,11 @@ from pathlib import Path
 
 import pytest
 import torch
-from complaint_desk.triage.network import HEADS, MissingCheckpointError, load_checkpoint
-from complaint_desk.triage.model import TRIAGE_BACKENDS, Triager
 
 from complaint_desk import vocab
 from complaint_desk.config import Settings
+from complaint_desk.triage.model import TRIAGE_BACKENDS, Triager
+from complaint_desk.triage.network import HEADS, MissingCheckpointError, load_checkpoint
 
 
 def test_checkpoint_round_trip(tiny_checkpoint: Path) -> None:

@@ -17,8 +17,8 @@ import pytest
 
 from complaint_desk.config import Settings
 from complaint_desk.domain import Complaint, User
-from complaint_desk.triage.service import TriageService
 from complaint_desk.store import QueueFilter, open_store
+from complaint_desk.triage.service import TriageService
 
 pytestmark = pytest.mark.browser
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"

@@ -21,7 +21,6 @@ from complaint_desk.registry import Registry
 from complaint_desk.text import normalize
 
 
-
 class EmbedderUnavailableError(ActionableError, RuntimeError):
     """The configured embedding model cannot be loaded; the message says what to set."""
 

@@ -26,7 +26,7 @@ from complaint_desk.domain import (
     Violation,
     utcnow,
 )
-from complaint_desk.store import STORES, AddResult, LockConflictError, QueueFilter, StateConflictError
+from complaint_desk.store.base import STORES, AddResult, LockConflictError, QueueFilter, StateConflictError
 from complaint_desk.store.migrations import upgrade
 from complaint_desk.store.schema import AuditRow, CaseRow, ComplaintRow, DraftRow, UserRow
 

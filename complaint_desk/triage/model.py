@@ -19,16 +19,15 @@ from typing import Protocol
 
 import numpy as np
 import torch
-from complaint_desk.triage import priority as prio
-from complaint_desk.triage.flags import find_flags
-from complaint_desk.triage.network import HEADS, MissingCheckpointError, load_checkpoint
 
 from complaint_desk import vocab
 from complaint_desk.config import Settings, get_settings, shipped_checkpoint
 from complaint_desk.domain import LabelScore, TriageResult, utcnow
 from complaint_desk.registry import Registry
 from complaint_desk.text import normalize
-
+from complaint_desk.triage import priority as prio
+from complaint_desk.triage.flags import find_flags
+from complaint_desk.triage.network import HEADS, MissingCheckpointError, load_checkpoint
 
 
 @dataclass(frozen=True)

@@ -13,13 +13,13 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import torch
-from complaint_desk.triage.ngrams import NgramFeaturizer
 from safetensors.torch import load_file, save_file
 from torch import nn
 from transformers import AutoModel, AutoTokenizer, PreTrainedTokenizerBase
 
 from complaint_desk import vocab
 from complaint_desk.errors import ActionableError
+from complaint_desk.triage.ngrams import NgramFeaturizer
 
 HEADS: dict[str, tuple[str, ...]] = {
     "anger": tuple(level.id for level in vocab.ANGER_LEVELS),

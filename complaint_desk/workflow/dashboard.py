@@ -11,8 +11,8 @@ from zoneinfo import ZoneInfo
 from complaint_desk import vocab
 from complaint_desk.config import Settings
 from complaint_desk.domain import utcnow
-from complaint_desk.workflow.queue import queue_item
 from complaint_desk.store import QueueFilter, Store
+from complaint_desk.workflow.queue import queue_item
 
 
 @dataclass

@@ -7,8 +7,8 @@ from datetime import datetime
 
 from complaint_desk.config import Settings
 from complaint_desk.domain import Complaint, utcnow
-from complaint_desk.triage import priority as prio
 from complaint_desk.store import QueueFilter, Store
+from complaint_desk.triage import priority as prio
 
 
 @dataclass(frozen=True)

@@ -27,9 +27,9 @@ from complaint_desk.drafting.service import DraftingService
 from complaint_desk.store import LockConflictError, QueueFilter, Store
 from complaint_desk.text import mask_pii
 from complaint_desk.triage.service import TriageService
+from complaint_desk.workflow.access import PermissionDeniedError, WorkflowError, require_holder, require_role
 from complaint_desk.workflow.dashboard import DashboardData, collect
 from complaint_desk.workflow.demo import DEMO_USERS, demo_complaints
-from complaint_desk.workflow.access import PermissionDeniedError, WorkflowError, require_holder, require_role
 from complaint_desk.workflow.importing import ImportReport, import_file
 from complaint_desk.workflow.queue import QueueItem, ordered, queue_item
 
