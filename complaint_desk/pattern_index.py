@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
-from functools import reduce
+from dataclasses import dataclass
+from functools import lru_cache, reduce
 from itertools import repeat
 from operator import or_
 from re import _constants as sre_constants  # the parser behind re.compile (Python ≥ 3.11)
@@ -199,3 +200,24 @@ def split_alternatives(pattern: str) -> list[str]:
             start = index + 1
         index += 1
     return parts + [pattern[start:]]
+
+
+@dataclass(frozen=True)
+class LabelledIndex:
+    """The top-level alternatives of several labelled patterns (a rule's phrases, a move's
+    cues) in one index, each part knowing its label."""
+
+    index: PatternIndex
+    labels: tuple[str, ...]
+
+    def admitted(self, text: Iterable[str]) -> list[tuple[str, re.Pattern[str]]]:
+        """(label, part) for every part the text's characters admit, in pattern order."""
+        return [(self.labels[i], self.index.patterns[i]) for i in self.index.admitted(text)]
+
+
+@lru_cache(maxsize=8)
+def labelled_index(groups: tuple[tuple[str, tuple[str, ...]], ...]) -> LabelledIndex:
+    """The index of (label, patterns) groups; cached on their contents, so an index built
+    from specs is rebuilt when a spec's patterns change and reused while they do not."""
+    parts = [(label, part) for label, patterns in groups for pattern in patterns for part in split_alternatives(pattern)]
+    return LabelledIndex(PatternIndex(re.compile(part) for _, part in parts), tuple(label for label, _ in parts))

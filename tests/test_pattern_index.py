@@ -67,7 +67,7 @@ def _texts() -> list[str]:
 @pytest.mark.parametrize("name", ["phrase", "move cues", "pii"])
 def test_index_never_skips_a_pattern_that_matches(name: str) -> None:
     """On every labelled draft, each pattern the checks' own index skips finds nothing."""
-    index = {"phrase": checks._PHRASE_PATTERNS, "move cues": moves._CUES, "pii": PatternIndex(PII_PATTERNS.values())}[name]
+    index = {"phrase": checks.phrase_index().index, "move cues": moves.cue_index().index, "pii": PatternIndex(PII_PATTERNS.values())}[name]
     skipped_total = 0
     for text in _texts():
         admitted = set(index.admitted(text))

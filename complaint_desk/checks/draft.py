@@ -7,17 +7,17 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from complaint_desk.checks.rules import RULE_SPECS
-from complaint_desk.pattern_index import PatternIndex, split_alternatives
+from complaint_desk.pattern_index import LabelledIndex, labelled_index
 from complaint_desk.text import TextView, compact_view
 
 QUOTE_PAIRS = {"“": "”", "「": "」", "『": "』", "‘": "’", '"': '"', "'": "'"}
 # Reported speech before a hit in the same clause: the agent is citing, not saying it.
 REPORTED = re.compile(r"被(说|认为|指责|怀疑|告知)|(?<![跟和对给向])您(刚才|之前|也)?(说|提到|反映|讲|表示|认为|提出|要求|希望|问)|(客服|工作人员|同事|员工|师傅|骑手|快递员|对方|他|她|他们)(当时|之前|曾|都)?(说|称|回复|告诉您|表示|讲)")
 
-# every phrase pattern, so that one pass over a draft's characters rules most of them out
-_PHRASE_PARTS = [(spec.id, part) for spec in RULE_SPECS.values() for p in spec.patterns for part in split_alternatives(p)]
-_PHRASE_PATTERNS = PatternIndex(re.compile(part) for _, part in _PHRASE_PARTS)
-_PATTERN_RULES = tuple(rule_id for rule_id, _ in _PHRASE_PARTS)
+
+def phrase_index() -> LabelledIndex:
+    """Every rule's phrase patterns, so that one pass over a draft's characters rules most out."""
+    return labelled_index(tuple((spec.id, spec.patterns) for spec in RULE_SPECS.values() if spec.patterns))
 
 
 def leftmost_hits(patterns: Sequence[re.Pattern[str]], text: str) -> list[re.Match[str]]:
@@ -77,8 +77,8 @@ class Draft:
     def of(cls, text: str) -> Draft:
         view = compact_view(text)
         candidates: dict[str, list[re.Pattern[str]]] = {}
-        for index in _PHRASE_PATTERNS.admitted(set(view.text)):
-            candidates.setdefault(_PATTERN_RULES[index], []).append(_PHRASE_PATTERNS.patterns[index])
+        for rule_id, pattern in phrase_index().admitted(set(view.text)):
+            candidates.setdefault(rule_id, []).append(pattern)
         return cls(text, view, tuple(quoted_ranges(text)), candidates)
 
     def is_quoted(self, start: int, end: int) -> bool:

@@ -21,7 +21,7 @@ from types import MappingProxyType
 
 from complaint_desk import vocab
 from complaint_desk.domain import MoveSpan
-from complaint_desk.pattern_index import PatternIndex, split_alternatives
+from complaint_desk.pattern_index import LabelledIndex, labelled_index
 from complaint_desk.text import fold
 
 
@@ -188,10 +188,13 @@ def required_moves(topic: str | None) -> tuple[str, ...]:
     return tuple(spec.id for spec in MOVE_SPECS.values() if kind in spec.required)
 
 
-# a clause carries a move when any alternative of any of its cues matches
-_ALTERNATIVES = [(spec.id, part) for spec in MOVE_SPECS.values() for cue in spec.cues for part in split_alternatives(cue)]
-_CUES = PatternIndex(re.compile(part) for _, part in _ALTERNATIVES)
-_CUE_MOVES = tuple(move for move, _ in _ALTERNATIVES)
+
+
+def cue_index() -> LabelledIndex:
+    """A clause carries a move when any alternative of any of the move's cues matches."""
+    return labelled_index(tuple((spec.id, spec.cues) for spec in MOVE_SPECS.values()))
+
+
 # a time, then (within the sentence, with no negation between) a contact: "明天下午…给您回电"
 # "没能好好帮您解决问题" restates a failure: it is not a solution
 _FAILED = re.compile(r"没能|未能|没有能|没(有)?(好好|及时)?(帮|为|给)(您|你)")
@@ -233,11 +236,10 @@ def _follow_up_ends(folded: str) -> list[int]:
     return ends
 
 
-def _cued_moves(chunk: str) -> set[str]:
+def _cued_moves(chunk: str, cues: LabelledIndex) -> set[str]:
     moves: set[str] = set()
-    for index in _CUES.admitted(chunk):
-        move = _CUE_MOVES[index]
-        if move not in moves and _CUES.patterns[index].search(chunk):
+    for move, cue in cues.admitted(chunk):
+        if move not in moves and cue.search(chunk):
             moves.add(move)
     return moves
 
@@ -245,12 +247,13 @@ def _cued_moves(chunk: str) -> set[str]:
 def _cued_clauses(text: str) -> list[Clause]:
     folded = fold(text)
     follow_up_ends = _follow_up_ends(folded)
+    cues = cue_index()
     found: list[Clause] = []
     for match in _CLAUSE.finditer(folded):
         chunk = match.group()
         if not chunk.strip():
             continue
-        moves = _cued_moves(chunk)
+        moves = _cued_moves(chunk, cues)
         if "solve" in moves and _FAILED.search(chunk):
             moves.discard("solve")
         if any(match.start() < end <= match.end() for end in follow_up_ends):
