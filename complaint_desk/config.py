@@ -96,6 +96,10 @@ class LLMSettings(BaseModel):
     prompt_examples: int = Field(2, description="提示词里作为处理示例的相似案例条数")
 
 
+class IntakeSettings(BaseModel):
+    max_text_chars: int = Field(5000, description="导入时一条投诉内容的最大字数，超过的行报错，不导入")
+
+
 class GuardSettings(BaseModel):
     max_regenerations: int = 2
     max_draft_chars: int = 600
@@ -130,6 +134,7 @@ class Settings(BaseSettings):
     priority: PrioritySettings = PrioritySettings()
     retrieval: RetrievalSettings = RetrievalSettings()
     llm: LLMSettings = LLMSettings()
+    intake: IntakeSettings = IntakeSettings()
     guard: GuardSettings = GuardSettings()
     policy: PolicySettings = PolicySettings()
     ui: UISettings = UISettings()

@@ -4,12 +4,12 @@ flagged)."""
 
 from __future__ import annotations
 
-import json
 from collections import Counter
 from pathlib import Path
 
 from complaint_desk import vocab
 from complaint_desk.checks import check_draft
+from complaint_desk.jsonl import read_jsonl
 
 DATA_DIR = Path(__file__).resolve().parent / "data"
 # In the order they were written. The checker was developed against the first four; each
@@ -26,15 +26,11 @@ CHECK_SETS = {
 
 def load_check_set(path: Path) -> list[dict]:
     records = []
-    with path.open(encoding="utf-8") as handle:
-        for number, line in enumerate(handle, start=1):
-            if not line.strip():
-                continue
-            record = json.loads(line)
-            unknown = set(record["expected"]) - set(vocab.RULE_IDS)
-            if unknown:
-                raise ValueError(f"{path.name} 第 {number} 行：未知规则 {sorted(unknown)}")
-            records.append(record)
+    for record in read_jsonl(path):
+        unknown = set(record.data["expected"]) - set(vocab.RULE_IDS)
+        if unknown:
+            raise ValueError(f"{path.name} 第 {record.line} 行：未知规则 {sorted(unknown)}")
+        records.append(record.data)
     return records
 
 

@@ -8,18 +8,17 @@ against the built-in case base, never copies of case text.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from complaint_desk.cases.base import CaseBase
+from complaint_desk.jsonl import read_jsonl
 
 QUERIES = Path(__file__).resolve().parent / "data" / "retrieval_queries.jsonl"
 
 
 def load_queries(path: Path = QUERIES) -> list[dict]:
-    with path.open(encoding="utf-8") as handle:
-        return [json.loads(line) for line in handle if line.strip()]
+    return [record.data for record in read_jsonl(path)]
 
 
 def score_rankings(rankings: Sequence[Sequence[str]], relevant: Sequence[Sequence[str]], k: int = 5,

@@ -26,6 +26,7 @@ from complaint_desk.drafting.guard import check_for_request, guard
 from complaint_desk.drafting.repair import cap_length
 from complaint_desk.drafting.request import build_request
 from complaint_desk.errors import ActionableError
+from complaint_desk.jsonl import LineError, Record, parse_lines, write_record
 from eval.report_html import render_report
 
 SUITES_DIR = Path(__file__).resolve().parent / "suites"
@@ -62,14 +63,11 @@ def load_suite(name_or_path: str) -> Suite:
     items: list[dict] = []
     problems: list[str] = []
     seen: set[str] = set()
-    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
-        if not line.strip():
+    for parsed in parse_lines(path.read_text(encoding="utf-8").splitlines()):
+        if isinstance(parsed, LineError):
+            problems.append(str(parsed))
             continue
-        try:
-            record = json.loads(line)
-        except json.JSONDecodeError as error:
-            problems.append(f"第 {number} 行不是合法的 JSON（{error.msg}）")
-            continue
+        number, record = parsed.line, parsed.data
         if "suite" in record and not items:
             header = record["suite"]
             continue
@@ -114,13 +112,10 @@ def completed(out_dir: Path, fingerprint: str) -> dict[str, dict]:
     if not path.is_file():
         return {}
     done: dict[str, dict] = {}
-    for line in path.read_text(encoding="utf-8").splitlines():
-        try:
-            record = json.loads(line)
-        except json.JSONDecodeError:
-            continue  # a line cut short by the interruption
-        if record.get("fingerprint") == fingerprint:
-            done[record["id"]] = record
+    for parsed in parse_lines(path.read_text(encoding="utf-8").splitlines()):
+        # a line cut short by the interruption is a LineError: that item runs again
+        if isinstance(parsed, Record) and parsed.data.get("fingerprint") == fingerprint:
+            done[parsed.data["id"]] = parsed.data
     return done
 
 
@@ -145,7 +140,7 @@ def run_suite(
     with (out_dir / RESULTS_FILE).open("a", encoding="utf-8") as sink:
         for batch in _chunks(pending, batch_size):
             for record in _run_batch(batch, backend, settings, case_base, triager, fingerprint):
-                sink.write(json.dumps(record, ensure_ascii=False) + "\n")
+                write_record(sink, record)
                 sink.flush()
                 done[record["id"]] = record
                 if progress:

@@ -9,13 +9,12 @@
 
 from __future__ import annotations
 
-import json
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from complaint_desk import vocab
 from complaint_desk.errors import ActionableError
+from complaint_desk.jsonl import read_jsonl
 from model.reviews import split_of
 
 DATA_DIR = Path(__file__).resolve().parent / "data"
@@ -40,13 +39,6 @@ class DataError(ActionableError, ValueError):
     """A labelled file has a record that breaks the SPEC vocabulary."""
 
 
-def _read_jsonl(path: Path) -> Iterator[tuple[int, dict]]:
-    with path.open(encoding="utf-8") as handle:
-        for number, line in enumerate(handle, start=1):
-            if line.strip():
-                yield number, json.loads(line)
-
-
 def _validated(path: Path, number: int, record: dict) -> Labelled:
     where = f"{path.name} 第 {number} 行"
     text = record.get("text", "").strip()
@@ -67,7 +59,7 @@ def _validated(path: Path, number: int, record: dict) -> Labelled:
 
 
 def load_labelled(paths: list[Path]) -> list[Labelled]:
-    return [_validated(path, number, record) for path in paths for number, record in _read_jsonl(path)]
+    return [_validated(path, record.line, record.data) for path in paths for record in read_jsonl(path)]
 
 
 def training_files(data_dir: Path = DATA_DIR) -> list[Path]:

@@ -7,7 +7,6 @@ and are extended in place, so a case is retrievable the moment it is added.
 
 from __future__ import annotations
 
-import json
 import threading
 from collections import Counter
 from collections.abc import Iterable, Sequence
@@ -21,6 +20,7 @@ from complaint_desk.cases.embedder import EMBEDDERS, Embedder, EmbedderUnavailab
 from complaint_desk.cases.retrieval import BM25Index, DenseIndex, Indexes, Retriever, build_retriever, case_text
 from complaint_desk.config import Settings
 from complaint_desk.domain import Case
+from complaint_desk.jsonl import read_jsonl
 from complaint_desk.store import Store
 
 BUILTIN_DIR = Path(__file__).resolve().parent / "data"
@@ -30,14 +30,11 @@ def load_builtin_cases(directory: Path = BUILTIN_DIR) -> list[Case]:
     """The shipped case base (every *.jsonl under cases/data), validated against SPEC ids."""
     cases: list[Case] = []
     for path in sorted(directory.glob("*.jsonl")):
-        with path.open(encoding="utf-8") as handle:
-            for number, line in enumerate(handle, start=1):
-                if not line.strip():
-                    continue
-                try:
-                    cases.append(Case.model_validate({**json.loads(line), "source": "builtin"}))
-                except ValueError as error:
-                    raise ValueError(f"{path.name} 第 {number} 行不是合法的案例：{error}") from error
+        for record in read_jsonl(path):
+            try:
+                cases.append(Case.model_validate({**record.data, "source": "builtin"}))
+            except ValueError as error:
+                raise ValueError(f"{path.name} 第 {record.line} 行不是合法的案例：{error}") from error
     return cases
 
 

@@ -9,13 +9,13 @@ SLA clock shows both fresh and overdue work. Everything is flagged `is_demo` and
 from __future__ import annotations
 
 import csv
-import json
 import random
 from datetime import timedelta
 from importlib import resources
 from pathlib import Path
 
 from complaint_desk.domain import Complaint, utcnow
+from complaint_desk.jsonl import read_jsonl
 
 DEMO_SIZE = 50
 # username, display name, role; passwords are drawn fresh when the demo is seeded
@@ -27,8 +27,8 @@ REVIEW_SOURCES = (("waimai_10k.csv", "food_delivery"), ("ChnSentiCorp_htl_all.cs
 
 def authored_complaints() -> list[tuple[str, str | None]]:
     """The team's own complaints shipped for the demo queue: (text, industry)."""
-    lines = resources.files("complaint_desk.workflow").joinpath("demo_complaints.jsonl").read_text(encoding="utf-8")
-    return [(record["text"], record.get("industry")) for record in map(json.loads, lines.splitlines()) if record]
+    path = Path(str(resources.files("complaint_desk.workflow").joinpath("demo_complaints.jsonl")))
+    return [(record.data["text"], record.data.get("industry")) for record in read_jsonl(path)]
 
 
 def negative_reviews(external_dir: Path) -> list[tuple[str, str]]:

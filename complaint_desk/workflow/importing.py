@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import csv
 import io
-import json
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -19,12 +18,14 @@ from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel
 
+from complaint_desk.config import IntakeSettings
 from complaint_desk.domain import Complaint
 from complaint_desk.errors import ActionableError
+from complaint_desk.jsonl import LineError, parse_lines, write_record
 from complaint_desk.store import QueueFilter, Store
 
-MAX_TEXT_CHARS = 5000
-BATCH_ROWS = 500
+BATCH_ROWS = 500  # complaints per transaction
+MAX_TEXT_CHARS = IntakeSettings().max_text_chars
 
 # Accepted header names per field, English first; matched case-insensitively.
 COLUMN_ALIASES: dict[str, tuple[str, ...]] = {
@@ -88,15 +89,11 @@ def _csv_rows(path: Path) -> Iterator[tuple[int, dict[str, Any]]]:
 
 
 def _jsonl_rows(path: Path) -> Iterator[tuple[int, dict[str, Any]]]:
-    for number, line in enumerate(_read_text(path).splitlines(), start=1):
-        if not line.strip():
-            continue
-        try:
-            record = json.loads(line)
-        except json.JSONDecodeError as error:
-            yield number, {"__error__": f"不是合法的 JSON（{error.msg}，第 {error.colno} 列）"}
-            continue
-        yield number, record if isinstance(record, dict) else {"__error__": "每行必须是一个 JSON 对象"}
+    for parsed in parse_lines(_read_text(path).splitlines()):
+        if isinstance(parsed, LineError):
+            yield parsed.line, {"__error__": parsed.message}
+        else:
+            yield parsed.line, parsed.data
 
 
 def _xlsx_rows(path: Path) -> Iterator[tuple[int, dict[str, Any]]]:
@@ -172,15 +169,16 @@ def _clean(value: Any) -> str | None:
     return text or None
 
 
-def parse_row(number: int, record: dict[str, Any], columns: dict[str, str], tz: ZoneInfo) -> Complaint | RowError:
+def parse_row(number: int, record: dict[str, Any], columns: dict[str, str], tz: ZoneInfo,
+              max_text_chars: int = MAX_TEXT_CHARS) -> Complaint | RowError:
     """One file row → a Complaint, or the first thing wrong with it."""
     if "__error__" in record:
         return RowError(number, "整行", record["__error__"])
     text = _clean(record.get(columns["text"]))
     if not text:
         return RowError(number, columns["text"], "投诉内容为空")
-    if len(text) > MAX_TEXT_CHARS:
-        return RowError(number, columns["text"], f"内容过长（{len(text)} 字，上限 {MAX_TEXT_CHARS} 字）")
+    if len(text) > max_text_chars:
+        return RowError(number, columns["text"], f"内容过长（{len(text)} 字，上限 {max_text_chars} 字）")
     created_at = None
     if "created_at" in columns:
         try:
@@ -191,7 +189,8 @@ def parse_row(number: int, record: dict[str, Any], columns: dict[str, str], tz: 
     return Complaint(text=text, created_at=created_at, **fields)
 
 
-def read_complaints(path: Path, tz: ZoneInfo) -> Iterator[tuple[int, Complaint | RowError]]:
+def read_complaints(path: Path, tz: ZoneInfo,
+                    max_text_chars: int = MAX_TEXT_CHARS) -> Iterator[tuple[int, Complaint | RowError]]:
     """Parse a file row by row; raises ImportFormatError only if the file as a whole is unusable."""
     suffix = path.suffix.lower()
     if suffix not in READERS:
@@ -209,7 +208,7 @@ def read_complaints(path: Path, tz: ZoneInfo) -> Iterator[tuple[int, Complaint |
         if columns is None:
             yield number, RowError(number, "整行", record["__error__"])
             continue
-        yield number, parse_row(number, record, columns, tz)
+        yield number, parse_row(number, record, columns, tz, max_text_chars)
 
 
 def import_file(
@@ -218,6 +217,7 @@ def import_file(
     tz: ZoneInfo,
     progress: Callable[[int], None] | None = None,
     is_demo: bool = False,
+    max_text_chars: int = MAX_TEXT_CHARS,
 ) -> ImportReport:
     """Import a file into the store in transactional batches."""
     report = ImportReport(source=path.name)
@@ -231,7 +231,7 @@ def import_file(
             progress(len(batch))
         batch.clear()
 
-    for _number, parsed in read_complaints(path, tz):
+    for _number, parsed in read_complaints(path, tz, max_text_chars):
         report.rows += 1
         if isinstance(parsed, RowError):
             report.errors.append(parsed)
@@ -300,7 +300,7 @@ def export_rows(store: Store, statuses: tuple[str, ...] = ()) -> list[ExportRow]
 def write_export(rows: list[ExportRow], handle: io.TextIOBase, fmt: str) -> None:
     if fmt == "jsonl":
         for row in rows:
-            handle.write(row.model_dump_json() + "\n")
+            write_record(handle, row.model_dump())
         return
     if fmt != "csv":
         raise ValueError(f"不支持的导出格式 {fmt}；可选 csv、jsonl")

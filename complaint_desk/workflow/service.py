@@ -131,7 +131,8 @@ class Workflow:
                     is_demo: bool = False) -> ImportReport:
         """Import a file (good rows in transactional batches, bad rows reported), then triage."""
         require_role(actor, "import")
-        report = import_file(self.store, path, ZoneInfo(self.settings.timezone), progress, is_demo=is_demo)
+        report = import_file(self.store, path, ZoneInfo(self.settings.timezone), progress, is_demo=is_demo,
+                             max_text_chars=self.settings.intake.max_text_chars)
         self.store.audit(actor.username, "import", None, file=path.name, added=len(report.added_ids),
                          duplicates=report.duplicates, errors=len(report.errors))
         if triage and report.added_ids:
