@@ -51,6 +51,13 @@ def settings() -> Settings:
     return get_settings()
 
 
+def llm_settings(**options: str | None) -> Settings:
+    """The configured settings with the LLM options a command was given (None = as configured)."""
+    config = settings()
+    given = {key: value for key, value in options.items() if value is not None}
+    return config.model_copy(update={"llm": config.llm.model_copy(update=given)}) if given else config
+
+
 def fail(message: str, code: int = 1) -> None:
     typer.echo(f"错误：{message}", err=True)
     raise typer.Exit(code)
@@ -271,9 +278,7 @@ def draft_command(
     output: OutputOption = "-",
 ) -> None:
     """批量生成回复草稿（经过检查与修复），输出草稿、所用后端和剩余违规。草稿不会自动发送。"""
-    config = settings()
-    if model:
-        config = config.model_copy(update={"llm": config.llm.model_copy(update={"model": model})})
+    config = llm_settings(model=model)
     records, errors = read_records(input_file)
     report_line_errors(errors)
     loaded = load_backend(config, backend)

@@ -13,7 +13,7 @@ from typing import Annotated
 import typer
 
 from complaint_desk.cases.base import CaseBase
-from complaint_desk.cli import case_base_or_fail, fail, print_figures, progress_bar, settings
+from complaint_desk.cli import case_base_or_fail, fail, llm_settings, print_figures, progress_bar, settings
 from complaint_desk.drafting.backends import LLM_BACKENDS, BackendUnavailableError
 from complaint_desk.store import open_store
 from complaint_desk.triage.service import TriageService
@@ -94,13 +94,7 @@ def eval_run(
     """用指定后端为评测集的每条投诉起草回复，检查模型直出与守护后的结果，写出 report.json 和 report.html。"""
     from eval.runner import SuiteError, load_suite, run_suite
 
-    config = settings()
-    updates = {"backend": backend, "device": device}
-    if model:
-        updates["model"] = model
-    if dtype:
-        updates["dtype"] = dtype
-    config = config.model_copy(update={"llm": config.llm.model_copy(update=updates)})
+    config = llm_settings(backend=backend, device=device, model=model, dtype=dtype)
     try:
         loaded_suite = load_suite(suite)
         llm = LLM_BACKENDS.create(backend, config)
@@ -190,13 +184,7 @@ def bench_llm_command(
         print_figures("生成性能（随机初始化）", bench_llm_random(random_init, resolved, batches, dtype_name=dtype,
                                                                        static_cache=static_cache))
         return
-    config = settings()
-    updates = {"device": device, "dtype": dtype}
-    if backend:
-        updates["backend"] = backend
-    if model:
-        updates["model"] = model
-    config = config.model_copy(update={"llm": config.llm.model_copy(update=updates)})
+    config = llm_settings(device=device, dtype=dtype, backend=backend, model=model)
     try:
         figures = bench_llm_backend(config, batch=batch)
     except BackendUnavailableError as error:
