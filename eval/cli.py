@@ -16,6 +16,7 @@ from complaint_desk.cases.base import CaseBase
 from complaint_desk.cli import case_base_or_fail, fail, llm_settings, print_figures, progress_bar, settings
 from complaint_desk.drafting.backends import LLM_BACKENDS, BackendUnavailableError
 from complaint_desk.store import open_store
+from complaint_desk.triage.network import META_FILE
 from complaint_desk.triage.service import TriageService
 
 eval_app = typer.Typer(help="离线评测：分诊、相似案例检索、草稿检查，以及用某个模型跑完整评测集。", no_args_is_help=True)
@@ -34,17 +35,25 @@ def register(app: typer.Typer) -> None:
 def eval_triage(
     no_baseline: Annotated[bool, typer.Option("--no-baseline", help="不训练 TF-IDF 基线")] = False,
     output: Annotated[Path | None, typer.Option("-o", "--output", help="同时把结果写成 JSON")] = None,
+    card: Annotated[Path | None, typer.Option(
+        "--card", help="评测这个目录里的分诊模型，并把指标写进它的模型卡（README.md）；train triage 训练完会自动调用")] = None,
 ) -> None:
     """分诊模型在金标集和留出评论上的指标（主题 macro-F1、怒气、AUC、风险信号），并与 TF-IDF 基线对比。"""
     from eval.triage_eval import evaluate_triage, format_triage_report
+    from model.card import write_model_card
 
     config = settings()
     if not config.external_data_dir.is_dir():
         fail(f"找不到评论数据目录 {config.external_data_dir}；请设置 COMPLAINT_DESK_EXTERNAL_DATA_DIR")
+    if card:
+        config = config.model_copy(update={"triage": config.triage.model_copy(update={"model": str(card)})})
     report = evaluate_triage(config.external_data_dir, TriageService(config).triager, with_baseline=not no_baseline)
     typer.echo(format_triage_report(report))
     if output:
         output.write_text(json.dumps(report, ensure_ascii=False, indent=2), encoding="utf-8")
+    if card:
+        meta = json.loads((card / META_FILE).read_text(encoding="utf-8"))
+        typer.echo(f"模型卡：{write_model_card(card, meta, {k: report[k] for k in ('model', 'baseline') if k in report})}")
 
 
 @eval_app.command("retrieval")

@@ -9,8 +9,7 @@ from typing import Annotated
 import typer
 from tqdm import tqdm
 
-from complaint_desk.cli import fail, progress_bar, settings
-from complaint_desk.triage.service import TriageService
+from complaint_desk.cli import command_line, fail, progress_bar, settings
 
 train_app = typer.Typer(help="训练本项目的模型（分诊模型、检索向量模型）。", no_args_is_help=True)
 
@@ -33,10 +32,9 @@ def train_triage(
     epochs: Annotated[int | None, typer.Option(help="多任务训练轮数；默认 6（发布模型的设置；按验证集挑最好的一轮）")] = None,
     device: Annotated[str, typer.Option(help="cpu 或 cuda")] = "cpu",
 ) -> None:
-    """训练分诊模型（怒气、主题、客户类型），写出模型卡和评测指标。"""
-    from eval.triage_eval import evaluate_triage
-    from model.card import write_model_card
-    from model.train import TrainConfig, train
+    """训练分诊模型（怒气、主题、客户类型），再用 eval triage --card 写出模型卡和评测指标。"""
+    from model.recipe import TrainConfig
+    from model.train import train
 
     config = settings()
     epochs_given = {k: v for k, v in (("mlm_epochs", mlm_epochs), ("epochs", epochs)) if v is not None}
@@ -50,11 +48,10 @@ def train_triage(
         if step == total:
             bar.close()
 
-    meta = train(train_config, progress)
-    trained = config.model_copy(update={"triage": config.triage.model_copy(update={"model": str(output)})})
-    report = evaluate_triage(config.external_data_dir, TriageService(trained).triager, with_baseline=True)
-    card = write_model_card(output, meta, {k: report[k] for k in ("model", "baseline")})
-    typer.echo(f"模型已保存到 {output}，模型卡：{card}")
+    train(train_config, progress)
+    typer.echo(f"模型已保存到 {output}；接着评测并写模型卡")
+    # measured by the registered eval command (eval/ measures; model/ never imports it)
+    command_line()(["eval", "triage", "--card", str(output)], standalone_mode=False)
 
 
 @train_app.command("export-embeddings")

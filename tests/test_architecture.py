@@ -13,6 +13,19 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent
 PACKAGES = ("complaint_desk", "model", "eval")
 MAX_LINES = 500
+# the product's parts, lowest first: a part imports only parts of lower layers (docs/ARCHITECTURE.md)
+LAYERS = (
+    ("vocab", "errors", "pattern_index"),
+    ("config", "registry", "domain", "text", "jsonl"),
+    ("store", "checks"),
+    ("triage", "cases"),
+    ("drafting",),
+    ("workflow",),
+    ("services",),
+    ("ui",),
+    ("cli", "__init__"),
+)
+LAYER = {part: level for level, parts in enumerate(LAYERS) for part in parts}
 
 
 def module_name(path: Path) -> str:
@@ -51,6 +64,28 @@ def test_the_product_imports_neither_model_nor_eval(graph: dict[str, set[str]]) 
     wrong = {name: sorted(t for t in targets if t.split(".")[0] in ("model", "eval"))
              for name, targets in graph.items() if name.split(".")[0] == "complaint_desk"}
     assert not {name: targets for name, targets in wrong.items() if targets}
+
+
+def part(module: str) -> str:
+    """`complaint_desk.checks.rules` → `checks`; `model.train` → `model`."""
+    pieces = module.split(".")
+    return (pieces[1] if len(pieces) > 1 else "__init__") if pieces[0] == "complaint_desk" else pieces[0]
+
+
+def test_every_product_part_has_a_layer() -> None:
+    assert {part(name) for name in modules() if name.startswith("complaint_desk")} == set(LAYER)
+
+
+def test_product_parts_import_only_lower_layers(graph: dict[str, set[str]]) -> None:
+    upward = sorted(f"{name} → {target}" for name, targets in graph.items() if name.startswith("complaint_desk")
+                    for target in targets if part(target) != part(name) and LAYER[part(target)] >= LAYER[part(name)])
+    assert not upward
+
+
+def test_model_does_not_import_eval(graph: dict[str, set[str]]) -> None:
+    """eval/ measures what model/ makes (and reads its labelled data); model/ never reaches into eval/."""
+    assert not sorted(f"{n} → {t}" for n, targets in graph.items() if part(n) == "model" for t in targets
+                      if part(t) == "eval")
 
 
 def test_the_module_graph_has_no_cycle(graph: dict[str, set[str]]) -> None:
