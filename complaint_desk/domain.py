@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Literal
 
-from pydantic import BaseModel, Field, field_validator
+from pydantic import BaseModel, Field, ValidationInfo, field_validator
 
 from complaint_desk import vocab
 
@@ -159,30 +159,10 @@ class Case(BaseModel):
     complaint_id: int | None = None
     created_at: datetime = Field(default_factory=utcnow)
 
-    @field_validator("topic")
+    @field_validator("topic", "persona", "remedy", "outcome", "department")
     @classmethod
-    def _topic(cls, value: str) -> str:
-        return _check_id(value, vocab.TOPIC_IDS, "topic")
-
-    @field_validator("persona")
-    @classmethod
-    def _persona(cls, value: str) -> str:
-        return _check_id(value, vocab.PERSONA_IDS, "persona")
-
-    @field_validator("remedy")
-    @classmethod
-    def _remedy(cls, value: str) -> str:
-        return _check_id(value, vocab.REMEDY_IDS, "remedy")
-
-    @field_validator("outcome")
-    @classmethod
-    def _outcome(cls, value: str) -> str:
-        return _check_id(value, vocab.OUTCOME_IDS, "outcome")
-
-    @field_validator("department")
-    @classmethod
-    def _department(cls, value: str) -> str:
-        return _check_id(value, tuple(vocab.DEPARTMENT_NAMES), "department")
+    def _known_id(cls, value: str, info: ValidationInfo) -> str:
+        return _check_id(value, _CASE_IDS[info.field_name], info.field_name)  # type: ignore[index]
 
     @field_validator("flags")
     @classmethod
@@ -204,6 +184,13 @@ class AuditEntry(BaseModel):
     action: str
     complaint_id: int | None = None
     detail: dict = {}
+
+
+# the SPEC vocabulary each labelled field of a case must come from
+_CASE_IDS: dict[str, tuple[str, ...]] = {
+    "topic": vocab.TOPIC_IDS, "persona": vocab.PERSONA_IDS, "remedy": vocab.REMEDY_IDS,
+    "outcome": vocab.OUTCOME_IDS, "department": tuple(vocab.DEPARTMENT_NAMES),
+}
 
 
 def _check_id(value: str, allowed: tuple[str, ...], what: str) -> str:

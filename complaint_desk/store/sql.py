@@ -20,10 +20,8 @@ from complaint_desk.domain import (
     Case,
     Complaint,
     DraftVersion,
-    MoveSpan,
     TriageResult,
     User,
-    Violation,
     utcnow,
 )
 from complaint_desk.store.base import STORES, AddResult, LockConflictError, QueueFilter, StateConflictError
@@ -418,39 +416,14 @@ def _columns(row: object) -> dict:
 
 
 def _complaint(row: ComplaintRow) -> Complaint:
-    return Complaint(
-        id=row.id,
-        external_id=row.external_id,
-        text=row.text,
-        customer_name=row.customer_name,
-        channel=row.channel,
-        created_at=_aware(row.created_at),
-        order_id=row.order_id,
-        customer_tier=row.customer_tier,
-        industry=row.industry,
-        status=row.status,
-        assigned_to=row.assigned_to,
-        locked_at=_aware(row.locked_at),
-        is_demo=row.is_demo,
-        triage=TriageResult.model_validate(row.triage_json) if row.triage_json else None,
-    )
+    """The domain object from its row (columns the model does not have, such as the dedupe key, are left out)."""
+    return Complaint.model_validate({**_columns(row), "created_at": _aware(row.created_at),
+                                     "locked_at": _aware(row.locked_at), "triage": row.triage_json or None})
 
 
 def _draft(row: DraftRow) -> DraftVersion:
-    return DraftVersion(
-        id=row.id,
-        complaint_id=row.complaint_id,
-        kind=row.kind,
-        text=row.text,
-        author=row.author,
-        backend=row.backend,
-        created_at=_aware(row.created_at),
-        violations=[Violation.model_validate(v) for v in row.violations or []],
-        moves=[MoveSpan.model_validate(m) for m in row.moves or []],
-        offered_amount=row.offered_amount,
-        needs_approval=row.needs_approval,
-        approved_by=row.approved_by,
-    )
+    return DraftVersion.model_validate({**_columns(row), "created_at": _aware(row.created_at),
+                                        "violations": row.violations or [], "moves": row.moves or []})
 
 
 def _user(row: UserRow) -> User:
