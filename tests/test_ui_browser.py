@@ -3,6 +3,7 @@ app started on 127.0.0.1 by the test. Screenshots of each page go to test-artifa
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import socket
@@ -242,3 +243,37 @@ def test_the_resolved_case_is_in_the_case_base(app_url: str, ui_data_dir: Path, 
 
     top = CaseBase(store, settings).similar("快递丢了三天，客服不理人，再不处理我就打12315投诉你们！！！", k=1)[0]
     assert top.case.id == resolved[0].id
+
+
+def test_supervisor_queue_actions_show_their_result(browser, app_url: str) -> None:  # noqa: ANN001
+    """重新分配, 解除锁定 and 批准待审补偿 run on the server and report next to the queue."""
+    page = login(browser, app_url, "boss")
+    page.get_by_role("tab", name="主管队列").click()
+    page.locator("#target-id input").fill("4")
+    assignee = page.get_by_label("分配给")
+    assignee.fill("agent2")
+    assignee.press("Enter")
+    page.get_by_role("button", name="重新分配").click()
+    wait_for_value(page, "queue-action-status", "投诉 4 已分配给 agent2")
+    wait_for_value(page, "queue-status", "共 4 条")
+    assert "agent2" in page.locator("#queue-table").inner_text()
+    page.get_by_role("button", name="解除锁定").click()
+    wait_for_value(page, "queue-action-status", "投诉 4 已释放回队列")
+    page.get_by_role("button", name="批准待审补偿").click()
+    wait_for_value(page, "queue-action-status", "没有待审批的草稿")
+    page.screenshot(path=str(ARTIFACTS / "queue-actions.png"), full_page=True)
+    page.context.close()
+
+
+def test_an_agent_session_is_refused_supervisor_handlers(app_url: str) -> None:
+    """Hidden tabs are not the protection: called through the Gradio API with an agent's
+    session, the supervisor handlers answer with a refusal and no customer's text."""
+    from gradio_client import Client
+
+    client = Client(app_url, auth=("agent1", PASSWORD), verbose=False)
+    rows, status = client.predict([], [], ["open", "assigned", "escalated"], None, "", "", api_name="/load_queue")
+    assert "没有权限" in status and "12315" not in json.dumps(rows, ensure_ascii=False)
+    assert "没有权限" in client.predict(4, "agent1", api_name="/reassign_action")
+    assert "没有权限" in client.predict(4, api_name="/escalated_action")
+    dashboard = client.predict(api_name="/dashboard")
+    assert "没有权限" in json.dumps(dashboard, ensure_ascii=False)

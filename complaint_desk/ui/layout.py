@@ -113,6 +113,7 @@ def build_app(services: Services) -> gr.Blocks:
                     reassign_button = gr.Button("重新分配")
                     unlock_button = gr.Button("解除锁定")
                     escalated_button = gr.Button("批准待审补偿", variant="primary")
+                queue_action_status = gr.Textbox(label="操作结果", interactive=False, elem_id="queue-action-status")
                 with gr.Row():
                     upload = gr.File(label="批量导入（CSV / JSONL / Excel）", file_types=[".csv", ".jsonl", ".xlsx"])
                     with gr.Column():
@@ -202,11 +203,10 @@ def build_app(services: Services) -> gr.Blocks:
         def escalated_action(complaint_id: int | None, request: gr.Request) -> str:
             return _message(lambda: h.approve_escalated(services, complaint_id, _user(request)))
 
-        reassign_button.click(reassign_action, [target_id, target_agent], [queue_status]).then(
-            load_queue, queue_inputs, [queue, queue_status])
-        unlock_button.click(unlock_action, [target_id], [queue_status]).then(load_queue, queue_inputs, [queue, queue_status])
-        escalated_button.click(escalated_action, [target_id], [queue_status]).then(
-            load_queue, queue_inputs, [queue, queue_status])
+        for button, action, inputs in ((reassign_button, reassign_action, [target_id, target_agent]),
+                                       (unlock_button, unlock_action, [target_id]),
+                                       (escalated_button, escalated_action, [target_id])):
+            button.click(action, inputs, [queue_action_status]).then(load_queue, queue_inputs, [queue, queue_status])
 
         def import_action(file, request: gr.Request) -> tuple:  # noqa: ANN001
             try:
