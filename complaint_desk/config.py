@@ -110,6 +110,7 @@ class PolicySettings(BaseModel):
     """Company policy limits the drafter and the approval flow respect."""
 
     max_compensation_without_approval: float = 200.0
+    default_compensation: float = Field(20.0, description="脚本组稿在相似案例没有先例金额时提出的补偿金额（元）")
     company_name: str = "我们"
 
 

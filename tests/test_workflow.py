@@ -230,3 +230,17 @@ def test_a_crash_inside_an_escalation_approval_sends_nothing(services: Services,
     monkeypatch.undo()
     assert _state(services, complaint.id) == before
     assert not any(d.approved_by for d in services.store.list_drafts(complaint.id))
+
+
+def test_start_up_finishes_triage_an_interrupted_run_left(tiny_settings: Settings) -> None:
+    """A crash between import and triage leaves complaints at no priority; the next start triages them."""
+    from complaint_desk.domain import Complaint
+    from complaint_desk.ui.server import prepare
+
+    built = Services.build(tiny_settings, load_llm_in_background=False)
+    built.store.add_complaints([Complaint(text="手机刚买就黑屏，客服也不回复，我要投诉到12315！"),
+                                Complaint(text="我孩子吃了你们的零食上吐下泻，现在还在医院")])
+    assert len(built.store.untriaged_ids()) == 2
+    resumed = prepare(tiny_settings, demo=False)
+    assert resumed.store.untriaged_ids() == []
+    assert all(c.triage is not None for c in resumed.store.list_complaints())

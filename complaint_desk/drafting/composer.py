@@ -17,8 +17,6 @@ from importlib import resources
 
 from complaint_desk.drafting.request import DraftRequest
 
-DEFAULT_COMPENSATION = 20.0
-
 
 @lru_cache(maxsize=1)
 def phrasebank() -> dict:
@@ -50,7 +48,7 @@ def compensation_amount(request: DraftRequest) -> float:
             if remedy == "compensation":
                 amounts.extend(values)
     within = sorted(a for a in amounts if a <= request.max_compensation)
-    return within[len(within) // 2] if within else min(DEFAULT_COMPENSATION, request.max_compensation)
+    return within[len(within) // 2] if within else min(request.default_compensation, request.max_compensation)
 
 
 def sentence(move: str, request: DraftRequest) -> str:

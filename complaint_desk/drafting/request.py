@@ -26,6 +26,7 @@ class DraftRequest:
     hint: str | None = None
     company: str = "我们"
     max_compensation: float = PolicySettings().max_compensation_without_approval
+    default_compensation: float = PolicySettings().default_compensation
     max_complaint_chars: int = GuardSettings().max_complaint_chars
     max_draft_chars: int = GuardSettings().max_draft_chars
     feedback: tuple[Violation, ...] = field(default_factory=tuple)
@@ -69,6 +70,7 @@ def build_request(text: str, triage: TriageResult, case_base: CaseBase, settings
         hint=hint.strip() if hint and hint.strip() else None,
         company=settings.policy.company_name,
         max_compensation=settings.policy.max_compensation_without_approval,
+        default_compensation=settings.policy.default_compensation,
         max_complaint_chars=settings.guard.max_complaint_chars,
         max_draft_chars=settings.guard.max_draft_chars,
     )

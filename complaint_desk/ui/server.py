@@ -16,12 +16,16 @@ def console(message: str) -> None:
 def prepare(settings: Settings, demo: bool) -> Services:
     """Services ready to serve: store open, cases indexed, demo seeded on an empty store."""
     services = Services.build(settings)
-    if demo and services.store.count_complaints() == 0:
+    complaints, accounts = services.workflow.setup_state()
+    resumed = services.triage.triage_pending(services.store)
+    if resumed:
+        console(f"已补做 {resumed} 条未完成的分诊（上次运行中断时留下的）")
+    if demo and complaints == 0:
         credentials = services.workflow.seed_demo(services.workflow.operator("system"))
         console("已生成演示数据：约 50 条投诉（标记为演示，可用 complaint-desk demo remove 删除）")
         for username, password, role in credentials:
             console(f"  演示账号 {username} / 密码 {password}（{role}）")
-    elif not services.store.list_users():
+    elif not accounts:
         console("还没有任何账号：请先运行 complaint-desk user add admin --role admin")
     if services.case_base.notice:
         console(f"提示：{services.case_base.notice}")
@@ -38,9 +42,7 @@ def serve(settings: Settings, host: str, port: int, demo: bool = True, block: bo
     app = build_app(services)
 
     def authenticate(username: str, password: str) -> bool:
-        user = services.store.authenticate(username, password)
-        services.workflow.record_login(username, user is not None)
-        return user is not None
+        return services.workflow.login(username, password) is not None
 
     app.queue(default_concurrency_limit=8)
     app.launch(server_name=host, server_port=port, auth=authenticate, auth_message="请用工作账号登录投诉工作台",

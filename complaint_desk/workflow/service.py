@@ -333,8 +333,15 @@ class Workflow:
             self.store.set_password(username, password)
             self.store.audit(actor.username, "password", None, account=username)
 
-    def record_login(self, username: str, succeeded: bool) -> None:
-        self.store.audit(username or "-", "login" if succeeded else "login_failed", None)
+    def login(self, username: str, password: str) -> User | None:
+        """The account if the password is right (the attempt is audited either way)."""
+        user = self.store.authenticate(username, password)
+        self.store.audit(username or "-", "login" if user else "login_failed", None)
+        return user
+
+    def setup_state(self) -> tuple[int, int]:
+        """(complaints, accounts) in the store: what start-up needs to decide on demo data."""
+        return self.store.count_complaints(), len(self.store.list_users())
 
     def seed_demo(self, actor: User) -> list[tuple[str, str, str]]:
         """The demo queue (triaged) and demo accounts with fresh random passwords:
