@@ -104,6 +104,7 @@ class Violation(BaseModel):
     fix: str | None = None
     move: str | None = None  # the script move a structure violation is about (missing, out of order)
     copied_from: str | None = None  # the reference case whose text the draft repeats
+    amount: float | None = None  # an offer above the agent's limit: approving escalates instead of refusing
 
 
 class MoveSpan(Span):

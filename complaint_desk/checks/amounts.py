@@ -5,31 +5,33 @@ from __future__ import annotations
 
 import re
 
-from complaint_desk.checks.draft import CLAUSE_BREAK, Draft, bounds
+from complaint_desk.checks.draft import SENTENCE_BREAK, Draft, bounds
+from complaint_desk.checks.money import Amount, offers
 from complaint_desk.domain import Violation
 from complaint_desk.text import fold
 
-_AMOUNT = re.compile(r"(补偿|赔偿|赔付|赔|赠送|额外送|送您|补贴|报销)(您|你|给您)?(现金|红包|金额)?([0-9]+(?:\.[0-9]+)?)\s*(元|块)")
-_APPROVED = re.compile(r"审批|批准|主管同意|经主管|领导批示|特批")
 # amounts the customer is owed by contract are not the agent's promise
+_APPROVED = re.compile(r"审批|批准|主管同意|经主管|领导批示|特批")
 _BY_CONTRACT = re.compile(r"(按|根据|依据|依照)(照)?[^，,。！？!?]{0,8}?(条款|规定|标准|合同|协议|保价|价保|保单|三包|约定|法律|法规|规则|政策)")
 
 
-def offered_amounts(text: str) -> list[tuple[float, int, int]]:
-    """Compensation amounts a draft offers, with their spans."""
+def promised_amounts(text: str) -> list[Amount]:
+    """What a draft promises of its own accord: offers, less what a contract or law in the
+    same sentence already owes the customer ("按照保价条款…按 2000 元理赔")."""
     folded = fold(text)
-    return [(float(m.group(4)), m.start(), m.end()) for m in _AMOUNT.finditer(folded)]
+    return [offer for offer in offers(text)
+            if not _BY_CONTRACT.search(folded, bounds(folded, offer.start, offer.end, SENTENCE_BREAK)[0], offer.start)]
 
 
 def check_amount(draft: Draft, limit: float) -> list[Violation]:
-    """An offer above what an agent may grant alone, without saying it was approved."""
+    """A promise above what an agent may grant alone, as the text reads: it must say it is
+    (to be) approved. Whether an approval was recorded is the workflow's to enforce: it
+    escalates every offer above the limit, whatever this check says."""
     if _APPROVED.search(draft.view.text):
         return []
-    folded = fold(draft.text)
     return [
-        Violation(rule="over_promise", start=start, end=end, span=draft.text[start:end],
-                  message=f"补偿 {amount:g} 元超出无需审批的上限（{limit:g} 元），需要主管批示。",
-                  fix="我们会为您争取合理的补偿，并提交主管审批后尽快答复您。")
-        for amount, start, end in offered_amounts(draft.text)
-        if amount > limit and not _BY_CONTRACT.search(folded, bounds(folded, start, end, CLAUSE_BREAK)[0], start)
+        Violation(rule="over_promise", start=offer.start, end=offer.end, span=draft.text[offer.start:offer.end],
+                  amount=offer.value, message=f"补偿 {offer.value:g} 元超出坐席可直接承诺的额度，发送前需要主管审批。",
+                  fix="批准发送时会自动提交主管审批；或改为“我们会为您争取合理的补偿，并尽快答复您”。")
+        for offer in promised_amounts(draft.text) if offer.value > limit
     ]

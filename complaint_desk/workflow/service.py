@@ -17,7 +17,7 @@ from zoneinfo import ZoneInfo
 
 from complaint_desk import vocab
 from complaint_desk.cases.base import CaseBase, Precedent, SimilarCase
-from complaint_desk.checks import check_draft, offered_amounts
+from complaint_desk.checks import check_draft, offers
 from complaint_desk.config import Settings
 from complaint_desk.domain import STATUS_NAMES, Case, CheckResult, Complaint, DraftVersion, User, utcnow
 from complaint_desk.drafting.composer import chosen_remedy
@@ -237,11 +237,13 @@ class Workflow:
         if complaint.status not in ANSWERABLE:
             raise WorkflowError(f"这条投诉当前状态为「{STATUS_NAMES[complaint.status]}」，不能再批准发送")
         result = self.check(text, complaint)
-        if not result.passed:
-            names = "、".join(vocab.RULE_NAMES[r] for r in result.rules)
+        # an offer above the limit is not a fault of the wording: it is what escalation is for
+        blocking = sorted({v.rule for v in result.violations if v.amount is None})
+        if blocking:
+            names = "、".join(vocab.RULE_NAMES[r] for r in blocking)
             raise WorkflowError(f"回复还有未通过的检查（{names}），请修改后再批准")
         limit = self.settings.policy.max_compensation_without_approval
-        offered = max((amount for amount, _s, _e in offered_amounts(text)), default=None)
+        offered = max((offer.value for offer in offers(text)), default=None)  # any wording, any basis
         escalate = offered is not None and offered > limit and actor.role == "agent"
         with self.store.transaction():
             self.store.transition(complaint.id, "escalated" if escalate else "sent", ANSWERABLE)  # type: ignore[arg-type]
