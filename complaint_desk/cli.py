@@ -120,12 +120,13 @@ def export_command(
     output: OutputOption = "-",
     fmt: Annotated[str, typer.Option("--format", help="csv 或 jsonl")] = "csv",
     status: Annotated[list[str], typer.Option(help="只导出这些状态：open/assigned/escalated/sent/resolved")] = [],  # noqa: B006
+    raw: Annotated[bool, typer.Option("--raw", help="导出未打码的原文（含手机号、身份证号等），仅限主管按需使用")] = False,
 ) -> None:
-    """导出投诉及已发送的回复（CSV 或 JSONL）。"""
+    """导出投诉及已发送的回复（CSV 或 JSONL）；默认遮盖个人信息，CSV 防公式注入并带 BOM。"""
     store = open_store_or_fail()
-    rows = export_rows(store, tuple(status))
+    rows = export_rows(store, tuple(status), raw=raw)
     with open_output(output) as handle:
-        write_export(rows, handle, fmt)
+        write_export(rows, handle, fmt, bom=output != "-")
     if output != "-":
         typer.echo(f"已导出 {len(rows)} 条到 {output}")
 

@@ -78,19 +78,27 @@ class Complaint(BaseModel):
     """One incoming complaint as imported; `id` is assigned by the store."""
 
     id: int | None = None
-    external_id: str | None = None
+    external_id: str | None = Field(None, max_length=120)
     text: str
-    customer_name: str | None = None
-    channel: str | None = None
+    customer_name: str | None = Field(None, max_length=120)
+    channel: str | None = Field(None, max_length=40)
     created_at: datetime | None = None
-    order_id: str | None = None
-    customer_tier: str | None = None
-    industry: str | None = None
+    order_id: str | None = Field(None, max_length=120)
+    customer_tier: str | None = Field(None, max_length=40)
+    industry: str | None = Field(None, max_length=40)
     status: ComplaintStatus = "open"
     assigned_to: str | None = None
     locked_at: datetime | None = None
     is_demo: bool = False
     triage: TriageResult | None = None
+
+    @field_validator("external_id", "text", "customer_name", "channel", "order_id", "customer_tier", "industry")
+    @classmethod
+    def _no_nul(cls, value: str | None) -> str | None:
+        """A NUL character is never part of real text, and PostgreSQL refuses to store one."""
+        if value is not None and "\x00" in value:
+            raise ValueError("含有空字符（NUL），请检查导出文件是否损坏")
+        return value
 
 
 class Violation(BaseModel):

@@ -29,6 +29,7 @@ from complaint_desk.store.migrations import upgrade
 from complaint_desk.store.schema import AuditRow, CaseRow, ComplaintRow, DraftRow, UserRow
 
 _SCRYPT = {"n": 2**14, "r": 8, "p": 1}
+DEDUPE_KEY_CHARS = 80  # the dedupe_key column's width
 
 
 def hash_password(password: str) -> str:
@@ -55,7 +56,9 @@ def dedupe_key(complaint: Complaint) -> str:
     re-importing a file without times still finds the earlier rows.
     """
     if complaint.external_id:
-        return f"ext:{complaint.external_id.strip()}"[:80]
+        key = f"ext:{complaint.external_id.strip()}"
+        # the whole id decides: one too long for the column is stored by its hash, never cut short
+        return key if len(key) <= DEDUPE_KEY_CHARS else "ext-sha1:" + hashlib.sha1(key.encode("utf-8")).hexdigest()
     created = complaint.created_at.isoformat() if complaint.created_at else ""
     basis = "\x1f".join([complaint.text.strip(), complaint.customer_name or "", created, complaint.order_id or ""])
     return "sha1:" + hashlib.sha1(basis.encode("utf-8")).hexdigest()

@@ -16,15 +16,17 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from pydantic import BaseModel
+from pydantic import BaseModel, ValidationError
 
 from complaint_desk.config import IntakeSettings
 from complaint_desk.domain import Complaint
 from complaint_desk.errors import ActionableError
 from complaint_desk.jsonl import LineError, parse_lines, write_record
 from complaint_desk.store import QueueFilter, Store
+from complaint_desk.text import mask_pii
 
 BATCH_ROWS = 500  # complaints per transaction
+CSV_CELL_LIMIT = 64 * 1024 * 1024  # characters; uploads are capped well below this
 MAX_TEXT_CHARS = IntakeSettings().max_text_chars
 
 # Accepted header names per field, English first; matched case-insensitively.
@@ -41,6 +43,7 @@ COLUMN_ALIASES: dict[str, tuple[str, ...]] = {
 DATE_FORMATS = ("%Y-%m-%d %H:%M:%S", "%Y-%m-%d %H:%M", "%Y-%m-%d", "%Y/%m/%d %H:%M:%S", "%Y/%m/%d %H:%M", "%Y/%m/%d",
                 "%Y年%m月%d日 %H:%M", "%Y年%m月%d日")
 SUPPORTED = (".csv", ".jsonl", ".ndjson", ".xlsx")
+PER_RECORD = (".jsonl", ".ndjson")  # formats with no shared header
 
 
 class ImportFormatError(ActionableError, ValueError):
@@ -83,9 +86,15 @@ def _read_text(path: Path) -> str:
 
 
 def _csv_rows(path: Path) -> Iterator[tuple[int, dict[str, Any]]]:
+    # a cell over csv's default limit (131,072 characters) is the row's problem, reported by
+    # the length check, not a reason to lose the whole file
+    csv.field_size_limit(max(csv.field_size_limit(), CSV_CELL_LIMIT))
     reader = csv.DictReader(io.StringIO(_read_text(path), newline=""))
-    for record in reader:
-        yield reader.line_num, record
+    try:
+        for record in reader:
+            yield reader.line_num, record
+    except csv.Error as error:  # the rows before it are already imported
+        yield reader.line_num, {"__error__": f"CSV 格式错误，从这一行起无法继续读取：{error}"}
 
 
 def _jsonl_rows(path: Path) -> Iterator[tuple[int, dict[str, Any]]]:
@@ -186,7 +195,14 @@ def parse_row(number: int, record: dict[str, Any], columns: dict[str, str], tz: 
         except ValueError as error:
             return RowError(number, columns["created_at"], str(error))
     fields = {name: _clean(record.get(header)) for name, header in columns.items() if name not in ("text", "created_at")}
-    return Complaint(text=text, created_at=created_at, **fields)
+    try:
+        return Complaint(text=text, created_at=created_at, **fields)
+    except ValidationError as error:
+        problem = error.errors()[0]
+        field = str(problem["loc"][0]) if problem["loc"] else "text"
+        limit = problem.get("ctx", {}).get("max_length")
+        message = f"过长（上限 {limit} 个字符）" if limit else str(problem["msg"]).removeprefix("Value error, ")
+        return RowError(number, columns.get(field, field), message)
 
 
 def read_complaints(path: Path, tz: ZoneInfo,
@@ -199,15 +215,17 @@ def read_complaints(path: Path, tz: ZoneInfo,
         raise ImportFormatError(f"文件不存在：{path}")
     columns: dict[str, str] | None = None
     for number, record in READERS[suffix](path):
-        if columns is None and "__error__" not in record:
-            columns = _column_map(record.keys())
-            if "text" not in columns:
-                raise ImportFormatError(
-                    f"{path.name} 缺少投诉内容列；可用的列名：{', '.join(COLUMN_ALIASES['text'])}"
-                )
-        if columns is None:
+        if "__error__" in record:
             yield number, RowError(number, "整行", record["__error__"])
             continue
+        if suffix in PER_RECORD or columns is None:
+            columns = _column_map(record.keys())  # JSONL: every record names its own fields
+            if "text" not in columns:
+                message = f"缺少投诉内容列；可用的列名：{', '.join(COLUMN_ALIASES['text'])}"
+                if suffix not in PER_RECORD:
+                    raise ImportFormatError(f"{path.name} {message}")
+                yield number, RowError(number, "text", message)
+                continue
         yield number, parse_row(number, record, columns, tz, max_text_chars)
 
 
@@ -265,7 +283,9 @@ class ExportRow(BaseModel):
     replied_at: str | None
 
 
-def export_rows(store: Store, statuses: tuple[str, ...] = ()) -> list[ExportRow]:
+def export_rows(store: Store, statuses: tuple[str, ...] = (), raw: bool = False) -> list[ExportRow]:
+    """Complaints with their sent replies; personal data masked unless `raw` (a supervisor's call)."""
+    shown = (lambda text: text) if raw else (lambda text: mask_pii(text) if text else text)
     sent: dict[int, Any] = {}
     for draft in store.list_drafts():
         if draft.kind == "sent":
@@ -278,8 +298,8 @@ def export_rows(store: Store, statuses: tuple[str, ...] = ()) -> list[ExportRow]
             ExportRow(
                 id=complaint.id or 0,
                 external_id=complaint.external_id,
-                text=complaint.text,
-                customer_name=complaint.customer_name,
+                text=shown(complaint.text),
+                customer_name=shown(complaint.customer_name),
                 channel=complaint.channel,
                 created_at=complaint.created_at.isoformat() if complaint.created_at else None,
                 order_id=complaint.order_id,
@@ -289,7 +309,7 @@ def export_rows(store: Store, statuses: tuple[str, ...] = ()) -> list[ExportRow]
                 anger=triage.anger if triage else None,
                 priority=triage.priority if triage else None,
                 department=triage.department if triage else None,
-                reply=reply.text if reply else None,
+                reply=shown(reply.text) if reply else None,
                 replied_by=reply.author if reply else None,
                 replied_at=reply.created_at.isoformat() if reply else None,
             )
@@ -297,14 +317,27 @@ def export_rows(store: Store, statuses: tuple[str, ...] = ()) -> list[ExportRow]
     return rows
 
 
-def write_export(rows: list[ExportRow], handle: io.TextIOBase, fmt: str) -> None:
+# what a spreadsheet reads as the start of a formula (OWASP: CSV injection)
+FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+
+
+def spreadsheet_safe(value: object) -> object:
+    """A cell a spreadsheet shows as text: a leading formula character gets a quote before it."""
+    return "'" + value if isinstance(value, str) and value.startswith(FORMULA_PREFIXES) else value
+
+
+def write_export(rows: list[ExportRow], handle: io.TextIOBase, fmt: str, bom: bool = False) -> None:
+    """JSONL as stored; CSV with formula prefixes neutralised and, for a file, a UTF-8 BOM so
+    that Excel on Windows reads the Chinese correctly."""
     if fmt == "jsonl":
         for row in rows:
             write_record(handle, row.model_dump())
         return
     if fmt != "csv":
         raise ValueError(f"不支持的导出格式 {fmt}；可选 csv、jsonl")
+    if bom:
+        handle.write("\ufeff")
     writer = csv.DictWriter(handle, fieldnames=list(ExportRow.model_fields))
     writer.writeheader()
     for row in rows:
-        writer.writerow(row.model_dump())
+        writer.writerow({key: spreadsheet_safe(value) for key, value in row.model_dump().items()})
