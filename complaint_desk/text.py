@@ -15,8 +15,6 @@ from functools import lru_cache
 
 import opencc
 
-from complaint_desk.pattern_index import PatternIndex
-
 _WHITESPACE = re.compile(r"\s+")
 _SENTENCE_END = "。！？!?；;\n…"
 
@@ -140,75 +138,3 @@ def _append_sentence(sentences: list[Sentence], text: str, start: int, end: int)
         return
     lead = len(chunk) - len(chunk.lstrip())
     sentences.append(Sentence(start + lead, start + lead + len(stripped), stripped))
-
-
-# --- personal data -----------------------------------------------------------------------
-
-_DIGIT_RUN = r"(?<![0-9A-Za-z])"
-_DIGIT_END = r"(?![0-9A-Za-z])"
-PII_PATTERNS: dict[str, re.Pattern[str]] = {
-    "id_card": re.compile(_DIGIT_RUN + r"[1-9]\d{5}[ -]?(?:19|20)\d{2}(?:0[1-9]|1[0-2])\d{2}[ -]?\d{3}[\dXx]" + _DIGIT_END),
-    "bank_card": re.compile(_DIGIT_RUN + r"(?:\d{4}[ -]?){3}\d{4}(?:\d{1,3})?" + _DIGIT_END),
-    "phone": re.compile(_DIGIT_RUN + r"(?:\+?86[ -]?)?1[3-9]\d(?:[ -]?\d{4}){2}" + _DIGIT_END),
-    "landline": re.compile(_DIGIT_RUN + r"0\d{2,3}-\d{7,8}" + _DIGIT_END),
-    "email": re.compile(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}"),
-    "address": re.compile(
-        r"[\u4e00-\u9fa5]{2,12}(?:路|街|大道|巷|弄|胡同)\d+号"
-        r"(?:[\u4e00-\u9fa5]{0,8}?\d+(?:号楼|栋|幢|单元|楼|层|室|号))*"
-    ),
-}
-
-
-@dataclass(frozen=True)
-class PiiHit:
-    kind: str
-    start: int
-    end: int
-    text: str
-
-
-_PII_KINDS = tuple(PII_PATTERNS)
-_PII_INDEX = PatternIndex(PII_PATTERNS.values())  # most texts have no digit, @ or 号 at all
-
-
-def find_pii(text: str) -> list[PiiHit]:
-    """Unmasked personal data in text (on half-width digits), longest kinds first."""
-    folded = fold(text)
-    hits: list[PiiHit] = []
-    taken: list[tuple[int, int]] = []
-    for index in _PII_INDEX.admitted(set(folded)):
-        kind, pattern = _PII_KINDS[index], _PII_INDEX.patterns[index]
-        for match in pattern.finditer(folded):
-            start, end = match.span()
-            if any(start < t_end and end > t_start for t_start, t_end in taken):
-                continue
-            taken.append((start, end))
-            hits.append(PiiHit(kind, start, end, text[start:end]))
-    return sorted(hits, key=lambda hit: hit.start)
-
-
-def mask_value(kind: str, value: str) -> str:
-    """Masked form that keeps what an agent needs to confirm identity: the last digits."""
-    digits = re.sub(r"\D", "", value)
-    if kind == "phone":
-        return f"{digits[-11:-8]}****{digits[-4:]}"
-    if kind in ("id_card", "bank_card", "landline"):
-        return f"尾号{value[-4:]}"
-    if kind == "email":
-        name, _, domain = value.partition("@")
-        return f"{name[:1]}***@{domain}"
-    if kind == "address":
-        return re.sub(r"\d+", "**", value)
-    return "***"
-
-
-def mask_pii(text: str) -> str:
-    """Replace every unmasked personal number, email and street address by its masked form."""
-    pieces: list[str] = []
-    cursor = 0
-    for hit in find_pii(text):
-        pieces.append(text[cursor : hit.start])
-        pieces.append(mask_value(hit.kind, hit.text))
-        cursor = hit.end
-    pieces.append(text[cursor:])
-    return "".join(pieces)

@@ -17,6 +17,7 @@ MAX_LINES = 500
 LAYERS = (
     ("vocab", "errors", "pattern_index"),
     ("config", "registry", "domain", "text", "jsonl"),
+    ("privacy",),
     ("store", "checks"),
     ("triage", "cases"),
     ("drafting",),

@@ -9,7 +9,8 @@ import pytest
 from complaint_desk.checks import draft as checks
 from complaint_desk.checks import moves
 from complaint_desk.pattern_index import PatternIndex, needs_of, split_alternatives
-from complaint_desk.text import PII_PATTERNS, compact_view, fold
+from complaint_desk.privacy import PII_PATTERNS
+from complaint_desk.text import compact_view, fold
 from eval.check_eval import CHECK_SETS, load_check_set
 
 

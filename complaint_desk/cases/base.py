@@ -21,6 +21,7 @@ from complaint_desk.cases.retrieval import BM25Index, DenseIndex, Indexes, Retri
 from complaint_desk.config import Settings
 from complaint_desk.domain import Case
 from complaint_desk.jsonl import read_jsonl
+from complaint_desk.privacy import mask_pii
 from complaint_desk.store import Store
 
 BUILTIN_DIR = Path(__file__).resolve().parent / "data"
@@ -36,6 +37,12 @@ def load_builtin_cases(directory: Path = BUILTIN_DIR) -> list[Case]:
             except ValueError as error:
                 raise ValueError(f"{path.name} 第 {record.line} 行不是合法的案例：{error}") from error
     return cases
+
+
+def masked(case: Case) -> Case:
+    """The case with personal data masked in every text a person wrote."""
+    return case.model_copy(update={name: mask_pii(getattr(case, name))
+                                   for name in ("complaint", "root_cause", "resolution", "reply")})
 
 
 @dataclass(frozen=True)
@@ -138,7 +145,8 @@ class CaseBase:
             return self._indexes
 
     def add(self, case: Case) -> None:
-        """Store a case and make it searchable (built-in and imported cases)."""
+        """Store a case, its personal data masked, and make it searchable."""
+        case = masked(case)
         self.store.add_case(case)
         self.include(case)
 

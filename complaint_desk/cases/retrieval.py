@@ -22,6 +22,7 @@ from scipy import sparse
 
 from complaint_desk.config import Settings
 from complaint_desk.domain import Case
+from complaint_desk.privacy import mask_pii
 from complaint_desk.registry import Registry
 from complaint_desk.text import normalize
 
@@ -52,8 +53,9 @@ def tokenize(text: str) -> list[str]:
 
 
 def case_text(case: Case) -> str:
-    """What a case is searched by: the complaint, what was wrong, and what was done."""
-    return f"{case.complaint} {case.root_cause} {case.resolution}"
+    """What a case is searched by: the complaint, what was wrong, and what was done (what the
+    indexes keep of it holds no personal data, even from a case stored before masking)."""
+    return mask_pii(f"{case.complaint} {case.root_cause} {case.resolution}")
 
 
 @dataclass

@@ -7,7 +7,8 @@ import re
 from complaint_desk.checks.draft import CLAUSE_BREAK, REPORTED, SENTENCE_BREAK, Draft, bounds, leftmost_hits
 from complaint_desk.checks.rules import RULE_SPECS, RuleSpec
 from complaint_desk.domain import Violation
-from complaint_desk.text import find_pii, fold, mask_value
+from complaint_desk.privacy import find_pii, mask_value
+from complaint_desk.text import fold
 
 
 def check_phrase_rule(draft: Draft, rule: RuleSpec) -> list[Violation]:

@@ -14,6 +14,7 @@ from jinja2 import Environment, FunctionLoader, StrictUndefined
 from complaint_desk import vocab
 from complaint_desk.checks import MOVE_SPECS, RULE_SPECS
 from complaint_desk.drafting.request import DraftRequest
+from complaint_desk.privacy import mask_pii
 
 
 def _load(name: str) -> str | None:
@@ -51,8 +52,8 @@ def user_prompt(request: DraftRequest) -> str:
     context = {"max_compensation": f"{request.max_compensation:g}"}
     examples = [
         {
-            "complaint": case.complaint,
-            "reply": case.reply,
+            "complaint": mask_pii(case.complaint),
+            "reply": mask_pii(case.reply),
             "remedy_name": vocab.REMEDY_NAMES[case.remedy],
             "outcome_name": vocab.OUTCOME_NAMES[case.outcome],
         }
@@ -69,7 +70,7 @@ def user_prompt(request: DraftRequest) -> str:
         flag_guidance=[render(f"flags/{flag}.j2", **context) for flag in request.flags],
         precedent=request.precedent.summary if request.precedent and request.precedent.total else None,
         examples=examples,
-        hint=request.hint,
+        hint=mask_pii(request.hint) if request.hint else None,
     )
 
 

@@ -16,7 +16,8 @@ from complaint_desk.checks.format import STEP_LABELS, leaked_prompt
 from complaint_desk.domain import CheckResult, Violation
 from complaint_desk.drafting.composer import sentence
 from complaint_desk.drafting.request import DraftRequest
-from complaint_desk.text import mask_pii, split_sentences
+from complaint_desk.privacy import mask_pii
+from complaint_desk.text import split_sentences
 
 _MARKDOWN = (
     (re.compile(r"\*\*([^*\n]+)\*\*|__([^_\n]+)__"), lambda m: m.group(1) or m.group(2)),

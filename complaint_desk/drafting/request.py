@@ -8,7 +8,7 @@ from dataclasses import dataclass, field, replace
 from complaint_desk.cases.base import CaseBase, Precedent, SimilarCase
 from complaint_desk.config import GuardSettings, PolicySettings, Settings
 from complaint_desk.domain import Case, TriageResult, Violation
-from complaint_desk.text import mask_pii
+from complaint_desk.privacy import mask_pii
 
 TRUNCATION_MARK = "……（以下内容过长已省略）"
 

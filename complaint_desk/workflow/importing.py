@@ -22,8 +22,8 @@ from complaint_desk.config import IntakeSettings
 from complaint_desk.domain import Complaint
 from complaint_desk.errors import ActionableError
 from complaint_desk.jsonl import LineError, parse_lines, write_record
+from complaint_desk.privacy import mask_pii
 from complaint_desk.store import QueueFilter, Store
-from complaint_desk.text import mask_pii
 
 BATCH_ROWS = 500  # complaints per transaction
 CSV_CELL_LIMIT = 64 * 1024 * 1024  # characters; uploads are capped well below this

@@ -16,7 +16,7 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from complaint_desk import vocab
-from complaint_desk.cases.base import CaseBase, Precedent, SimilarCase
+from complaint_desk.cases.base import CaseBase, Precedent, SimilarCase, masked
 from complaint_desk.checks import check_draft, offers
 from complaint_desk.config import Settings
 from complaint_desk.domain import STATUS_NAMES, Case, CheckResult, Complaint, DraftVersion, User, utcnow
@@ -24,8 +24,8 @@ from complaint_desk.drafting.composer import chosen_remedy
 from complaint_desk.drafting.guard import GuardedDraft, StreamEvent, guard, guard_stream
 from complaint_desk.drafting.request import DraftRequest, build_request
 from complaint_desk.drafting.service import DraftingService
+from complaint_desk.privacy import mask_pii
 from complaint_desk.store import LockConflictError, QueueFilter, Store
-from complaint_desk.text import mask_pii
 from complaint_desk.triage.service import TriageService
 from complaint_desk.workflow.access import PermissionDeniedError, WorkflowError, require_holder, require_role
 from complaint_desk.workflow.dashboard import DashboardData, collect
@@ -311,14 +311,13 @@ class Workflow:
         if remedy is None:
             precedent = self.case_base.precedent(complaint.text, industry=industry)
             remedy = chosen_remedy(DraftRequest.for_complaint(complaint.text, triage, precedent=precedent))
-        return Case(
+        return masked(Case(
             id=f"res-{complaint.id}", industry=industry or "general", topic=triage.topic, anger=triage.anger,
-            persona=triage.persona, flags=triage.flag_ids, complaint=mask_pii(complaint.text),
-            root_cause=mask_pii(root_cause.strip()), department=triage.department, remedy=remedy,
-            amount=sent.offered_amount, resolution=mask_pii(resolution.strip()), reply=mask_pii(sent.text),
-            outcome=outcome, approved_by_supervisor=bool(sent.approved_by and sent.offered_amount), source="resolved",
-            complaint_id=complaint.id,
-        )
+            persona=triage.persona, flags=triage.flag_ids, complaint=complaint.text, root_cause=root_cause.strip(),
+            department=triage.department, remedy=remedy, amount=sent.offered_amount, resolution=resolution.strip(),
+            reply=sent.text, outcome=outcome, approved_by_supervisor=bool(sent.approved_by and sent.offered_amount),
+            source="resolved", complaint_id=complaint.id,
+        ))
 
     # --- accounts and demo data --------------------------------------------------------------
 
