@@ -2,7 +2,7 @@
 agent needs to confirm an identity (the last digits).
 
 Patterns run on a digit view of the text, the same length as the text: full-width forms
-folded, and Chinese digits read as digits (一三八… → 138…, 八十八号 keeps its 十), so that
+folded, and numbers spelt out in Chinese digits read as digits (一三八… → 138…), so that
 "１３８１２３４５６７８", "138.1234.5678", "1381 234 5678", "0086 138…", "wx13812345678" and
 "一三八一二三四五六七八" are all the same phone number, and every hit maps back to the
 characters as written.
@@ -17,10 +17,11 @@ from complaint_desk.pattern_index import PatternIndex
 from complaint_desk.text import fold
 
 _DIGITS = str.maketrans("〇零一幺二三四五六七八九", "001123456789")
+_SPELT = re.compile("[〇零一幺二三四五六七八九]{7,}")
 _NOT_DIGIT_BEFORE = r"(?<!\d)"
 _NOT_DIGIT_AFTER = r"(?!\d)"
 _SEP = r"[ .\-]?"  # one separator people put between digit groups
-_NUMBER = r"[\d十百千两]+"  # an address number, Arabic or Chinese (in the digit view: 8十8)
+_NUMBER = r"[\d〇零一二两三四五六七八九十百千]+"  # an address number, Arabic or Chinese (八十八号)
 _PLACE = r"(?:路|街|大道|巷|弄|胡同|小区|花园|公寓|大厦|苑|新村|村|家园|社区|广场)"
 _UNIT = r"(?:号楼|号院|号|栋|幢|座|单元|楼|层|室|组)"
 _KEY_UNIT = r"(?:号楼|号院|号|栋|幢|座|单元|室|组)"  # a floor alone (小区一楼, 大厦3楼) is no one's address
@@ -58,8 +59,9 @@ _PII_INDEX = PatternIndex(PII_PATTERNS.values())  # most texts have no digit, @ 
 
 
 def digit_view(text: str) -> str:
-    """Folded text with Chinese digits as digits; one character for one."""
-    return fold(text).translate(_DIGITS)
+    """Folded text with numbers spelt in Chinese digits (seven or more in a row: 一三八一二…)
+    as digits; one character for one. Shorter runs stay words (一直, 三四天)."""
+    return _SPELT.sub(lambda run: run.group().translate(_DIGITS), fold(text))
 
 
 def find_pii(text: str) -> list[PiiHit]:

@@ -44,11 +44,17 @@ FOUND = [
 
 @pytest.mark.parametrize(("text", "kind", "masked"), FOUND)
 def test_personal_data_is_found_and_masked(text: str, kind: str, masked: str | None) -> None:
+    text += "，一直没人管"
     assert [hit.kind for hit in find_pii(text)] == [kind]
     result = mask_pii(text)
     assert result != text and not find_pii(result)
     if masked:
         assert masked in result
+
+
+def test_a_word_spelt_with_a_digit_character_does_not_hide_a_number() -> None:
+    assert [hit.text for hit in find_pii("我的手机13812345678一直收到骚扰短信")] == ["13812345678"]
+    assert mask_pii("我的手机13812345678一直收到骚扰短信") == "我的手机138****5678一直收到骚扰短信"
 
 
 @pytest.mark.parametrize("text", ["尾号5678", "138****5678", "订单号20240501", "金额1299元", "第三次打电话", "等了两个小时",
