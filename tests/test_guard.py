@@ -120,13 +120,24 @@ def test_a_pasted_reference_reply_is_flagged_and_the_retry_gets_no_examples() ->
 
 def test_the_scripts_common_sentences_are_not_copying() -> None:
     """Sharing the script's stock sentences with a reference reply is not pasting it."""
-    from dataclasses import replace
 
     from complaint_desk.cases.base import load_builtin_cases
-    from complaint_desk.drafting.guard import copied_from_examples
+    from complaint_desk.drafting.copying import copied_from
 
-    request = replace(REQUEST, examples=tuple(load_builtin_cases()[:2]))
-    assert copied_from_examples(GOOD, request) == []
+    assert copied_from(GOOD, load_builtin_cases()[:2]) == []
+
+
+def test_another_customers_complaint_or_reply_is_copying() -> None:
+    """Twelve characters in a row of a reference case's story or reply, in one sentence."""
+    from complaint_desk.cases.base import load_builtin_cases
+    from complaint_desk.drafting.copying import copied_from
+
+    case = load_builtin_cases()[0]
+    story = next(piece for piece in case.complaint.split("，") if len(piece) >= 12)
+    for lifted, whose in ((story, "投诉"), (case.reply.split("。")[1].strip(), "回复")):
+        found = copied_from(GOOD.replace("您好，", "您好，" + lifted + "，"), [case])
+        assert [v.span.strip("，") for v in found] == [lifted] and whose in found[0].message
+        assert found[0].copied_from == case.id
 
 
 def test_instructions_the_model_repeats_are_cut_out() -> None:

@@ -244,3 +244,18 @@ def test_start_up_finishes_triage_an_interrupted_run_left(tiny_settings: Setting
     resumed = prepare(tiny_settings, demo=False)
     assert resumed.store.untriaged_ids() == []
     assert all(c.triage is not None for c in resumed.store.list_complaints())
+
+
+def test_a_reply_with_another_customers_case_in_it_cannot_be_approved(services: Services) -> None:
+    """The request-aware check runs at approval, not only in the guard."""
+    li, flow = who(services, "li"), services.workflow
+    complaint = flow.take_next(li)
+    draft, _ = flow.draft(li, complaint.id)
+    reference = flow.view(complaint.id).similar[0].case
+    lifted = max(reference.complaint.replace("！", "，").replace("。", "，").split("，"), key=len)
+    assert len(lifted) >= 12
+    pasted = draft.text.replace("您看", f"另外，{lifted}。您看", 1)
+    assert any(v.copied_from == reference.id for v in flow.check(pasted, complaint).violations)
+    with pytest.raises(WorkflowError, match="未通过的检查"):
+        flow.approve(li, complaint.id, pasted)
+    assert services.store.get_complaint(complaint.id).status == "assigned"

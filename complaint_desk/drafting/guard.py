@@ -15,11 +15,11 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
 
 from complaint_desk.checks import check_draft
-from complaint_desk.domain import CheckResult, Violation
+from complaint_desk.domain import CheckResult
 from complaint_desk.drafting.backends import LLMBackend
+from complaint_desk.drafting.copying import copied_from
 from complaint_desk.drafting.repair import cap_length, repair
 from complaint_desk.drafting.request import DraftRequest
-from complaint_desk.text import repeated_runs
 
 
 @dataclass
@@ -33,31 +33,10 @@ class GuardedDraft:
     history: list[tuple[str, list[str]]] = field(default_factory=list)
 
 
-COPY_RUN = 20  # this many characters in a row taken from a reference reply is copying, not learning
-
-
-def copied_from_examples(text: str, request: DraftRequest) -> list[Violation]:
-    """Spans of the draft lifted from the reference cases' replies.
-
-    Small models paste a few-shot reply whole, with that customer's amounts, dates and
-    story; the wording passes every phrase rule, so the guard compares against the examples.
-    """
-    found: list[Violation] = []
-    for case in request.examples:
-        def pasted(start: int, end: int, reply: str = case.reply) -> bool:
-            return bool(text[start:end].strip()) and text[start:end] in reply
-
-        found += [Violation(rule="format", start=start, end=end, span=text[start:end], copied_from=case.id,
-                            message="照抄了参考案例的回复（那是另一位客户的情况）。",
-                            fix="参考案例只学处理方式，按这位客户的情况重写。")
-                  for start, end in repeated_runs(len(text), COPY_RUN, pasted)]
-    return found
-
-
 def check_for_request(text: str, request: DraftRequest) -> CheckResult:
     """The eval checks plus what only the request knows: text copied from its reference cases."""
     result = check_draft(text, request.topic, compensation_limit=request.max_compensation)
-    copied = copied_from_examples(text, request)
+    copied = copied_from(text, request.examples)
     if not copied:
         return result
     violations = sorted([*result.violations, *copied], key=lambda v: v.start)

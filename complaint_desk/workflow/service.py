@@ -17,11 +17,11 @@ from zoneinfo import ZoneInfo
 
 from complaint_desk import vocab
 from complaint_desk.cases.base import CaseBase, Precedent, SimilarCase, masked
-from complaint_desk.checks import check_draft, offers
+from complaint_desk.checks import offers
 from complaint_desk.config import Settings
 from complaint_desk.domain import STATUS_NAMES, Case, CheckResult, Complaint, DraftVersion, User, utcnow
 from complaint_desk.drafting.composer import chosen_remedy
-from complaint_desk.drafting.guard import GuardedDraft, StreamEvent, guard, guard_stream
+from complaint_desk.drafting.guard import GuardedDraft, StreamEvent, check_for_request, guard, guard_stream
 from complaint_desk.drafting.request import DraftRequest, build_request
 from complaint_desk.drafting.service import DraftingService
 from complaint_desk.privacy import mask_pii
@@ -122,8 +122,9 @@ class Workflow:
                              self.store.list_drafts(complaint_id))
 
     def check(self, text: str, complaint: Complaint) -> CheckResult:
-        topic = complaint.triage.topic if complaint.triage else None
-        return check_draft(text, topic, compensation_limit=self.settings.policy.max_compensation_without_approval)
+        """Every check a reply must pass, including those only this complaint's request knows
+        (text copied from the similar cases shown beside it): what approval runs too."""
+        return check_for_request(text, self.request_for(self.view(complaint.id)))  # type: ignore[arg-type]
 
     # --- intake ----------------------------------------------------------------------------
 
