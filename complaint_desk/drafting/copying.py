@@ -22,6 +22,7 @@ from complaint_desk.text import repeated_runs
 COPY_RUN = 12  # this many characters in a row of another customer's case is copying, not learning
 SHARED_BY = 2  # a run found in this many built-in replies is stock wording
 _SENTENCE_END = re.compile(r"[。！!？?；;\n]")
+_PLACEHOLDER = re.compile(r"\{[a-z_]+\}")
 
 
 def _windows(text: str) -> set[str]:
@@ -39,6 +40,18 @@ def _strings(node: object) -> Iterator[str]:
             yield from _strings(value)
 
 
+def _bank_sentences() -> Iterator[str]:
+    """Every sentence the composer can write, its {time} and {restate} filled every way."""
+    bank = phrasebank()
+    fillers = {"time": list(_strings(bank["follow_up"]["times"])), "restate": list(_strings(bank["restate"]))}
+    for text in _strings(bank):
+        filled = [text]
+        for name, options in fillers.items():
+            if "{" + name + "}" in text:
+                filled = [f.replace("{" + name + "}", option) for f in filled for option in options]
+        yield from filled
+
+
 @lru_cache(maxsize=1)
 def shared_wording() -> frozenset[str]:
     """COPY_RUN-character runs that belong to no one customer: found in several built-in
@@ -46,7 +59,7 @@ def shared_wording() -> frozenset[str]:
     counts: Counter[str] = Counter()
     for case in load_builtin_cases():
         counts.update(_windows(case.reply))
-    bank = {window for text in _strings(phrasebank()) for part in text.split("{") for window in _windows(part)}
+    bank = {window for text in _bank_sentences() for part in _PLACEHOLDER.split(text) for window in _windows(part)}
     return frozenset({window for window, count in counts.items() if count >= SHARED_BY} | bank)
 
 
