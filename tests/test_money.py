@@ -83,3 +83,9 @@ def test_the_check_flags_an_unapproved_promise_but_not_an_owed_amount() -> None:
     owed = check_draft("您好，非常抱歉。按照保价条款，我们按2000元为您理赔。您看可以吗？我们明天下午给您回电。", "quality",
                        compensation_limit=200)
     assert "over_promise" not in owed.rules
+
+
+@pytest.mark.parametrize("text", ["补偿超过200元需要提交主管审批，我们会尽快答复您。", "我的补偿权限只有200元。",
+                                  "超出两百块要领导批准。"])
+def test_the_internal_approval_limit_is_never_told_to_the_customer(text: str) -> None:
+    assert "jargon" in check_draft(text, "quality").rules

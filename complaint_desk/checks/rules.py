@@ -216,7 +216,10 @@ PHRASE_SPECS: tuple[RuleSpec, ...] = (
     RuleSpec(
         "jargon",
         (r"(?<!施)工单(流转|池|系统|号)?|流转(至|到|给)?|(转|升级)(到|至|给)?二线|二线(处理|支持|人员)?|sla|风控(部门|审核|系统|规则)?|拦截件|核保|t\+[0-9]|走oa|oa(流程|审批|系统)|挂起|升级(至|到)?l[0-9]|调账|冲正|轧账|清分|头程|尾程|建单|p[0-4]级|客诉|kpi|工单号|sop|妥投|问题件|异常件|滞留件|超时件|长款|挂账|清机|清算差错|流程oa|走流程"
-         r"|(?<![a-z])(full refund|refund|solution|ticket|escalat[a-z]*|follow up|follow-up|case id|issue|feedback|voucher|compensation)(?![a-z])",),
+         r"|(?<![a-z])(full refund|refund|solution|ticket|escalat[a-z]*|follow up|follow-up|case id|issue|feedback|voucher|compensation)(?![a-z])",
+         # the internal approval limit is company policy, not something to tell the customer
+         r"(超过|超出|高于|大于)[0-9一二三四五六七八九十百千两]+(元|块)[^。！？!?]{0,12}?(主管|上级|领导)(审批|批准|签字)"
+         r"|(审批|授权)(上限|额度|权限)|(坐席|客服|我)(的)?(补偿|赔偿)?(权限|额度)(只有|最多|上限|不超过)",),
         "使用了客户听不懂的内部术语。",
         advice="换成客户听得懂的话，或在术语后加以解释（例如：拦截件，也就是让快递在途中停下退回）。",
         forbidden="工单已流转二线、SLA、风控、拦截件等内部说法",
