@@ -104,6 +104,7 @@ class GuardSettings(BaseModel):
     max_regenerations: int = 2
     max_draft_chars: int = 600
     max_complaint_chars: int = 2000
+    max_reply_chars: int = Field(3000, description="坐席编辑的回复最多多少字（检查和批准都拒绝更长的文本）")
 
 
 class PolicySettings(BaseModel):
@@ -119,6 +120,7 @@ class UISettings(BaseModel):
     port: int = 7860
     demo_on_empty: bool = True
     queue_page_size: int = 200
+    max_upload_mb: int = Field(20, description="网页批量导入文件的大小上限（MB）")
 
 
 class Settings(BaseSettings):

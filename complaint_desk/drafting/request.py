@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 
@@ -11,6 +12,7 @@ from complaint_desk.domain import Case, TriageResult, Violation
 from complaint_desk.privacy import mask_pii
 
 TRUNCATION_MARK = "……（以下内容过长已省略）"
+_FENCE = re.compile(r"<\s*/?\s*投诉\s*>")
 
 
 @dataclass(frozen=True)
@@ -39,8 +41,9 @@ class DraftRequest:
 
     @property
     def prompt_complaint(self) -> str:
-        """The complaint as the model sees it: personal data masked, length capped."""
-        masked = mask_pii(self.complaint)
+        """The complaint as the model sees it: personal data masked, length capped, and the
+        prompt's <投诉> fence written in full-width so the complaint cannot close it."""
+        masked = _FENCE.sub(lambda tag: tag.group().replace("<", "＜").replace(">", "＞"), mask_pii(self.complaint))
         if len(masked) > self.max_complaint_chars:
             masked = masked[: self.max_complaint_chars] + TRUNCATION_MARK
         return masked

@@ -16,7 +16,9 @@ plt.rcParams["axes.unicode_minus"] = False
 
 
 def _figure(width: float = 6.0, height: float = 3.2) -> tuple[Figure, plt.Axes]:
-    figure, axis = plt.subplots(figsize=(width, height))
+    # a Figure outside pyplot's registry is freed once the page has it (pyplot keeps every one)
+    figure = Figure(figsize=(width, height))
+    axis = figure.add_subplot()
     axis.yaxis.get_major_locator().set_params(integer=True)  # counts: no 0.5 ticks
     return figure, axis
 

@@ -276,6 +276,9 @@ def approve_escalated(services: Services, complaint_id: int | None, username: st
 def bulk_import(services: Services, path: str | None, username: str) -> tuple[str, list[list]]:
     if not path:
         raise UIError("请先选择要导入的文件")
+    limit_mb = services.settings.ui.max_upload_mb
+    if Path(path).stat().st_size > limit_mb * 1024 * 1024:
+        raise UIError(f"文件超过 {limit_mb} MB，请拆分后分批导入，或用命令行 complaint-desk import")
     report = services.workflow.import_file(actor(services, username), Path(path))
     return report.summary(), [[e.row, e.column, e.message] for e in report.errors]
 

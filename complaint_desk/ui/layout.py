@@ -79,7 +79,8 @@ def build_app(services: Services) -> gr.Blocks:
                 with gr.Row():
                     with gr.Column(scale=6):
                         draft = gr.Textbox(label="回复草稿（可直接修改，检查实时更新）", lines=10, max_lines=24,
-                                           interactive=True, elem_id="draft-editor")
+                                           interactive=True, elem_id="draft-editor",
+                                           max_length=services.settings.guard.max_reply_chars)
                     with gr.Column(scale=5):
                         check_status = gr.Textbox(label="检查结果", interactive=False, elem_id="check-status")
                         check_spans = gr.HighlightedText(label="违规位置", elem_id="violation-spans", combine_adjacent=False)

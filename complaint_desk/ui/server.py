@@ -45,7 +45,7 @@ def serve(settings: Settings, host: str, port: int, demo: bool = True, block: bo
         return services.workflow.login(username, password) is not None
 
     app.queue(default_concurrency_limit=8)
-    app.launch(server_name=host, server_port=port, auth=authenticate, auth_message="请用工作账号登录投诉工作台",
+    app.launch(server_name=host, server_port=port, auth=authenticate, max_file_size=f"{settings.ui.max_upload_mb}mb", auth_message="请用工作账号登录投诉工作台",
                prevent_thread_lock=True, quiet=True, css=CSS, footer_links=[], show_error=False)
     console(f"投诉工作台已启动：http://{host}:{port} （启动用时 {time.perf_counter() - started:.1f} 秒）")
     if block:

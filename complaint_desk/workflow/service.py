@@ -124,6 +124,9 @@ class Workflow:
     def check(self, text: str, complaint: Complaint) -> CheckResult:
         """Every check a reply must pass, including those only this complaint's request knows
         (text copied from the similar cases shown beside it): what approval runs too."""
+        limit = self.settings.guard.max_reply_chars
+        if len(text) > limit:  # a reply that long is a paste gone wrong, and would tie up the checker
+            raise WorkflowError(f"回复过长（{len(text)} 字），上限 {limit} 字，请精简后再检查")
         return check_for_request(text, self.request_for(self.view(complaint.id)))  # type: ignore[arg-type]
 
     # --- intake ----------------------------------------------------------------------------
