@@ -158,7 +158,7 @@ def user_add(
     username: Annotated[str, typer.Argument(help="登录名")],
     role: Annotated[str, typer.Option(help="agent（坐席）、supervisor（主管）或 admin（管理员）")] = "agent",
     name: Annotated[str | None, typer.Option(help="显示名，默认同登录名")] = None,
-    password: Annotated[str | None, typer.Option(help="密码（至少 6 位）；不填则交互输入")] = None,
+    password: Annotated[str | None, typer.Option(help="密码（至少 8 位，不能是账号名或简单重复）；不填则交互输入")] = None,
 ) -> None:
     """新建账号。第一次使用时先建一个管理员：complaint-desk user add admin --role admin"""
     if role not in vocab.ROLE_IDS:
@@ -190,7 +190,7 @@ def user_passwd(username: Annotated[str, typer.Argument(help="登录名")]) -> N
         workflow.set_password(workflow.operator(), username, password)
     except KeyError as error:
         fail(str(error.args[0]))
-    typer.echo("密码已更新")
+    typer.echo("密码已更新；这个账号已登录的浏览器都需要重新登录")
 
 
 @demo_app.command("remove")

@@ -115,6 +115,17 @@ class PolicySettings(BaseModel):
     company_name: str = "我们"
 
 
+class AuthSettings(BaseModel):
+    """Sign-in: one password policy, lockout after repeated failures, revocable sessions."""
+
+    min_password_chars: int = 8
+    max_failures_per_account: int = Field(5, description="同一账号连续失败这么多次后锁定")
+    max_failures_per_address: int = Field(20, description="同一地址连续失败这么多次后锁定")
+    lockout_minutes: int = 15
+    session_hours: int = Field(12, description="登录多久后需要重新登录")
+    secure_cookie: bool = Field(False, description="只在 HTTPS 下发送登录 cookie（部署在 HTTPS 反向代理后时打开）")
+
+
 class UISettings(BaseModel):
     host: str = "127.0.0.1"
     port: int = 7860
@@ -140,6 +151,7 @@ class Settings(BaseSettings):
     intake: IntakeSettings = IntakeSettings()
     guard: GuardSettings = GuardSettings()
     policy: PolicySettings = PolicySettings()
+    auth: AuthSettings = AuthSettings()
     ui: UISettings = UISettings()
 
     @classmethod

@@ -76,8 +76,8 @@ def test_draft_contract(tiny_settings: Settings, tmp_path: Path) -> None:
 
 
 def test_user_import_similar_and_export(tiny_settings: Settings, tmp_path: Path) -> None:
-    assert runner.invoke(app, ["user", "add", "admin", "--role", "admin", "--password", "s3cret!"]).exit_code == 0
-    duplicate = runner.invoke(app, ["user", "add", "admin", "--password", "s3cret!"])
+    assert runner.invoke(app, ["user", "add", "admin", "--role", "admin", "--password", "s3cret-desk!"]).exit_code == 0
+    duplicate = runner.invoke(app, ["user", "add", "admin", "--password", "s3cret-desk!"])
     assert duplicate.exit_code == 1 and "已存在" in duplicate.output
     source = tmp_path / "q.csv"
     source.write_text("编号,内容\nQ1,信用卡年费莫名其妙扣了300\nQ2,\n", encoding="utf-8")

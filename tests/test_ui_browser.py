@@ -71,7 +71,7 @@ def app_url(ui_data_dir: Path, tiny_checkpoint: Path) -> Iterator[str]:
     deadline = time.time() + 120
     while time.time() < deadline:
         try:
-            if httpx.get(url, timeout=2).status_code == 200:
+            if httpx.get(f"{url}/login", timeout=2).status_code == 200:
                 break
         except httpx.HTTPError:
             time.sleep(0.5)

@@ -3,15 +3,12 @@
 from __future__ import annotations
 
 import hashlib
-import hmac
-import os
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from contextvars import ContextVar
 from datetime import UTC, datetime
 
 from sqlalchemy import Engine, create_engine, delete, event, func, or_, select, update
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from complaint_desk.domain import (
@@ -21,32 +18,14 @@ from complaint_desk.domain import (
     Complaint,
     DraftVersion,
     TriageResult,
-    User,
     utcnow,
 )
+from complaint_desk.store.accounts import AccountRows
 from complaint_desk.store.base import STORES, AddResult, LockConflictError, QueueFilter, StateConflictError
 from complaint_desk.store.migrations import upgrade
 from complaint_desk.store.schema import AuditRow, CaseRow, ComplaintRow, DraftRow, UserRow
 
-_SCRYPT = {"n": 2**14, "r": 8, "p": 1}
 DEDUPE_KEY_CHARS = 80  # the dedupe_key column's width
-
-
-def hash_password(password: str) -> str:
-    salt = os.urandom(16)
-    digest = hashlib.scrypt(password.encode("utf-8"), salt=salt, **_SCRYPT)
-    return f"scrypt${salt.hex()}${digest.hex()}"
-
-
-def check_password(password: str, stored: str) -> bool:
-    try:
-        scheme, salt_hex, digest_hex = stored.split("$")
-    except ValueError:
-        return False
-    if scheme != "scrypt":
-        return False
-    digest = hashlib.scrypt(password.encode("utf-8"), salt=bytes.fromhex(salt_hex), **_SCRYPT)
-    return hmac.compare_digest(digest.hex(), digest_hex)
 
 
 def dedupe_key(complaint: Complaint) -> str:
@@ -85,7 +64,7 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:  # noqa: ANN001  (DB-API
     cursor.close()
 
 
-class SqlStore:
+class SqlStore(AccountRows):
     """Store on any SQLAlchemy database; every public method is one transaction, or part of
     the enclosing one when called inside `transaction()`."""
 
@@ -308,52 +287,7 @@ class SqlStore:
                 for row in session.scalars(stmt)
             ]
 
-    # --- users and audit -------------------------------------------------------------
-
-    def add_user(self, user: User, password: str, is_demo: bool = False) -> None:
-        if len(password) < 6:
-            raise ValueError("密码至少 6 位")
-        with self._session() as session:
-            if session.get(UserRow, user.username) is not None:
-                raise ValueError(f"用户名 {user.username} 已存在")
-            session.add(
-                UserRow(
-                    username=user.username,
-                    display_name=user.display_name,
-                    role=user.role,
-                    password_hash=hash_password(password),
-                    active=user.active,
-                    is_demo=is_demo,
-                    created_at=utcnow(),
-                )
-            )
-            try:
-                session.flush()  # a concurrent insert of the same name fails here, not at commit
-            except IntegrityError:
-                raise ValueError(f"用户名 {user.username} 已存在") from None
-
-    def authenticate(self, username: str, password: str) -> User | None:
-        with self._session() as session:
-            row = session.get(UserRow, username)
-            if row is None or not row.active or not check_password(password, row.password_hash):
-                return None
-            return _user(row)
-
-    def get_user(self, username: str) -> User | None:
-        with self._session() as session:
-            row = session.get(UserRow, username)
-            return _user(row) if row else None
-
-    def list_users(self) -> list[User]:
-        with self._session() as session:
-            return [_user(row) for row in session.scalars(select(UserRow).order_by(UserRow.username))]
-
-    def set_password(self, username: str, password: str) -> None:
-        with self._session() as session:
-            row = session.get(UserRow, username)
-            if row is None:
-                raise KeyError(f"用户 {username} 不存在")
-            row.password_hash = hash_password(password)
+    # --- audit ----------------------------------------------------------------------
 
     def audit(self, username: str, action: str, complaint_id: int | None = None, **detail: object) -> None:
         with self._session() as session:
@@ -427,10 +361,6 @@ def _complaint(row: ComplaintRow) -> Complaint:
 def _draft(row: DraftRow) -> DraftVersion:
     return DraftVersion.model_validate({**_columns(row), "created_at": _aware(row.created_at),
                                         "violations": row.violations or [], "moves": row.moves or []})
-
-
-def _user(row: UserRow) -> User:
-    return User(username=row.username, display_name=row.display_name, role=row.role, active=row.active)
 
 
 STORES.register("sqlite")(SqlStore)

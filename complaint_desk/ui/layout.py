@@ -52,6 +52,7 @@ def build_app(services: Services) -> gr.Blocks:
         with gr.Row():
             gr.Markdown("## 投诉工作台　先处理心情，再处理事情")
             who = gr.Textbox(label="当前用户", interactive=False, scale=0, min_width=220)
+            gr.Button("退出登录", link="/logout", scale=0, min_width=100, elem_id="logout-button")
         notice = gr.Textbox(label="系统状态", interactive=False, elem_id="system-notice")
         with gr.Tabs():
             with gr.Tab("坐席工作台", id="workbench"):

@@ -1,12 +1,19 @@
-"""`complaint-desk serve` / `python app.py`: build the services, seed the demo, launch with login."""
+"""`complaint-desk serve` / `python app.py`: build the services, seed the demo, serve behind sign-in."""
 
 from __future__ import annotations
 
 import sys
+import threading
 import time
 
+import uvicorn
+from fastapi import Request
+
 from complaint_desk.config import Settings
+from complaint_desk.errors import ActionableError
 from complaint_desk.services import Services
+from complaint_desk.ui.signin import SESSION_COOKIE, sign_in_app
+from complaint_desk.workflow.sessions import Sessions
 
 
 def console(message: str) -> None:
@@ -33,24 +40,41 @@ def prepare(settings: Settings, demo: bool) -> Services:
 
 
 def serve(settings: Settings, host: str, port: int, demo: bool = True, block: bool = True) -> Services:
+    """Start the web app: our own sign-in pages in front (lockout, revocable sessions), the
+    Gradio app behind them, every request's user read from its session on the server."""
     started = time.perf_counter()
-    import gradio as gr  # noqa: F401  (imported here: it is the slow part of start-up)
+    import gradio as gr  # noqa: PLC0415  (imported here: it is the slow part of start-up)
 
-    from complaint_desk.ui.layout import CSS, build_app
+    from complaint_desk.ui.layout import CSS, build_app  # noqa: PLC0415  (needs gradio)
 
     services = prepare(settings, demo)
-    app = build_app(services)
+    sessions = Sessions(services.store, settings)
+    blocks = build_app(services)
+    blocks.queue(default_concurrency_limit=8)
+    app = sign_in_app(sessions, settings)
 
-    def authenticate(username: str, password: str) -> bool:
-        return services.workflow.login(username, password) is not None
+    def user_of(request: Request) -> str | None:
+        user = sessions.user(request.cookies.get(SESSION_COOKIE))
+        return user.username if user else None
 
-    app.queue(default_concurrency_limit=8)
-    app.launch(server_name=host, server_port=port, auth=authenticate, max_file_size=f"{settings.ui.max_upload_mb}mb", auth_message="请用工作账号登录投诉工作台",
-               prevent_thread_lock=True, quiet=True, css=CSS, footer_links=[], show_error=False)
+    gr.mount_gradio_app(app, blocks, path="/", auth_dependency=user_of, css=CSS, footer_links=[], show_error=False,
+                        max_file_size=f"{settings.ui.max_upload_mb}mb")
+    server = uvicorn.Server(uvicorn.Config(app, host=host, port=port, log_level="warning"))
+    thread = threading.Thread(target=server.run, daemon=True, name="web")
+    thread.start()
+    while not server.started and thread.is_alive():
+        time.sleep(0.05)
+    if not thread.is_alive():
+        raise ServeError(f"无法在 {host}:{port} 启动网页服务（端口被占用？可用 --port 换一个）")
     console(f"投诉工作台已启动：http://{host}:{port} （启动用时 {time.perf_counter() - started:.1f} 秒）")
     if block:
         try:
-            app.block_thread()
+            thread.join()
         except KeyboardInterrupt:
+            server.should_exit = True
             console("已停止")
     return services
+
+
+class ServeError(ActionableError, RuntimeError):
+    """The web server could not start."""

@@ -28,6 +28,18 @@ class PermissionDeniedError(WorkflowError):
     """The actor's role does not allow the action (checked on the server, not by hiding tabs)."""
 
 
+class PasswordPolicyError(ActionableError, ValueError):
+    """A new password the policy refuses; the message says why."""
+
+
+def require_good_password(password: str, username: str, min_chars: int) -> None:
+    """The one password policy, for the CLI, the demo accounts and any future form alike."""
+    if len(password) < min_chars:
+        raise PasswordPolicyError(f"密码至少 {min_chars} 位")
+    if password.lower() in (username.lower(), "password", "12345678", "123456789", "qwertyui") or len(set(password)) < 4:
+        raise PasswordPolicyError("密码太容易猜到：不要用账号名、连续或重复的字符")
+
+
 def allowed(actor: User, action: str) -> bool:
     return actor.active and actor.role in PERMISSIONS[action]
 

@@ -27,7 +27,13 @@ from complaint_desk.drafting.service import DraftingService
 from complaint_desk.privacy import mask_pii
 from complaint_desk.store import LockConflictError, QueueFilter, Store
 from complaint_desk.triage.service import TriageService
-from complaint_desk.workflow.access import PermissionDeniedError, WorkflowError, require_holder, require_role
+from complaint_desk.workflow.access import (
+    PermissionDeniedError,
+    WorkflowError,
+    require_good_password,
+    require_holder,
+    require_role,
+)
 from complaint_desk.workflow.dashboard import DashboardData, collect
 from complaint_desk.workflow.demo import DEMO_USERS, demo_complaints
 from complaint_desk.workflow.importing import ImportReport, import_file
@@ -327,6 +333,7 @@ class Workflow:
 
     def add_user(self, actor: User, user: User, password: str, is_demo: bool = False) -> None:
         require_role(actor, "accounts")
+        require_good_password(password, user.username, self.settings.auth.min_password_chars)
         with self.store.transaction():
             self.store.add_user(user, password, is_demo=is_demo)
             self.store.audit(actor.username, "user_add", None, account=user.username, role=user.role)
@@ -334,15 +341,10 @@ class Workflow:
     def set_password(self, actor: User, username: str, password: str) -> None:
         if actor.username != username:
             require_role(actor, "accounts", "只有管理员可以修改别人的密码")
+        require_good_password(password, username, self.settings.auth.min_password_chars)
         with self.store.transaction():
-            self.store.set_password(username, password)
+            self.store.set_password(username, password)  # ends every session of the old password
             self.store.audit(actor.username, "password", None, account=username)
-
-    def login(self, username: str, password: str) -> User | None:
-        """The account if the password is right (the attempt is audited either way)."""
-        user = self.store.authenticate(username, password)
-        self.store.audit(username or "-", "login" if user else "login_failed", None)
-        return user
 
     def setup_state(self) -> tuple[int, int]:
         """(complaints, accounts) in the store: what start-up needs to decide on demo data."""

@@ -1,0 +1,93 @@
+"""The sign-in pages in front of the Gradio app: /login and /logout.
+
+Ours rather than Gradio's built-in form, because the server must be able to refuse a
+locked-out account or address, and to end a session (logout, a new password). Browsers
+get pages and redirects; API clients (gradio_client posts the same form) get JSON.
+"""
+
+from __future__ import annotations
+
+from html import escape
+
+from fastapi import FastAPI, Request
+from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
+
+from complaint_desk.config import Settings
+from complaint_desk.workflow.sessions import Sessions
+
+SESSION_COOKIE = "complaint_desk_session"
+LOGIN_PAGE = """<!doctype html>
+<html lang="zh-CN"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
+<title>登录 · 投诉工作台</title>
+<style>
+body {{font-family: "Noto Sans CJK SC", "PingFang SC", "Microsoft YaHei", sans-serif; background: #f5f6f8; margin: 0}}
+main {{max-width: 360px; margin: 12vh auto; background: #fff; padding: 32px; border-radius: 10px;
+      box-shadow: 0 2px 12px rgba(0,0,0,.08)}}
+h1 {{font-size: 22px; margin: 0 0 6px}} p.sub {{color: #666; margin: 0 0 20px}}
+label {{display: block; margin: 14px 0 6px; color: #333}}
+input {{width: 100%; box-sizing: border-box; padding: 10px; font-size: 15px; border: 1px solid #ccd; border-radius: 6px}}
+button {{margin-top: 22px; width: 100%; padding: 11px; font-size: 16px; border: 0; border-radius: 6px;
+        background: #f97316; color: #fff; cursor: pointer}}
+.error {{color: #b91c1c; background: #fef2f2; padding: 10px; border-radius: 6px; margin-top: 16px}}
+</style></head>
+<body><main>
+<h1>投诉工作台</h1><p class="sub">先处理心情，再处理事情。请用工作账号登录。</p>
+<form method="post" action="/login">
+<label for="username">账号</label><input id="username" name="username" autocomplete="username" required autofocus>
+<label for="password">密码</label><input id="password" name="password" type="password" autocomplete="current-password" required>
+<button type="submit">登录</button>
+</form>{error}
+</main></body></html>"""
+
+
+def login_page(message: str = "", status_code: int = 200) -> HTMLResponse:
+    error = f'<p class="error" role="alert">{escape(message)}</p>' if message else ""
+    return HTMLResponse(LOGIN_PAGE.format(error=error), status_code=status_code)
+
+
+def _wants_page(request: Request) -> bool:
+    return "text/html" in request.headers.get("accept", "")
+
+
+def _address(request: Request) -> str:
+    return request.client.host if request.client else "unknown"
+
+
+def sign_in_app(sessions: Sessions, settings: Settings) -> FastAPI:
+    """A FastAPI app with the sign-in routes; the Gradio app is mounted on it afterwards."""
+    app = FastAPI(docs_url=None, redoc_url=None, openapi_url=None)
+    max_age = settings.auth.session_hours * 3600
+
+    @app.get("/login")
+    def show_login() -> HTMLResponse:
+        return login_page()
+
+    @app.post("/login")
+    async def log_in(request: Request) -> Response:
+        form = await request.form()
+        result = sessions.sign_in(str(form.get("username") or ""), str(form.get("password") or ""), _address(request))
+        if result.token is None:
+            if _wants_page(request):
+                return login_page(result.message, status_code=401)
+            return JSONResponse({"success": False, "detail": result.message}, status_code=401)
+        response: Response = RedirectResponse("/", status_code=303) if _wants_page(request) else JSONResponse(
+            {"success": True})
+        response.set_cookie(SESSION_COOKIE, result.token, max_age=max_age, httponly=True, samesite="lax",
+                            secure=settings.auth.secure_cookie)
+        return response
+
+    @app.get("/logout")
+    def log_out(request: Request) -> Response:
+        sessions.sign_out(request.cookies.get(SESSION_COOKIE))
+        response = RedirectResponse("/login", status_code=303)
+        response.delete_cookie(SESSION_COOKIE)
+        return response
+
+    @app.middleware("http")
+    async def send_strangers_to_login(request: Request, call_next):  # noqa: ANN001,ANN202
+        if request.method == "GET" and request.url.path in ("/", "") and sessions.user(
+                request.cookies.get(SESSION_COOKIE)) is None:
+            return RedirectResponse("/login", status_code=303)
+        return await call_next(request)
+
+    return app
