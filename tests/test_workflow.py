@@ -259,3 +259,15 @@ def test_a_reply_with_another_customers_case_in_it_cannot_be_approved(services: 
     with pytest.raises(WorkflowError, match="未通过的检查"):
         flow.approve(li, complaint.id, pasted)
     assert services.store.get_complaint(complaint.id).status == "assigned"
+
+
+def test_a_re_import_finishes_triage_an_interrupted_import_left(services: Services, tmp_path: Path) -> None:
+    """kill -9 between storing and triaging, then the same file again: 新增 0, and nothing stays untriaged."""
+    from complaint_desk.domain import Complaint
+
+    services.store.add_complaints([Complaint(external_id="K1", text="热水器漏电，我家老人被电了一下，现在还手麻")])
+    source = tmp_path / "again.jsonl"
+    source.write_text('{"id": "K1", "text": "热水器漏电，我家老人被电了一下，现在还手麻"}\n', encoding="utf-8")
+    report = services.workflow.import_file(who(services, "boss"), source)
+    assert report.added_ids == [] and report.duplicates == 1
+    assert services.store.untriaged_ids() == []

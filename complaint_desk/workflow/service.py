@@ -145,8 +145,8 @@ class Workflow:
                              max_text_chars=self.settings.intake.max_text_chars)
         self.store.audit(actor.username, "import", None, file=path.name, added=len(report.added_ids),
                          duplicates=report.duplicates, errors=len(report.errors))
-        if triage and report.added_ids:
-            self.triage.triage_ids(self.store, report.added_ids)
+        if triage:  # everything still untriaged, not only this file's rows: an earlier run may have died mid-way
+            self.triage.triage_pending(self.store)
         return report
 
     # --- claiming --------------------------------------------------------------------------
