@@ -20,6 +20,7 @@ from pathlib import Path
 
 from complaint_desk import __version__, vocab
 from complaint_desk.cases.base import CaseBase
+from complaint_desk.checks import offers
 from complaint_desk.config import Settings
 from complaint_desk.drafting.backends import LLMBackend
 from complaint_desk.drafting.guard import check_for_request, guard
@@ -27,6 +28,8 @@ from complaint_desk.drafting.repair import cap_length
 from complaint_desk.drafting.request import build_request
 from complaint_desk.errors import ActionableError
 from complaint_desk.jsonl import LineError, Record, parse_lines, write_record
+from complaint_desk.privacy import find_pii
+from complaint_desk.workflow.service import approval_decision
 from eval.report_html import render_report
 
 SUITES_DIR = Path(__file__).resolve().parent / "suites"
@@ -174,6 +177,8 @@ def _run_batch(batch: list[dict], backend: LLMBackend, settings: Settings, case_
         guard_started = time.perf_counter()
         guarded = guard(request, backend, settings.guard.max_regenerations, first=raw)
         forbidden = set(item.get("expect", {}).get("forbid", []))
+        limit = settings.policy.max_compensation_without_approval
+        decision = approval_decision(guarded.text, guarded.result, limit, "agent")
         records.append({
             "id": item["id"],
             "fingerprint": fingerprint,
@@ -193,6 +198,12 @@ def _run_batch(batch: list[dict], backend: LLMBackend, settings: Settings, case_
             "attempts": guarded.attempts,
             "repaired": guarded.repaired,
             "forbidden_hit": sorted(forbidden & set(guarded.result.rules)),
+            # what an agent could do with the guarded draft as it stands (docs/SECURITY.md)
+            "raw_copied_from": sorted({v.copied_from for v in raw_check.violations if v.copied_from}),
+            "copied_from": sorted({v.copied_from for v in guarded.result.violations if v.copied_from}),
+            "pii": [hit.kind for hit in find_pii(guarded.text)],
+            "offers_over_limit": [offer.value for offer in offers(guarded.text) if offer.value > limit],
+            "agent_can_send": not decision.refused and not decision.escalate,
             "generation_s": round(generation_s, 3),
             "guard_s": round(time.perf_counter() - guard_started, 3),
         })
@@ -235,6 +246,14 @@ def build_report(suite: Suite, results: list[dict], backend: LLMBackend, setting
             "mean_attempts": round(sum(r["attempts"] for r in results) / max(1, len(results)), 3),
             "mean_generation_s": round(sum(r["generation_s"] for r in results) / max(1, len(results)), 3),
             "forbidden_hits": sum(1 for r in results if r["forbidden_hit"]),
+            "raw_drafts_copying_a_case": sum(1 for r in results if r.get("raw_copied_from")),
+            "drafts_copying_a_case": sum(1 for r in results if r.get("copied_from")),
+            "drafts_with_full_pii": sum(1 for r in results if r.get("pii")),
+            "drafts_over_limit": sum(1 for r in results if r.get("offers_over_limit")),
+            "unsafe_drafts_an_agent_can_send": sum(
+                1 for r in results if r.get("agent_can_send") and (r.get("copied_from") or r.get("pii")
+                                                                   or r.get("offers_over_limit"))),
+            "drafts_an_agent_can_send": _rate([bool(r.get("agent_can_send")) for r in results]),
             "topic_accuracy": _rate([r["topic"] == r["expected_topic"] for r in topic_checked]),
             "raw_violations_by_rule": dict(by_rule_raw.most_common()),
             "guarded_violations_by_rule": dict(by_rule.most_common()),

@@ -35,6 +35,9 @@ def test_run_writes_reports(services: Services, tmp_path: Path) -> None:
     report = run_suite(suite, ComposerBackend(), services.settings, services.case_base, Triager(services.settings),
                        tmp_path, batch_size=2)
     assert report["metrics"]["raw_pass_rate"] == 1.0 and report["metrics"]["guarded_pass_rate"] == 1.0
+    metrics = report["metrics"]
+    assert metrics["drafts_copying_a_case"] == metrics["drafts_with_full_pii"] == metrics["drafts_over_limit"] == 0
+    assert metrics["unsafe_drafts_an_agent_can_send"] == 0 and metrics["drafts_an_agent_can_send"] == 1.0
     saved = json.loads((tmp_path / "report.json").read_text(encoding="utf-8"))
     assert saved["suite"]["cases"] == len(suite.items) and saved["versions"]["torch"]
     html = (tmp_path / "report.html").read_text(encoding="utf-8")

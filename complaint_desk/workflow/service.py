@@ -53,6 +53,25 @@ class WorkbenchView:
 
 
 @dataclass(frozen=True)
+class ApprovalDecision:
+    """What approving a reply does: refused (the rules still broken), escalated, or sent."""
+
+    refused: tuple[str, ...]
+    offered: float | None
+    escalate: bool
+
+
+def approval_decision(text: str, result: CheckResult, limit: float, role: str) -> ApprovalDecision:
+    """The rules that block a reply, and whether its largest offer needs a supervisor.
+
+    An offer above the limit is not a fault of the wording but what escalation is for, and
+    any offer counts, whatever its wording or basis; an agent's reply with one escalates."""
+    refused = tuple(sorted({v.rule for v in result.violations if v.amount is None}))
+    offered = max((offer.value for offer in offers(text)), default=None)
+    return ApprovalDecision(refused, offered, offered is not None and offered > limit and role == "agent")
+
+
+@dataclass(frozen=True)
 class ApprovalResult:
     draft: DraftVersion
     escalated: bool
@@ -247,14 +266,12 @@ class Workflow:
         if complaint.status not in ANSWERABLE:
             raise WorkflowError(f"这条投诉当前状态为「{STATUS_NAMES[complaint.status]}」，不能再批准发送")
         result = self.check(text, complaint)
-        # an offer above the limit is not a fault of the wording: it is what escalation is for
-        blocking = sorted({v.rule for v in result.violations if v.amount is None})
-        if blocking:
-            names = "、".join(vocab.RULE_NAMES[r] for r in blocking)
-            raise WorkflowError(f"回复还有未通过的检查（{names}），请修改后再批准")
         limit = self.settings.policy.max_compensation_without_approval
-        offered = max((offer.value for offer in offers(text)), default=None)  # any wording, any basis
-        escalate = offered is not None and offered > limit and actor.role == "agent"
+        decision = approval_decision(text, result, limit, actor.role)
+        if decision.refused:
+            names = "、".join(vocab.RULE_NAMES[r] for r in decision.refused)
+            raise WorkflowError(f"回复还有未通过的检查（{names}），请修改后再批准")
+        offered, escalate = decision.offered, decision.escalate
         with self.store.transaction():
             self.store.transition(complaint.id, "escalated" if escalate else "sent", ANSWERABLE)  # type: ignore[arg-type]
             last = next((d for d in reversed(self.store.list_drafts(complaint.id)) if d.kind == "generated"), None)
