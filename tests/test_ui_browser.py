@@ -134,9 +134,20 @@ def test_login_with_wrong_password_is_refused(browser, app_url: str) -> None:  #
     page.locator("input").first.fill("agent1")
     page.locator("input[type=password]").fill("wrong-password")
     page.get_by_role("button").first.click()
-    page.wait_for_timeout(1500)
+    page.get_by_role("alert").wait_for(timeout=10000)
+    assert "账号或密码不对" in page.get_by_role("alert").inner_text()
     assert page.locator("#system-notice").count() == 0
+    page.screenshot(path=str(ARTIFACTS / "login-refused.png"))
     page.close()
+
+
+def test_logout_ends_the_session(browser, app_url: str) -> None:  # noqa: ANN001
+    page = login(browser, app_url, "agent2")
+    page.locator("#logout-button").click()
+    page.wait_for_url(f"{app_url}/login", timeout=15000)
+    page.goto(app_url)
+    assert page.url.endswith("/login")  # the old cookie no longer opens the workbench
+    page.context.close()
 
 
 def test_supervisor_queue_is_sorted_by_priority(browser, app_url: str) -> None:  # noqa: ANN001
