@@ -18,6 +18,8 @@ os.environ["HF_HUB_OFFLINE"] = "1"
 os.environ["TRANSFORMERS_OFFLINE"] = "1"
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
+from sqlalchemy import create_engine, text  # noqa: E402
+
 from complaint_desk.config import Settings, get_settings  # noqa: E402
 from complaint_desk.store import Store, open_store  # noqa: E402
 
@@ -137,3 +139,24 @@ def tiny_settings(isolated_env: Path, tiny_checkpoint: Path, monkeypatch: pytest
     monkeypatch.setenv("COMPLAINT_DESK_EXTERNAL_DATA_DIR", str(EXTERNAL))
     get_settings.cache_clear()
     return get_settings()
+
+
+@pytest.fixture
+def empty_postgres_url(postgres_url: str) -> str:
+    """The test server's database with an empty schema: each test starts from nothing."""
+    engine = create_engine(postgres_url)
+    with engine.begin() as conn:
+        conn.execute(text("DROP SCHEMA public CASCADE; CREATE SCHEMA public"))
+    engine.dispose()
+    return postgres_url
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def any_store(request: pytest.FixtureRequest, settings: Settings) -> Iterator[Store]:
+    """The same test on the embedded SQLite store and on a PostgreSQL server."""
+    if request.param == "sqlite":
+        opened = open_store(settings)
+    else:
+        opened = open_store(settings.model_copy(update={"database_url": request.getfixturevalue("empty_postgres_url")}))
+    yield opened
+    opened.close()

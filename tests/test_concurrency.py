@@ -9,7 +9,6 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from sqlalchemy import create_engine, text
 
 from complaint_desk.config import Settings
 from complaint_desk.domain import User
@@ -23,12 +22,7 @@ RACERS = 50
 def services(request: pytest.FixtureRequest, tiny_settings: Settings, tmp_path: Path) -> Services:
     settings = tiny_settings
     if request.param == "postgresql":
-        url = request.getfixturevalue("postgres_url")
-        engine = create_engine(url)
-        with engine.begin() as conn:
-            conn.execute(text("DROP SCHEMA public CASCADE; CREATE SCHEMA public"))
-        engine.dispose()
-        settings = tiny_settings.model_copy(update={"database_url": url})
+        settings = tiny_settings.model_copy(update={"database_url": request.getfixturevalue("empty_postgres_url")})
     built = Services.build(settings, load_llm_in_background=False)
     for name, role in (("li", "agent"), ("boss", "supervisor"), ("zhao", "supervisor")):
         built.store.add_user(User(username=name, display_name=name, role=role), "secret1")

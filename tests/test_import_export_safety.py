@@ -12,29 +12,12 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
-from sqlalchemy import create_engine, text
 
-from complaint_desk.config import Settings
 from complaint_desk.domain import Complaint
-from complaint_desk.store import Store, open_store
+from complaint_desk.store import Store
 from complaint_desk.workflow.importing import export_rows, import_file, write_export
 
 TZ = ZoneInfo("Asia/Shanghai")
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-def any_store(request: pytest.FixtureRequest, settings: Settings) -> Store:
-    if request.param == "sqlite":
-        opened = open_store(settings)
-    else:
-        url = request.getfixturevalue("postgres_url")
-        engine = create_engine(url)
-        with engine.begin() as conn:
-            conn.execute(text("DROP SCHEMA public CASCADE; CREATE SCHEMA public"))
-        engine.dispose()
-        opened = open_store(settings.model_copy(update={"database_url": url}))
-    yield opened
-    opened.close()
 
 
 def _write_csv(path: Path, rows: list[list[str]]) -> Path:

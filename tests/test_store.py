@@ -6,26 +6,10 @@ from pathlib import Path
 import pytest
 from sqlalchemy import create_engine, text
 
-from complaint_desk.config import Settings
 from complaint_desk.domain import Case, Complaint, DraftVersion, FlagHit, TriageResult, User, Violation
-from complaint_desk.store import LockConflictError, QueueFilter, Store, open_store
+from complaint_desk.store import LockConflictError, QueueFilter, Store
 from complaint_desk.store.migrations import LATEST_VERSION, SchemaTooNewError, upgrade
 from complaint_desk.store.sql import SqlStore
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-def any_store(request: pytest.FixtureRequest, settings: Settings) -> Store:
-    if request.param == "sqlite":
-        opened = open_store(settings)
-    else:
-        url = request.getfixturevalue("postgres_url")
-        engine = create_engine(url)
-        with engine.begin() as conn:  # each test starts from an empty schema
-            conn.execute(text("DROP SCHEMA public CASCADE; CREATE SCHEMA public"))
-        engine.dispose()
-        opened = open_store(settings.model_copy(update={"database_url": url}))
-    yield opened
-    opened.close()
 
 
 def _triage(priority: str = "P2", anger: int = 2) -> TriageResult:
