@@ -197,6 +197,7 @@ def _run_batch(batch: list[dict], backend: LLMBackend, settings: Settings, case_
             "moves": [m.model_dump() for m in guarded.result.moves],
             "attempts": guarded.attempts,
             "repaired": guarded.repaired,
+            "fell_back": guarded.fell_back,
             "forbidden_hit": sorted(forbidden & set(guarded.result.rules)),
             # what an agent could do with the guarded draft as it stands (docs/SECURITY.md)
             "raw_copied_from": sorted({v.copied_from for v in raw_check.violations if v.copied_from}),
@@ -243,6 +244,7 @@ def build_report(suite: Suite, results: list[dict], backend: LLMBackend, setting
             "raw_pass_rate": _rate([r["raw_passed"] for r in results]),
             "guarded_pass_rate": _rate([r["passed"] for r in results]),
             "repaired_share": _rate([r["repaired"] for r in results]),
+            "composer_fallback_share": _rate([bool(r.get("fell_back")) for r in results]),
             "mean_attempts": round(sum(r["attempts"] for r in results) / max(1, len(results)), 3),
             "mean_generation_s": round(sum(r["generation_s"] for r in results) / max(1, len(results)), 3),
             "forbidden_hits": sum(1 for r in results if r["forbidden_hit"]),

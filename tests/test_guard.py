@@ -145,3 +145,18 @@ def test_instructions_the_model_repeats_are_cut_out() -> None:
     outcome = guard(REQUEST, Scripted(leaked), max_regenerations=1)
     assert outcome.repaired and outcome.result.passed, [(v.rule, v.span) for v in outcome.result.violations]
     assert "询问客户" not in outcome.text and "安抚" not in outcome.text and "您看这样处理可以吗？" in outcome.text
+
+
+def test_a_draft_that_cannot_be_mended_is_replaced_by_the_composers() -> None:
+    """A model that pastes another customer's case every time: the agent gets the composer's
+    letter, and is told so, rather than a marked copy."""
+    from dataclasses import replace
+
+    from complaint_desk.cases.base import load_builtin_cases
+    from complaint_desk.drafting.composer import compose
+
+    example = load_builtin_cases()[0]
+    request = replace(REQUEST, examples=(example,))
+    outcome = guard(request, Scripted(example.reply, example.reply, example.reply), max_regenerations=2)
+    assert outcome.fell_back and outcome.text == compose(request) and outcome.result.passed
+    assert outcome.attempts == 3

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field, replace
 from complaint_desk.checks import check_draft
 from complaint_desk.domain import CheckResult
 from complaint_desk.drafting.backends import LLMBackend
+from complaint_desk.drafting.composer import compose
 from complaint_desk.drafting.copying import copied_from
 from complaint_desk.drafting.repair import cap_length, repair
 from complaint_desk.drafting.request import DraftRequest
@@ -30,6 +31,7 @@ class GuardedDraft:
     first_draft: str
     attempts: int = 1
     repaired: bool = False
+    fell_back: bool = False  # the model's draft could not be made sound: the composer wrote this one
     history: list[tuple[str, list[str]]] = field(default_factory=list)
 
 
@@ -60,6 +62,13 @@ def guard(request: DraftRequest, backend: LLMBackend, max_regenerations: int, fi
         outcome.text = repair(outcome.text, outcome.result, request)
         outcome.result = check_for_request(outcome.text, request)
         outcome.repaired = True
+        outcome.history.append((outcome.text, outcome.result.rules))
+    if any(v.amount is None for v in outcome.result.violations):
+        # still broken after regenerating and repairing (another customer's case pasted in,
+        # a phrasing no clause swap can mend): the whole draft comes from the composer
+        outcome.text = compose(request)
+        outcome.result = check_for_request(outcome.text, request)
+        outcome.fell_back = True
         outcome.history.append((outcome.text, outcome.result.rules))
     return outcome
 

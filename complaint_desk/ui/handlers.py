@@ -212,6 +212,8 @@ def generate(services: Services, complaint_id: int | None, username: str, hint: 
         if event.done and event.outcome is not None:
             outcome = event.outcome
             state = "草稿已通过全部检查" if outcome.result.passed else "草稿仍有问题，请修改后再批准"
+            if outcome.fell_back:
+                state = "模型写的草稿改不好（如照抄了别的案例），已改用脚本组稿；" + state
             extra = f"（生成 {outcome.attempts} 次{'，已自动修复' if outcome.repaired else ''}，后端 {outcome.backend}）"
             yield event.text, state + extra
         else:
