@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 from bisect import bisect_right
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -82,6 +82,11 @@ def compact_view(text: str) -> TextView:
     folded = fold(text)
     gaps = tuple(match.start() - index for index, match in enumerate(_DROP_RUN.finditer(folded)))
     return TextView(text, folded.translate(_DROP_TABLE), gaps)
+
+
+def shares_run(text: str, sources: Sequence[str], size: int) -> bool:
+    """Whether any `size` characters in a row of text stand in one of the sources."""
+    return any(text[i : i + size] in source for i in range(len(text) - size + 1) for source in sources)
 
 
 def repeated_runs(length: int, size: int, copied: Callable[[int, int], bool]) -> list[tuple[int, int]]:

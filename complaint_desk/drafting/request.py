@@ -33,6 +33,7 @@ class DraftRequest:
     max_draft_chars: int = GuardSettings().max_draft_chars
     feedback: tuple[Violation, ...] = field(default_factory=tuple)
     previous_draft: str | None = None
+    variant: int = 0  # another choice of the composer's wordings for the same complaint
 
     @classmethod
     def for_complaint(cls, text: str, triage: TriageResult, **kwargs: object) -> DraftRequest:
@@ -51,7 +52,7 @@ class DraftRequest:
     @property
     def key(self) -> str:
         """Stable per complaint: the composer varies its wording by it, deterministically."""
-        return self.complaint
+        return self.complaint if not self.variant else f"{self.complaint}\x1e{self.variant}"
 
     def with_feedback(self, draft: str, violations: list[Violation]) -> DraftRequest:
         return replace(self, previous_draft=draft, feedback=tuple(violations))
