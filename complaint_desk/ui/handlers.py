@@ -52,13 +52,6 @@ def actor(services: Services, username: str | None) -> User:
     return services.workflow.actor(username)
 
 
-def role_of(services: Services, username: str | None) -> str:
-    try:
-        return actor(services, username).role
-    except ActionableError as error:
-        raise UIError(str(error)) from error
-
-
 def _local(moment: datetime | None, tz: str) -> str:
     return moment.astimezone(ZoneInfo(tz)).strftime("%m-%d %H:%M") if moment else ""
 

@@ -152,7 +152,15 @@ class Workflow:
         limit = self.settings.guard.max_reply_chars
         if len(text) > limit:  # a reply that long is a paste gone wrong, and would tie up the checker
             raise WorkflowError(f"回复过长（{len(text)} 字），上限 {limit} 字，请精简后再检查")
-        return check_for_request(text, self.request_for(self.view(complaint.id)))  # type: ignore[arg-type]
+        complaint = self._triaged(complaint.id)  # type: ignore[arg-type]  (the check needs its topic)
+        assert complaint.triage is not None
+        similar = self.case_base.similar(complaint.text, industry=self._industry(complaint))
+        # the request the drafts saw, as far as the checks need it: this complaint's reference cases;
+        # the precedent and the draft history (what view() also loads) play no part, so every
+        # keystroke of the live check pays for one search only
+        request = build_request(complaint.text, complaint.triage, self.case_base, self.settings,
+                                industry=self._industry(complaint), similar=similar, precedent=Precedent(0, ()))
+        return check_for_request(text, request)
 
     # --- intake ----------------------------------------------------------------------------
 
