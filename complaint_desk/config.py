@@ -132,6 +132,8 @@ class UISettings(BaseModel):
     demo_on_empty: bool = True
     queue_page_size: int = 200
     max_upload_mb: int = Field(20, description="网页批量导入文件的大小上限（MB）")
+    max_held: int = Field(3, ge=1, description="一个坐席同时手上未回复的投诉上限（下一条不再多领）")
+    check_debounce_ms: int = Field(300, ge=0, description="草稿停止输入多久后重新检查（毫秒）")
 
 
 class Settings(BaseSettings):

@@ -23,6 +23,8 @@ STATUS_NAMES: dict[str, str] = {
     "resolved": "已结案",
 }
 DraftKind = Literal["generated", "edited", "sent"]
+ApprovalStatus = Literal["pending", "approved", "rejected"]
+APPROVAL_NAMES: dict[str, str] = {"pending": "待审批", "approved": "已批准", "rejected": "已驳回"}
 
 
 def utcnow() -> datetime:
@@ -144,6 +146,23 @@ class DraftVersion(BaseModel):
     offered_amount: float | None = None
     needs_approval: bool = False
     approved_by: str | None = None
+
+
+class Approval(BaseModel):
+    """An agent's request for a compensation above their limit, and the supervisor's answer
+    (主管批示, seed 004). A reply may say 经主管批准 only once one is approved."""
+
+    id: int | None = None
+    complaint_id: int
+    amount: float = Field(gt=0)
+    reason: str
+    draft: str = ""
+    requested_by: str
+    requested_at: datetime = Field(default_factory=utcnow)
+    status: ApprovalStatus = "pending"
+    decided_by: str | None = None
+    decided_at: datetime | None = None
+    note: str = ""
 
 
 class Case(BaseModel):

@@ -65,14 +65,14 @@ def test_racing_approvals_send_exactly_once(services: Services) -> None:
     assert [e.action for e in services.store.list_audit(complaint.id)].count("approve") == 1
 
 
-def test_racing_escalation_approvals_send_exactly_once(services: Services) -> None:
+def test_racing_approval_decisions_decide_exactly_once(services: Services) -> None:
     flow, li = services.workflow, services.workflow.actor("li")
     complaint = flow.take_next(li)
-    draft, _ = flow.draft(li, complaint.id)
-    assert flow.approve(li, complaint.id, draft.text.replace("您看", "补偿您八百元。您看", 1)).escalated
+    flow.request_approval(li, complaint.id, 800, "客户损失较大")
     supervisors = [flow.actor("boss"), flow.actor("zhao")]
     turn = iter(range(RACERS))
-    outcomes = race(lambda: flow.approve_escalation(supervisors[next(turn) % 2], complaint.id))
+    outcomes = race(lambda: flow.decide_approval(supervisors[next(turn) % 2], complaint.id, True))
     assert outcomes == Counter({"ok": 1, "refused": RACERS - 1})
-    sent = [d for d in services.store.list_drafts(complaint.id) if d.kind == "sent"]
-    assert len(sent) == 1 and sent[0].offered_amount == 800
+    (decided,) = services.store.list_approvals(complaint.id)
+    assert decided.status == "approved" and services.store.get_complaint(complaint.id).status == "assigned"
+    assert [e.action for e in services.store.list_audit(complaint.id)].count("approval_approved") == 1

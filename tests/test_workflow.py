@@ -44,8 +44,7 @@ def test_full_flow_ends_in_the_case_base(services: Services) -> None:
     draft, outcome = flow.draft(li, complaint.id, hint="已查到包裹在驿站")
     assert draft.kind == "generated" and outcome.result.passed and outcome.backend == "composer"
     edited = draft.text.replace("感谢", "非常感谢")
-    result = flow.approve(li, complaint.id, edited)
-    assert not result.escalated
+    flow.approve(li, complaint.id, edited)
     kinds = [d.kind for d in services.store.list_drafts(complaint.id)]
     assert kinds == ["generated", "edited", "sent"]
     assert services.store.get_complaint(complaint.id).status == "sent"
@@ -72,21 +71,94 @@ def test_approval_is_refused_while_checks_fail(services: Services) -> None:
         services.workflow.approve(li, complaint.id, "这件事不归我管。")
 
 
-def test_large_compensation_goes_to_a_supervisor(services: Services) -> None:
-    li, flow = who(services, "li"), services.workflow
+def test_large_compensation_needs_a_supervisors_approval_first(services: Services) -> None:
+    li, boss, flow = who(services, "li"), who(services, "boss"), services.workflow
     complaint = flow.take_next(li)
     draft, _ = flow.draft(li, complaint.id)
-    text = draft.text.replace("您看", "经主管审批，我们为您补偿300元。您看", 1)
-    result = flow.approve(li, complaint.id, text)
-    assert result.escalated and services.store.get_complaint(complaint.id).status == "escalated"
+    offer = draft.text.replace("您看", "我们为您补偿300元。您看", 1)
+    with pytest.raises(WorkflowError, match="提交主管审批"):  # an agent cannot send it alone
+        flow.approve(li, complaint.id, offer)
+    claimed = draft.text.replace("您看", "经主管批准，我们为您补偿100元。您看", 1)
+    with pytest.raises(WorkflowError, match="还没有主管批准"):  # nor claim an approval that has not happened
+        flow.approve(li, complaint.id, claimed)
+    with pytest.raises(WorkflowError, match="不需要审批"):
+        flow.request_approval(li, complaint.id, 150, "行李箱损坏严重")
+    flow.request_approval(li, complaint.id, 300, "第三次投诉，箱子无法使用", offer)
+    assert services.store.get_complaint(complaint.id).status == "escalated"
+    with pytest.raises(WorkflowError, match="不能再批准发送"):
+        flow.approve(li, complaint.id, offer)
     with pytest.raises(PermissionDeniedError):
-        flow.approve_escalation(li, complaint.id)
-    sent = flow.approve_escalation(who(services, "boss"), complaint.id)
-    assert sent.approved_by == "boss" and sent.offered_amount == 300
-    assert services.store.get_complaint(complaint.id).status == "sent"
-    with pytest.raises(WorkflowError):  # approving twice sends nothing more
-        flow.approve_escalation(who(services, "boss"), complaint.id)
-    assert [d.kind for d in services.store.list_drafts(complaint.id)].count("sent") == 1
+        flow.decide_approval(li, complaint.id, True)
+    decided = flow.decide_approval(boss, complaint.id, True, "同意，注意安抚")
+    assert decided.status == "approved" and decided.decided_by == "boss"
+    assert services.store.get_complaint(complaint.id).status == "assigned"
+    with pytest.raises(WorkflowError, match="没有待审批"):  # deciding twice changes nothing
+        flow.decide_approval(boss, complaint.id, False, "再看看")
+    with pytest.raises(WorkflowError, match="超过主管批准的 300 元"):
+        flow.approve(li, complaint.id, draft.text.replace("您看", "我们为您补偿500元。您看", 1))
+    approved = draft.text.replace("您看", "经主管批准，我们为您补偿300元。您看", 1)
+    sent = flow.approve(li, complaint.id, approved).draft
+    assert sent.offered_amount == 300 and sent.approved_by == "boss"
+    steps = [e.action for e in flow.audit_trail(li, complaint.id)]
+    assert steps[-3:] == ["request_approval", "approval_approved", "approve"]
+
+
+def test_a_rejected_request_goes_back_to_the_agent_with_the_note(services: Services) -> None:
+    li, boss, flow = who(services, "li"), who(services, "boss"), services.workflow
+    complaint = flow.take_next(li)
+    draft, _ = flow.draft(li, complaint.id)
+    flow.request_approval(li, complaint.id, 800, "客户要求赔偿八百")
+    with pytest.raises(WorkflowError, match="驳回时请写明"):
+        flow.decide_approval(boss, complaint.id, False, "")
+    flow.decide_approval(boss, complaint.id, False, "按保价条款处理，不额外补偿")
+    (answer,) = flow.approval_history(li, complaint.id)
+    assert answer.status == "rejected" and answer.note == "按保价条款处理，不额外补偿"
+    with pytest.raises(WorkflowError, match="提交主管审批"):  # still not allowed
+        flow.approve(li, complaint.id, draft.text.replace("您看", "我们为您补偿800元。您看", 1))
+    flow.approve(li, complaint.id, draft.text)  # the revised reply goes out
+    steps = [e.action for e in flow.audit_trail(li, complaint.id)]
+    assert steps[-3:] == ["request_approval", "approval_rejected", "approve"]
+
+
+def test_a_supervisor_may_promise_above_the_limit_and_is_recorded(services: Services) -> None:
+    boss, flow = who(services, "boss"), services.workflow
+    complaint = flow.take_next(boss)
+    draft, _ = flow.draft(boss, complaint.id)
+    sent = flow.approve(boss, complaint.id, draft.text.replace("您看", "我们为您补偿300元。您看", 1)).draft
+    assert sent.approved_by == "boss"
+
+
+def test_an_agent_holds_a_bounded_pile(services: Services) -> None:
+    li, flow = who(services, "li"), services.workflow
+    services.settings.ui.max_held = 2
+    taken = [flow.take_next(li).id, flow.take_next(li).id]
+    with pytest.raises(WorkflowError, match="上限 2 条"):
+        flow.take_next(li)
+    assert [item.complaint.id for item in flow.mine(li)] == taken
+    flow.release(li, taken[0])
+    assert flow.take_next(li) is not None
+
+
+def test_queue_search_and_pages(services: Services) -> None:
+    from complaint_desk.store import QueueFilter
+
+    boss, flow = who(services, "boss"), services.workflow
+    assert [i.complaint.external_id for i in flow.queue(boss, QueueFilter(search="发票")).items] == ["A2"]
+    assert [i.complaint.customer_name for i in flow.queue(boss, QueueFilter(search="王")).items] == ["王"]
+    assert [i.complaint.id for i in flow.queue(boss, QueueFilter(search="1")).items][:1] == [1]
+    assert flow.queue(boss, QueueFilter(search="100%_")).total == 0  # LIKE wildcards are text
+    first, second = (flow.queue(boss, QueueFilter(limit=2, offset=offset)) for offset in (0, 2))
+    assert first.total == second.total == 3 and len(first.items) == 2 and len(second.items) == 1
+    assert {i.complaint.id for i in first.items}.isdisjoint({i.complaint.id for i in second.items})
+
+
+def test_bulk_reassign_is_all_or_nothing(services: Services) -> None:
+    boss, flow = who(services, "boss"), services.workflow
+    with pytest.raises(WorkflowError):
+        flow.reassign_many(boss, [1, 2, 999], "wang")
+    assert all(c.assigned_to is None for c in services.store.list_complaints())
+    assert flow.reassign_many(boss, [1, 2], "wang") == 2
+    assert [c.id for c in services.store.list_complaints() if c.assigned_to == "wang"] == [1, 2]
 
 
 def test_a_sent_reply_is_not_sent_again(services: Services) -> None:
@@ -124,11 +196,12 @@ def test_resolved_case_masks_personal_data(services: Services, tmp_path: Path) -
 # --- server-side roles -------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("action", ["queue", "dashboard", "assignable", "reassign", "import_file", "approve_escalation",
-                                    "remove_demo", "seed_demo"])
+@pytest.mark.parametrize("action", ["queue", "dashboard", "assignable", "reassign", "reassign_many", "import_file",
+                                    "decide_approval", "approvals", "remove_demo", "seed_demo"])
 def test_an_agent_is_refused_every_supervisor_action(services: Services, action: str, tmp_path: Path) -> None:
     li, flow = who(services, "li"), services.workflow
-    arguments = {"reassign": (1, "wang"), "import_file": (tmp_path / "x.csv",), "approve_escalation": (1,)}
+    arguments = {"reassign": (1, "wang"), "reassign_many": ([1], "wang"), "import_file": (tmp_path / "x.csv",),
+                 "decide_approval": (1, True)}
     with pytest.raises(PermissionDeniedError):
         getattr(flow, action)(li, *arguments.get(action, ()))
 
@@ -218,18 +291,18 @@ def test_a_crash_inside_resolve_leaves_the_complaint_as_it_was(services: Service
     assert flow.resolve(li, complaint.id, remedy="redelivery").id == f"res-{complaint.id}"  # and it can be redone
 
 
-def test_a_crash_inside_an_escalation_approval_sends_nothing(services: Services, monkeypatch: pytest.MonkeyPatch) -> None:
+@pytest.mark.parametrize("method", ["decide_approval", "transition", "audit"])
+def test_a_crash_inside_an_approval_decision_changes_nothing(services: Services, monkeypatch: pytest.MonkeyPatch,
+                                                             method: str) -> None:
     li, flow = who(services, "li"), services.workflow
     complaint = flow.take_next(li)
-    draft, _ = flow.draft(li, complaint.id)
-    flow.approve(li, complaint.id, draft.text.replace("您看", "经主管审批，我们为您补偿300元。您看", 1))
-    before = _state(services, complaint.id)
-    _crash_on(services, monkeypatch, "audit")
+    flow.request_approval(li, complaint.id, 300, "箱子无法使用")
+    before = _state(services, complaint.id), services.store.list_approvals(complaint.id)
+    _crash_on(services, monkeypatch, method)
     with pytest.raises(Crash):
-        flow.approve_escalation(who(services, "boss"), complaint.id)
+        flow.decide_approval(who(services, "boss"), complaint.id, True)
     monkeypatch.undo()
-    assert _state(services, complaint.id) == before
-    assert not any(d.approved_by for d in services.store.list_drafts(complaint.id))
+    assert (_state(services, complaint.id), services.store.list_approvals(complaint.id)) == before
 
 
 def test_start_up_finishes_triage_an_interrupted_run_left(tiny_settings: Settings) -> None:

@@ -38,6 +38,8 @@ def pick(options: list[str], key: str, slot: str) -> str:
 def chosen_remedy(request: DraftRequest) -> str:
     """The precedent's most common remedy that satisfied customers, else the topic default."""
     bank = phrasebank()["solve"]
+    if request.approved_amount:
+        return "compensation"
     if request.precedent:
         for remedy, _count, satisfied, _amounts in request.precedent.by_remedy:
             if satisfied and remedy in bank["remedy"]:
@@ -46,7 +48,10 @@ def chosen_remedy(request: DraftRequest) -> str:
 
 
 def compensation_amount(request: DraftRequest) -> float:
-    """The usual amount among similar satisfied cases, never above what an agent may grant alone."""
+    """The amount a supervisor approved; else the usual amount among similar satisfied cases,
+    never above what an agent may grant alone."""
+    if request.approved_amount:
+        return request.approved_amount
     amounts: list[float] = []
     if request.precedent:
         for remedy, _count, _satisfied, values in request.precedent.by_remedy:
@@ -71,12 +76,16 @@ def sentence(move: str, request: DraftRequest) -> str:
     if move == "apologize":
         return pick(bank["apologize"].get(topic, bank["apologize"]["other"]), key, "apologize")
     if move == "clarify":
+        if request.hint:
+            notes = request.hint.strip().rstrip("。.！!；;，, ")
+            return pick(bank["notes"]["templates"], key, "notes").format(notes=notes)
         return pick(bank["clarify"][topic], key, "clarify")
     if move == "solve":
         if topic == "inquiry":
             return pick(bank["inquiry"]["answer"], key, "answer")
         remedy = chosen_remedy(request)
-        text = pick(bank["solve"]["remedy"][remedy], key, "solve").format(amount=f"{compensation_amount(request):g}")
+        options = bank["approved"]["compensation"] if request.approved_amount else bank["solve"]["remedy"][remedy]
+        text = pick(options, key, "solve").format(amount=f"{compensation_amount(request):g}")
         flags = "".join(pick(bank["solve"]["flag"][flag], key, f"flag-{flag}") for flag in request.flags)
         return text + flags
     if move == "consult":

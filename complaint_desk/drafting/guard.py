@@ -14,7 +14,8 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
 
-from complaint_desk.checks import check_draft
+from complaint_desk.checks import check_draft, check_grant
+from complaint_desk.checks.draft import Draft
 from complaint_desk.domain import CheckResult
 from complaint_desk.drafting.backends import LLMBackend
 from complaint_desk.drafting.composer import compose
@@ -36,12 +37,18 @@ class GuardedDraft:
 
 
 def check_for_request(text: str, request: DraftRequest) -> CheckResult:
-    """The eval checks plus what only the request knows: text copied from its reference cases."""
+    """The eval checks plus what only the request knows: text copied from its reference
+    cases, and, where the workflow knows it, the approval on record for this complaint
+    (which replaces the text-only amount check)."""
     result = check_draft(text, request.topic, compensation_limit=request.max_compensation)
-    copied = copied_from(text, request.examples)
-    if not copied:
+    extra = copied_from(text, request.examples)
+    if request.grant is not None:
+        kept = [v for v in result.violations if v.rule != "over_promise"]
+        extra += check_grant(Draft.of(text), request.grant.limit, request.grant.approved)
+        result = result.model_copy(update={"passed": not kept, "violations": kept})
+    if not extra:
         return result
-    violations = sorted([*result.violations, *copied], key=lambda v: v.start)
+    violations = sorted([*result.violations, *extra], key=lambda v: v.start)
     return result.model_copy(update={"passed": False, "violations": violations})
 
 

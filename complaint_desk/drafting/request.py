@@ -16,6 +16,16 @@ _FENCE = re.compile(r"<\s*/?\s*投诉\s*>")
 
 
 @dataclass(frozen=True)
+class Grant:
+    """What the sender of this reply may promise, as the workflow knows it: up to `limit`
+    yuan (None: no limit, a supervisor writes), and whether a supervisor's approval is on
+    record, which is what lets a reply say 经主管批准."""
+
+    limit: float | None
+    approved: bool = False
+
+
+@dataclass(frozen=True)
 class DraftRequest:
     complaint: str
     topic: str
@@ -34,6 +44,12 @@ class DraftRequest:
     feedback: tuple[Violation, ...] = field(default_factory=tuple)
     previous_draft: str | None = None
     variant: int = 0  # another choice of the composer's wordings for the same complaint
+    grant: Grant | None = None  # None: not known (a draft checked on its own, as in the eval sets)
+
+    @property
+    def approved_amount(self) -> float | None:
+        """The amount a supervisor approved for this complaint, if one did."""
+        return self.grant.limit if self.grant and self.grant.approved else None
 
     @classmethod
     def for_complaint(cls, text: str, triage: TriageResult, **kwargs: object) -> DraftRequest:
@@ -60,7 +76,7 @@ class DraftRequest:
 
 def build_request(text: str, triage: TriageResult, case_base: CaseBase, settings: Settings, industry: str | None = None,
                   hint: str | None = None, similar: Sequence[SimilarCase] | None = None,
-                  precedent: Precedent | None = None) -> DraftRequest:
+                  precedent: Precedent | None = None, grant: Grant | None = None) -> DraftRequest:
     """The request for one complaint: its triage, its similar cases and precedent, policy."""
     industry = industry or settings.industry
     if similar is None:
@@ -77,5 +93,6 @@ def build_request(text: str, triage: TriageResult, case_base: CaseBase, settings
         default_compensation=settings.policy.default_compensation,
         max_complaint_chars=settings.guard.max_complaint_chars,
         max_draft_chars=settings.guard.max_draft_chars,
+        grant=grant,
     )
 

@@ -12,7 +12,16 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Protocol
 
-from complaint_desk.domain import QUEUE_STATUSES, AuditEntry, Case, Complaint, DraftVersion, TriageResult, User
+from complaint_desk.domain import (
+    QUEUE_STATUSES,
+    Approval,
+    AuditEntry,
+    Case,
+    Complaint,
+    DraftVersion,
+    TriageResult,
+    User,
+)
 from complaint_desk.errors import ActionableError
 from complaint_desk.registry import Registry
 
@@ -33,7 +42,9 @@ class QueueFilter:
     assigned_to: str | None = None
     created_from: datetime | None = None
     created_to: datetime | None = None
+    search: str | None = None  # an id, a customer name, an order number or words of the text
     limit: int | None = None
+    offset: int = 0
 
 
 class LockConflictError(ActionableError, RuntimeError):
@@ -61,6 +72,9 @@ class Store(Protocol):
     def add_draft(self, draft: DraftVersion) -> DraftVersion: ...
     def list_drafts(self, complaint_id: int | None = None) -> list[DraftVersion]: ...
     def approve_draft(self, draft_id: int, approver: str) -> None: ...
+    def add_approval(self, approval: Approval) -> Approval: ...
+    def list_approvals(self, complaint_id: int | None = None, status: str | None = None) -> list[Approval]: ...
+    def decide_approval(self, approval_id: int, status: str, decided_by: str, note: str) -> Approval: ...
     def add_case(self, case: Case) -> None: ...
     def add_cases(self, cases: Iterable[Case]) -> int: ...
     def list_cases(self, source: str | None = None) -> list[Case]: ...

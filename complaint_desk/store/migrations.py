@@ -14,7 +14,7 @@ from sqlalchemy import Connection, Engine, inspect, select, text
 
 from complaint_desk.domain import utcnow
 from complaint_desk.errors import ActionableError
-from complaint_desk.store.schema import Base, LoginAttemptRow, SchemaVersionRow, SessionRow
+from complaint_desk.store.schema import ApprovalRow, Base, LoginAttemptRow, SchemaVersionRow, SessionRow
 
 
 @dataclass(frozen=True)
@@ -32,10 +32,15 @@ def _add_sessions(conn: Connection) -> None:
     Base.metadata.create_all(conn, tables=[LoginAttemptRow.__table__, SessionRow.__table__])
 
 
+def _add_approvals(conn: Connection) -> None:
+    Base.metadata.create_all(conn, tables=[ApprovalRow.__table__])
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "initial schema", lambda conn: None),
     Migration(2, "users.is_demo: mark demo accounts so the demo can be removed", _add_users_is_demo),
     Migration(3, "login_attempts and sessions: lockout and revocable sign-ins", _add_sessions),
+    Migration(4, "approvals: compensation requests above the agent's limit and their decisions", _add_approvals),
 )
 LATEST_VERSION = MIGRATIONS[-1].version
 

@@ -8,7 +8,7 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 from datetime import UTC, datetime
 
-from sqlalchemy import Engine, create_engine, delete, event, func, or_, select, update
+from sqlalchemy import ColumnElement, Engine, create_engine, delete, event, func, or_, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from complaint_desk.domain import (
@@ -21,6 +21,7 @@ from complaint_desk.domain import (
     utcnow,
 )
 from complaint_desk.store.accounts import AccountRows
+from complaint_desk.store.approvals import ApprovalRows
 from complaint_desk.store.base import STORES, AddResult, LockConflictError, QueueFilter, StateConflictError
 from complaint_desk.store.migrations import upgrade
 from complaint_desk.store.schema import AuditRow, CaseRow, ComplaintRow, DraftRow, UserRow
@@ -64,7 +65,7 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:  # noqa: ANN001  (DB-API
     cursor.close()
 
 
-class SqlStore(AccountRows):
+class SqlStore(AccountRows, ApprovalRows):
     """Store on any SQLAlchemy database; every public method is one transaction, or part of
     the enclosing one when called inside `transaction()`."""
 
@@ -159,9 +160,11 @@ class SqlStore(AccountRows):
             stmt = stmt.where(ComplaintRow.created_at >= _utc(query.created_from))
         if query.created_to:
             stmt = stmt.where(ComplaintRow.created_at <= _utc(query.created_to))
+        if query.search and query.search.strip():
+            stmt = stmt.where(_matches(query.search.strip()))
         stmt = stmt.order_by(ComplaintRow.priority.asc().nulls_last(), ComplaintRow.created_at.asc())
         if query.limit:
-            stmt = stmt.limit(query.limit)
+            stmt = stmt.offset(query.offset).limit(query.limit)
         with self._session() as session:
             return [_complaint(row) for row in session.scalars(stmt)]
 
@@ -327,6 +330,16 @@ class SqlStore(AccountRows):
             session.execute(update(ComplaintRow).where(ComplaintRow.assigned_to.in_(demo_users)).values(assigned_to=None))
             session.execute(delete(UserRow).where(UserRow.is_demo.is_(True)))
             return len(ids)
+
+
+def _matches(term: str) -> ColumnElement[bool]:
+    """Search by id, external id, customer name or any part of the text (LIKE, escaped)."""
+    pattern = "%" + term.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+    clauses = [ComplaintRow.text.like(pattern, escape="\\"), ComplaintRow.customer_name.like(pattern, escape="\\"),
+               ComplaintRow.external_id.like(pattern, escape="\\"), ComplaintRow.order_id.like(pattern, escape="\\")]
+    if term.isdigit():
+        clauses.append(ComplaintRow.id == int(term))
+    return or_(*clauses)
 
 
 def _row(session: Session, complaint_id: int) -> ComplaintRow:

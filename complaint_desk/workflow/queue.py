@@ -48,15 +48,31 @@ def queue_item(complaint: Complaint, settings: Settings, now: datetime) -> Queue
     return QueueItem(complaint, level, score, reason, waited, settings.priority.sla_hours[level])
 
 
-def ordered(store: Store, settings: Settings, query: QueueFilter | None = None,
-            now: datetime | None = None) -> list[QueueItem]:
-    """Highest priority first; among equals, the one closest to (or past) its SLA first."""
+@dataclass(frozen=True)
+class QueuePage:
+    items: list[QueueItem]
+    total: int  # matching complaints on every page
+    offset: int
+
+
+def ordered_page(store: Store, settings: Settings, query: QueueFilter | None = None,
+                 now: datetime | None = None) -> QueuePage:
+    """Highest priority first; among equals, the one closest to (or past) its SLA first.
+
+    Priority is filtered and the page cut after re-scoring: waiting may have raised a
+    complaint's priority since triage, so the stored order is not the queue's order."""
     now = now or utcnow()
     query = query or QueueFilter()
-    # priority is filtered after re-scoring: waiting may have raised it since triage
-    stored = store.list_complaints(replace(query, priorities=()))
+    stored = store.list_complaints(replace(query, priorities=(), limit=None, offset=0))
     items = [queue_item(c, settings, now) for c in stored]
     if query.priorities:
         items = [item for item in items if item.priority in query.priorities]
-    return sorted(items, key=lambda item: (item.priority, -item.priority_score, item.sla_left_hours))
+    items.sort(key=lambda item: (item.priority, -item.priority_score, item.sla_left_hours))
+    end = query.offset + query.limit if query.limit else None
+    return QueuePage(items[query.offset:end], len(items), query.offset)
+
+
+def ordered(store: Store, settings: Settings, query: QueueFilter | None = None,
+            now: datetime | None = None) -> list[QueueItem]:
+    return ordered_page(store, settings, query, now).items
 

@@ -1,7 +1,7 @@
 """The workflow service: the one owner of every state change of a complaint.
 
-import → triage → take/claim → draft → approve (send or escalate) → approve escalation →
-resolve → case base, plus release and reassign. Each change is one method that checks the
+import → triage → take/claim → draft → (request approval → supervisor decides →) approve
+and send → resolve → case base, plus release and reassign. Each change is one method that checks the
 actor's role on the server, and writes the change and its audit entry in one transaction:
 a crash part way leaves the complaint as it was, with no audit entry. The UI and the CLI
 call this service and nothing below it.
@@ -17,12 +17,11 @@ from zoneinfo import ZoneInfo
 
 from complaint_desk import vocab
 from complaint_desk.cases.base import CaseBase, Precedent, SimilarCase, masked
-from complaint_desk.checks import offers
 from complaint_desk.config import Settings
-from complaint_desk.domain import STATUS_NAMES, Case, CheckResult, Complaint, DraftVersion, User, utcnow
+from complaint_desk.domain import STATUS_NAMES, Approval, Case, CheckResult, Complaint, DraftVersion, User, utcnow
 from complaint_desk.drafting.composer import chosen_remedy
 from complaint_desk.drafting.guard import GuardedDraft, StreamEvent, check_for_request, guard, guard_stream
-from complaint_desk.drafting.request import DraftRequest, build_request
+from complaint_desk.drafting.request import DraftRequest, Grant, build_request
 from complaint_desk.drafting.service import DraftingService
 from complaint_desk.privacy import mask_pii
 from complaint_desk.store import LockConflictError, QueueFilter, Store
@@ -34,13 +33,14 @@ from complaint_desk.workflow.access import (
     require_holder,
     require_role,
 )
+from complaint_desk.workflow.approvals import ApprovalResult, grant_for, largest_offer, refusal, require_request
 from complaint_desk.workflow.dashboard import DashboardData, collect
 from complaint_desk.workflow.demo import DEMO_USERS, demo_complaints
 from complaint_desk.workflow.importing import ImportReport, import_file
-from complaint_desk.workflow.queue import QueueItem, ordered, queue_item
+from complaint_desk.workflow.queue import QueueItem, QueuePage, ordered, ordered_page, queue_item
 
 Progress = Callable[[int], None]
-ANSWERABLE = ("open", "assigned")  # statuses from which a reply can be sent or escalated
+ANSWERABLE = ("open", "assigned")  # statuses from which a reply can be sent or approval requested
 
 
 @dataclass(frozen=True)
@@ -50,32 +50,6 @@ class WorkbenchView:
     similar: list[SimilarCase]
     precedent: Precedent
     drafts: list[DraftVersion]
-
-
-@dataclass(frozen=True)
-class ApprovalDecision:
-    """What approving a reply does: refused (the rules still broken), escalated, or sent."""
-
-    refused: tuple[str, ...]
-    offered: float | None
-    escalate: bool
-
-
-def approval_decision(text: str, result: CheckResult, limit: float, role: str) -> ApprovalDecision:
-    """The rules that block a reply, and whether its largest offer needs a supervisor.
-
-    An offer above the limit is not a fault of the wording but what escalation is for, and
-    any offer counts, whatever its wording or basis; an agent's reply with one escalates."""
-    refused = tuple(sorted({v.rule for v in result.violations if v.amount is None}))
-    offered = max((offer.value for offer in offers(text)), default=None)
-    return ApprovalDecision(refused, offered, offered is not None and offered > limit and role == "agent")
-
-
-@dataclass(frozen=True)
-class ApprovalResult:
-    draft: DraftVersion
-    escalated: bool
-    message: str
 
 
 class Workflow:
@@ -110,9 +84,39 @@ class Workflow:
         except (KeyError, ValueError, TypeError) as error:
             raise WorkflowError(f"找不到投诉 {complaint_id}") from error
 
-    def queue(self, actor: User, query: QueueFilter | None = None) -> list[QueueItem]:
+    def queue(self, actor: User, query: QueueFilter | None = None) -> QueuePage:
+        """One page of the queue as a supervisor filters it, and how many match in all."""
         require_role(actor, "queue")
-        return ordered(self.store, self.settings, query)
+        return ordered_page(self.store, self.settings, query)
+
+    def mine(self, actor: User) -> list[QueueItem]:
+        """What this user holds and has not answered yet (我的投诉), most urgent first."""
+        require_role(actor, "read")
+        return ordered(self.store, self.settings, QueueFilter(statuses=("assigned", "escalated"),
+                                                              assigned_to=actor.username))
+
+    def waiting(self, actor: User, limit: int = 20) -> list[QueueItem]:
+        """The next unclaimed complaints, for an agent to see what is coming and pick one."""
+        require_role(actor, "work")
+        items = ordered(self.store, self.settings, QueueFilter(statuses=("open",)))
+        return [item for item in items if not item.complaint.assigned_to][:limit]
+
+    def approvals(self, actor: User, status: str | None = "pending") -> list[tuple[Approval, Complaint]]:
+        """Compensation requests (pending by default), oldest first, each with its complaint."""
+        require_role(actor, "approve_escalation")
+        return [(a, self.store.get_complaint(a.complaint_id)) for a in self.store.list_approvals(status=status)]
+
+    def approval_history(self, actor: User, complaint_id: int) -> list[Approval]:
+        """Every request on one complaint and its answer: how the agent learns the decision."""
+        complaint = self.complaint(actor, complaint_id)
+        require_holder(actor, complaint)
+        return self.store.list_approvals(complaint_id=complaint.id)
+
+    def audit_trail(self, actor: User, complaint_id: int) -> list:
+        """The audit entries of one complaint, oldest first."""
+        complaint = self.complaint(actor, complaint_id)
+        require_holder(actor, complaint)
+        return list(reversed(self.store.list_audit(complaint.id)))
 
     def drafts(self, actor: User, complaint_id: int) -> list[DraftVersion]:
         require_role(actor, "read")
@@ -146,7 +150,7 @@ class Workflow:
         return WorkbenchView(complaint, queue_item(complaint, self.settings, utcnow()), similar, precedent,
                              self.store.list_drafts(complaint_id))
 
-    def check(self, text: str, complaint: Complaint) -> CheckResult:
+    def check(self, text: str, complaint: Complaint, actor: User | None = None) -> CheckResult:
         """Every check a reply must pass, including those only this complaint's request knows
         (text copied from the similar cases shown beside it): what approval runs too."""
         limit = self.settings.guard.max_reply_chars
@@ -159,8 +163,13 @@ class Workflow:
         # the precedent and the draft history (what view() also loads) play no part, so every
         # keystroke of the live check pays for one search only
         request = build_request(complaint.text, complaint.triage, self.case_base, self.settings,
-                                industry=self._industry(complaint), similar=similar, precedent=Precedent(0, ()))
+                                industry=self._industry(complaint), similar=similar, precedent=Precedent(0, ()),
+                                grant=self._grant(actor, complaint) if actor else None)
         return check_for_request(text, request)
+
+    def _grant(self, actor: User, complaint: Complaint) -> Grant:
+        return grant_for(actor, self.store.list_approvals(complaint_id=complaint.id),
+                         self.settings.policy.max_compensation_without_approval)
 
     # --- intake ----------------------------------------------------------------------------
 
@@ -181,6 +190,10 @@ class Workflow:
     def take_next(self, actor: User) -> Complaint | None:
         """Lock the highest-priority unassigned complaint to this agent (下一条)."""
         require_role(actor, "work")
+        held = len(self.store.list_complaints(QueueFilter(statuses=("assigned",), assigned_to=actor.username)))
+        if held >= self.settings.ui.max_held:
+            raise WorkflowError(f"你手上已有 {held} 条未回复的投诉（上限 {self.settings.ui.max_held} 条），"
+                                "请先回复或释放其中一条，再领下一条")
         for item in ordered(self.store, self.settings, QueueFilter(statuses=("open",))):
             if item.complaint.assigned_to:
                 continue
@@ -207,6 +220,8 @@ class Workflow:
         complaint = self.complaint(actor, complaint_id)
         if complaint.assigned_to != actor.username:
             require_role(actor, "release_any", "只能释放自己正在处理的投诉")
+        if complaint.status not in ANSWERABLE:
+            raise WorkflowError(f"投诉 {complaint.id} 当前为「{STATUS_NAMES[complaint.status]}」，不能释放回队列")
         with self.store.transaction():
             self.store.release(complaint.id)  # type: ignore[arg-type]
             self.store.audit(actor.username, "release", complaint.id, holder=complaint.assigned_to)
@@ -222,20 +237,31 @@ class Workflow:
             self.store.audit(actor.username, "reassign", complaint.id, to=target.username,
                              previous=complaint.assigned_to)
 
+    def reassign_many(self, actor: User, complaint_ids: list[int], to: str) -> int:
+        """Bulk reassign (a supervisor moving a colleague's pile): all of them, or none."""
+        require_role(actor, "reassign")
+        if not complaint_ids:
+            raise WorkflowError("请至少选择一条投诉")
+        with self.store.transaction():
+            for complaint_id in complaint_ids:
+                self.reassign(actor, complaint_id, to)
+        return len(complaint_ids)
+
     # --- drafting --------------------------------------------------------------------------
 
-    def request_for(self, view: WorkbenchView, hint: str | None = None) -> DraftRequest:
+    def request_for(self, view: WorkbenchView, hint: str | None = None, actor: User | None = None) -> DraftRequest:
         complaint = view.complaint
         assert complaint.triage is not None
         return build_request(complaint.text, complaint.triage.model_copy(update={"priority": view.item.priority}),
                              self.case_base, self.settings, industry=self._industry(complaint), hint=hint,
-                             similar=view.similar, precedent=view.precedent)
+                             similar=view.similar, precedent=view.precedent,
+                             grant=self._grant(actor, complaint) if actor else None)
 
     def _drafting_view(self, actor: User, complaint_id: int) -> WorkbenchView:
         complaint = self.complaint(actor, complaint_id)
         require_holder(actor, complaint)
-        if complaint.status in ("sent", "resolved"):
-            raise WorkflowError("这条投诉已经回复过了，不能再生成草稿")
+        if complaint.status not in ANSWERABLE:
+            raise WorkflowError(f"这条投诉当前状态为「{STATUS_NAMES[complaint.status]}」，不能再生成草稿")
         return self.view(complaint.id)  # type: ignore[arg-type]
 
     def _store_generated(self, actor: User, complaint_id: int, outcome: GuardedDraft, hint: str | None) -> DraftVersion:
@@ -250,13 +276,13 @@ class Workflow:
 
     def draft(self, actor: User, complaint_id: int, hint: str | None = None) -> tuple[DraftVersion, GuardedDraft]:
         view = self._drafting_view(actor, complaint_id)
-        outcome = guard(self.request_for(view, hint), self.drafting.current.backend, self.settings.guard.max_regenerations)
+        outcome = guard(self.request_for(view, hint, actor), self.drafting.current.backend, self.settings.guard.max_regenerations)
         return self._store_generated(actor, complaint_id, outcome, hint), outcome
 
     def draft_stream(self, actor: User, complaint_id: int, hint: str | None = None) -> Iterator[StreamEvent]:
         view = self._drafting_view(actor, complaint_id)
         backend = self.drafting.current.backend
-        for event in guard_stream(self.request_for(view, hint), backend, self.settings.guard.max_regenerations):
+        for event in guard_stream(self.request_for(view, hint, actor), backend, self.settings.guard.max_regenerations):
             if event.done and event.outcome is not None:
                 self._store_generated(actor, complaint_id, event.outcome, hint)
             yield event
@@ -264,7 +290,8 @@ class Workflow:
     # --- approving and resolving -----------------------------------------------------------
 
     def approve(self, actor: User, complaint_id: int, text: str) -> ApprovalResult:
-        """Record the text as sent — or, above the compensation limit, escalate to a supervisor."""
+        """Record the text as sent, if every check passes — including that any amount above the
+        agent's limit was approved by a supervisor first (request_approval)."""
         require_role(actor, "work")
         complaint = self.complaint(actor, complaint_id)
         require_holder(actor, complaint)
@@ -273,48 +300,60 @@ class Workflow:
             raise WorkflowError("回复内容为空")
         if complaint.status not in ANSWERABLE:
             raise WorkflowError(f"这条投诉当前状态为「{STATUS_NAMES[complaint.status]}」，不能再批准发送")
-        result = self.check(text, complaint)
-        limit = self.settings.policy.max_compensation_without_approval
-        decision = approval_decision(text, result, limit, actor.role)
-        if decision.refused:
-            names = "、".join(vocab.RULE_NAMES[r] for r in decision.refused)
-            raise WorkflowError(f"回复还有未通过的检查（{names}），请修改后再批准")
-        offered, escalate = decision.offered, decision.escalate
+        result = self.check(text, complaint, actor)
+        reason = refusal(result)
+        if reason:
+            raise WorkflowError(reason)
+        offered = largest_offer(text)
+        approved_by = None  # who signed off an amount above the agent's limit (the check let it through)
+        if offered is not None and offered > self.settings.policy.max_compensation_without_approval:
+            approved_by = actor.username if actor.role != "agent" else \
+                self.store.list_approvals(complaint_id=complaint.id)[-1].decided_by
         with self.store.transaction():
-            self.store.transition(complaint.id, "escalated" if escalate else "sent", ANSWERABLE)  # type: ignore[arg-type]
+            self.store.transition(complaint.id, "sent", ANSWERABLE)  # type: ignore[arg-type]
             last = next((d for d in reversed(self.store.list_drafts(complaint.id)) if d.kind == "generated"), None)
             edited = last is None or last.text.strip() != text
-            if escalate:
-                draft = self.store.add_draft(DraftVersion(
-                    complaint_id=complaint.id, kind="edited", text=text, author=actor.username, moves=result.moves,
-                    offered_amount=offered, needs_approval=True))
-                self.store.audit(actor.username, "escalate", complaint.id, draft=draft.id, amount=offered, limit=limit)
-                return ApprovalResult(draft, True, f"补偿 {offered:g} 元超过 {limit:g} 元，已提交主管审批")
             if edited:
                 self.store.add_draft(DraftVersion(complaint_id=complaint.id, kind="edited", text=text,
                                                   author=actor.username, moves=result.moves))
             sent = self.store.add_draft(DraftVersion(
                 complaint_id=complaint.id, kind="sent", text=text, author=actor.username, moves=result.moves,
-                offered_amount=offered, approved_by=actor.username if actor.role != "agent" else None))
-            self.store.audit(actor.username, "approve", complaint.id, draft=sent.id, edited=edited)
-        return ApprovalResult(sent, False, "回复已批准并记录为已发送")
+                offered_amount=offered, approved_by=approved_by))
+            self.store.audit(actor.username, "approve", complaint.id, draft=sent.id, edited=edited, amount=offered,
+                             approved_by=approved_by)
+        return ApprovalResult(sent, "回复已批准并记录为已发送")
 
-    def approve_escalation(self, actor: User, complaint_id: int) -> DraftVersion:
-        """A supervisor signs off an escalated draft (主管批示, seed 004)."""
+    def request_approval(self, actor: User, complaint_id: int, amount: float, reason: str, text: str = "") -> Approval:
+        """提交主管审批: the complaint waits as 待主管审批 until a supervisor answers."""
+        require_role(actor, "work")
+        complaint = self.complaint(actor, complaint_id)
+        require_holder(actor, complaint)
+        require_request(complaint, amount, reason, self.settings.policy.max_compensation_without_approval, ANSWERABLE)
+        with self.store.transaction():
+            self.store.transition(complaint.id, "escalated", ANSWERABLE)  # type: ignore[arg-type]
+            approval = self.store.add_approval(Approval(
+                complaint_id=complaint.id, amount=float(amount), reason=mask_pii(reason.strip()),  # type: ignore[arg-type]
+                draft=text.strip(), requested_by=actor.username))
+            self.store.audit(actor.username, "request_approval", complaint.id, approval=approval.id, amount=amount)
+        return approval
+
+    def decide_approval(self, actor: User, complaint_id: int, approve: bool, note: str = "") -> Approval:
+        """A supervisor approves or rejects the pending request; the complaint goes back to
+        the agent who asked (now allowed, or not, to promise the amount)."""
         require_role(actor, "approve_escalation")
         complaint = self.complaint(actor, complaint_id)
-        pending = next((d for d in reversed(self.store.list_drafts(complaint.id)) if d.needs_approval), None)
-        if complaint.status != "escalated" or pending is None:
-            raise WorkflowError("这条投诉没有待审批的草稿")
+        pending = self.store.list_approvals(complaint_id=complaint.id, status="pending")
+        if complaint.status != "escalated" or not pending:
+            raise WorkflowError(f"投诉 {complaint_id} 没有待审批的补偿申请")
+        if not approve and len(note.strip()) < 2:
+            raise WorkflowError("驳回时请写明原因或建议，坐席要据此修改")
         with self.store.transaction():
-            self.store.transition(complaint.id, "sent", ("escalated",))  # type: ignore[arg-type]
-            self.store.approve_draft(pending.id, actor.username)  # type: ignore[arg-type]
-            sent = self.store.add_draft(DraftVersion(
-                complaint_id=complaint.id, kind="sent", text=pending.text, author=pending.author, moves=pending.moves,
-                offered_amount=pending.offered_amount, approved_by=actor.username))
-            self.store.audit(actor.username, "approve_escalated", complaint.id, draft=sent.id,
-                             amount=pending.offered_amount)
-        return sent
+            decided = self.store.decide_approval(pending[-1].id, "approved" if approve else "rejected",  # type: ignore[arg-type]
+                                                 actor.username, note.strip())
+            self.store.transition(complaint.id, "assigned", ("escalated",))  # type: ignore[arg-type]
+            self.store.audit(actor.username, "approval_approved" if approve else "approval_rejected", complaint.id,
+                             approval=decided.id, amount=decided.amount, note=decided.note)
+        return decided
 
     def resolve(self, actor: User, complaint_id: int, remedy: str | None = None, outcome: str = "satisfied",
                 root_cause: str = "", resolution: str = "") -> Case:
