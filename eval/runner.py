@@ -15,7 +15,7 @@ import platform
 import time
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from complaint_desk import __version__, vocab
@@ -25,11 +25,11 @@ from complaint_desk.config import Settings
 from complaint_desk.drafting.backends import LLMBackend
 from complaint_desk.drafting.guard import check_for_request, guard
 from complaint_desk.drafting.repair import cap_length
-from complaint_desk.drafting.request import build_request
+from complaint_desk.drafting.request import Grant, build_request
 from complaint_desk.errors import ActionableError
 from complaint_desk.jsonl import LineError, Record, parse_lines, write_record
 from complaint_desk.privacy import find_pii
-from complaint_desk.workflow.service import approval_decision
+from complaint_desk.workflow.approvals import refusal
 from eval.report_html import render_report
 
 SUITES_DIR = Path(__file__).resolve().parent / "suites"
@@ -178,7 +178,8 @@ def _run_batch(batch: list[dict], backend: LLMBackend, settings: Settings, case_
         guarded = guard(request, backend, settings.guard.max_regenerations, first=raw)
         forbidden = set(item.get("expect", {}).get("forbid", []))
         limit = settings.policy.max_compensation_without_approval
-        decision = approval_decision(guarded.text, guarded.result, limit, "agent")
+        # what approval would say to an agent with no supervisor's approval on record
+        as_agent = check_for_request(guarded.text, replace(request, grant=Grant(limit)))
         records.append({
             "id": item["id"],
             "fingerprint": fingerprint,
@@ -204,7 +205,7 @@ def _run_batch(batch: list[dict], backend: LLMBackend, settings: Settings, case_
             "copied_from": sorted({v.copied_from for v in guarded.result.violations if v.copied_from}),
             "pii": [hit.kind for hit in find_pii(guarded.text)],
             "offers_over_limit": [offer.value for offer in offers(guarded.text) if offer.value > limit],
-            "agent_can_send": not decision.refused and not decision.escalate,
+            "agent_can_send": refusal(as_agent) is None,
             "generation_s": round(generation_s, 3),
             "guard_s": round(time.perf_counter() - guard_started, 3),
         })

@@ -19,7 +19,7 @@ from complaint_desk import vocab
 from complaint_desk.cases.embedder import EMBEDDERS, Embedder, EmbedderUnavailableError
 from complaint_desk.cases.retrieval import BM25Index, DenseIndex, Indexes, Retriever, build_retriever, case_text
 from complaint_desk.config import Settings
-from complaint_desk.domain import Case
+from complaint_desk.domain import Case, TriageResult
 from complaint_desk.jsonl import read_jsonl
 from complaint_desk.privacy import mask_pii
 from complaint_desk.store import Store
@@ -50,6 +50,25 @@ class SimilarCase:
     case: Case
     score: float
     why: tuple[str, ...]
+
+
+def match_reason(case: Case, triage: TriageResult | None) -> str:
+    """Why this case is shown, in words an agent reads at a glance: what it shares with the
+    complaint (topic, risk signals, kind of customer, anger) and how it was settled."""
+    shared: list[str] = []
+    if triage is not None:
+        if case.topic == triage.topic:
+            shared.append(f"同为{vocab.TOPIC_NAMES[case.topic]}问题")
+        flags = [vocab.FLAG_NAMES[f] for f in case.flags if f in triage.flag_ids]
+        if flags:
+            shared.append("都涉及" + "、".join(flags))
+        if case.persona == triage.persona:
+            shared.append(f"客户同属「{vocab.PERSONA_NAMES[case.persona]}」")
+        if case.anger == triage.anger and case.anger >= 2:
+            shared.append(f"客户同样{vocab.ANGER_NAMES[case.anger]}")
+    amount = f" {case.amount:g} 元" if case.amount else ""
+    settled = f"当时{vocab.REMEDY_NAMES[case.remedy]}{amount}，{vocab.OUTCOME_NAMES[case.outcome]}"
+    return f"{'，'.join(shared) or '说法相近'}；{settled}"
 
 
 @dataclass(frozen=True)

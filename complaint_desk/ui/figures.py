@@ -34,7 +34,7 @@ def volume_by_topic(data: DashboardData) -> Figure:
             bottom = [b + c for b, c in zip(bottom, counts, strict=True)]
     axis.set_title("每日投诉量（按主题）")
     axis.tick_params(axis="x", rotation=45, labelsize=8)
-    axis.legend(fontsize=7, ncol=3)
+    axis.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.0, 1.0), frameon=False)
     figure.tight_layout()
     return figure
 
@@ -49,14 +49,30 @@ def anger_distribution(data: DashboardData) -> Figure:
     return figure
 
 
+def _empty(axis: plt.Axes, message: str) -> None:
+    axis.text(0.5, 0.5, message, ha="center", va="center", color="#666")
+    axis.axis("off")
+
+
+def _labelled_bars(axis: plt.Axes, names: list[str], counts: list[int], labels: list[str], color: str) -> None:
+    """Horizontal bars with their value written at the end: no labels to overprint."""
+    axis.barh(names, counts, color=color)
+    for index, (count, label) in enumerate(zip(counts, labels, strict=True)):
+        axis.text(count, index, f" {label}", va="center", fontsize=8)
+    axis.set_xlim(0, max(counts) * 1.3 or 1)
+    axis.xaxis.get_major_locator().set_params(integer=True)
+
+
 def top_causes(data: DashboardData) -> Figure:
     figure, axis = _figure(4.8, 3.0)
-    names = [name for name, _count, _share in data.top_causes][::-1]
-    counts = [count for _name, count, _share in data.top_causes][::-1]
-    axis.barh(names, counts, color="#3b82f6")
-    for index, (_name, count, share) in enumerate(data.top_causes[::-1]):
-        axis.text(count, index, f" {share:.0%}", va="center", fontsize=8)
-    axis.set_title("近 90 天 TOP5 投诉原因")
+    axis.set_title("近 90 天 TOP5 问题原因（结案时填写）")
+    if not data.top_causes:
+        _empty(axis, "还没有填写原因的结案\n（结案时选择或填写“问题原因”）")
+        return figure
+    rows = data.top_causes[::-1]
+    names = [name if len(name) <= 12 else name[:12] + "…" for name, _count, _share in rows]
+    _labelled_bars(axis, names, [n for _name, n, _share in rows], [f"{n} 件 {share:.0%}" for _name, n, share in rows],
+                   "#3b82f6")
     figure.tight_layout()
     return figure
 
@@ -79,13 +95,13 @@ def sla_breaches(data: DashboardData) -> Figure:
 
 def draft_edits(data: DashboardData) -> Figure:
     figure, axis = _figure(4.5, 3.0)
-    values = [data.drafts_unedited, data.drafts_edited, data.drafts_manual]
-    labels = ["AI 草稿原样发送", "修改后发送", "人工撰写"]
-    if sum(values):
-        axis.pie(values, labels=labels, autopct="%1.0f%%", textprops={"fontsize": 8})
-    else:
-        axis.text(0.5, 0.5, "还没有已发送的回复", ha="center", va="center")
-        axis.axis("off")
-    axis.set_title("已发送回复的来源")
+    axis.set_title("已发送回复的来源（AI 草稿修改率）")
+    values = [data.drafts_manual, data.drafts_edited, data.drafts_unedited]
+    total = sum(values)
+    if not total:
+        _empty(axis, "还没有已发送的回复")
+        return figure
+    _labelled_bars(axis, ["人工撰写", "AI 草稿修改后发送", "AI 草稿原样发送"], values,
+                   [f"{v} 件 {v / total:.0%}" for v in values], "#10b981")
     figure.tight_layout()
     return figure

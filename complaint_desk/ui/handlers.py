@@ -7,6 +7,8 @@ Chinese message, never as a traceback.
 
 from __future__ import annotations
 
+import re
+import tempfile
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -17,17 +19,26 @@ from zoneinfo import ZoneInfo
 from complaint_desk import vocab
 from complaint_desk.domain import QUEUE_STATUSES, STATUS_NAMES, FlagHit, User, Violation, utcnow
 from complaint_desk.errors import ActionableError
+from complaint_desk.privacy import mask_pii
 from complaint_desk.services import Services
 from complaint_desk.store import QueueFilter
+from complaint_desk.ui import cards
 from complaint_desk.workflow.access import allowed
 from complaint_desk.workflow.dashboard import DashboardData
+from complaint_desk.workflow.importing import write_export
 from complaint_desk.workflow.queue import QueueItem
 
 Segments = list[tuple[str, str | None]]
-QUEUE_HEADERS = ["编号", "优先级", "分数", "原因", "主题", "怒气", "风险信号", "已等待(小时)", "SLA剩余(小时)", "状态", "处理人", "投诉摘要"]
-SIMILAR_HEADERS = ["案例", "得分", "主题", "处理方式", "结果", "匹配原因", "投诉"]
+QUEUE_HEADERS = ["编号", "优先级", "原因", "主题", "怒气", "风险信号", "SLA", "状态", "处理人", "投诉摘要"]
+MINE_HEADERS = ["投诉", "SLA", "状态"]
+WAITING_HEADERS = ["投诉", "SLA", "摘要"]
+APPROVAL_HEADERS = ["编号", "申请人", "金额(元)", "理由", "申请时间", "投诉摘要"]
 VIOLATION_HEADERS = ["规则", "原文", "问题", "建议改法"]
 DRAFT_HEADERS = ["时间", "类型", "作者", "后端", "内容"]
+AUDIT_HEADERS = ["时间", "操作人", "操作", "详情"]
+AUDIT_NAMES = {"take": "领取", "open": "打开并领取", "release": "释放", "reassign": "重新分配", "draft": "生成草稿",
+               "request_approval": "提交主管审批", "approval_approved": "主管批准", "approval_rejected": "主管驳回",
+               "approve": "批准发送", "resolve": "结案", "import": "导入", "export": "导出"}
 DRAFT_KINDS = {"generated": "AI草稿", "edited": "坐席修改", "sent": "已发送"}
 
 
@@ -67,16 +78,14 @@ def queue_row(item: QueueItem) -> list:
     return [
         complaint.id,
         f"{item.priority} {vocab.PRIORITY_NAMES[item.priority]}",
-        round(item.priority_score, 2),
         item.reason,
         vocab.TOPIC_NAMES[triage.topic] if triage else "",
         vocab.ANGER_NAMES[triage.anger] if triage else "",
         "、".join(vocab.FLAG_NAMES[f] for f in triage.flag_ids) if triage else "",
-        round(item.waited_hours, 1),
-        round(item.sla_left_hours, 1),
+        cards.sla_text(item),
         STATUS_NAMES[complaint.status] + ("（演示）" if complaint.is_demo else ""),
         complaint.assigned_to or "",
-        _summary(complaint.text),
+        _summary(mask_pii(complaint.text)),  # the full text is one click away, for those who may open it
     ]
 
 
@@ -90,15 +99,54 @@ def parse_day(value: str | None, tz: str, end: bool = False) -> datetime | None:
     return day + timedelta(days=1) if end else day
 
 
+@dataclass
+class QueueView:
+    rows: list[list]
+    status: str
+    page: int
+    pages: int
+
+
 @acting
-def queue_rows(services: Services, username: str | None, topics: Sequence[str] = (), priorities: Sequence[str] = (),
-               statuses: Sequence[str] = QUEUE_STATUSES, agent: str | None = None,
-               date_from: str | None = None, date_to: str | None = None) -> list[list]:
+def queue_view(services: Services, username: str | None, topics: Sequence[str] = (), priorities: Sequence[str] = (),
+               statuses: Sequence[str] = QUEUE_STATUSES, agent: str | None = None, date_from: str | None = None,
+               date_to: str | None = None, search: str | None = None, page: int = 1) -> QueueView:
+    """One page of the filtered queue and a line saying where in it we are."""
     tz = services.settings.timezone
+    size = services.settings.ui.queue_page_size
+    page = max(1, int(page or 1))
     query = QueueFilter(statuses=tuple(statuses), topics=tuple(topics), priorities=tuple(priorities),
                         assigned_to=agent or None, created_from=parse_day(date_from, tz),
-                        created_to=parse_day(date_to, tz, end=True), limit=services.settings.ui.queue_page_size)
-    return [queue_row(item) for item in services.workflow.queue(actor(services, username), query)]
+                        created_to=parse_day(date_to, tz, end=True), search=(search or "").strip() or None,
+                        limit=size, offset=(page - 1) * size)
+    result = services.workflow.queue(actor(services, username), query)
+    pages = max(1, -(-result.total // size))
+    if page > pages:
+        return queue_view(services, username, topics, priorities, statuses, agent, date_from, date_to, search, pages)
+    shown = f"第 {result.offset + 1}–{result.offset + len(result.items)} 条" if result.items else "没有符合条件的投诉"
+    return QueueView([queue_row(item) for item in result.items],
+                     f"共 {result.total} 条，{shown}（第 {page}/{pages} 页），更新于 {now_label(services)}", page, pages)
+
+
+@acting
+def my_rows(services: Services, username: str | None) -> list[list]:
+    return [[f"{i.complaint.id} · {i.priority}", cards.sla_short(i), STATUS_NAMES[i.complaint.status]]
+            for i in services.workflow.mine(actor(services, username))]
+
+
+@acting
+def waiting_rows(services: Services, username: str | None) -> list[list]:
+    return [[f"{i.complaint.id} · {i.priority}", cards.sla_short(i), _summary(mask_pii(i.complaint.text), 24)]
+            for i in services.workflow.waiting(actor(services, username))]
+
+
+def parse_ids(text: str | None) -> list[int]:
+    """'12, 15 18，20' → [12, 15, 18, 20]: ids as a supervisor types or clicks them."""
+    parts = [p for p in re.split(r"[\s,，、;；]+", text or "") if p]
+    bad = [p for p in parts if not p.isdigit()]
+    if bad:
+        raise UIError(f"投诉编号「{bad[0]}」不是数字；多个编号用逗号或空格隔开")
+    return list(dict.fromkeys(int(p) for p in parts))
 
 
 def highlight_segments(text: str, spans: Sequence[tuple[int, int, str]]) -> Segments:
@@ -134,43 +182,40 @@ def violation_rows(violations: Sequence[Violation]) -> list[list[str]]:
 @dataclass
 class ComplaintView:
     complaint_id: int
-    text: str
-    meta: str
-    triage: str
+    header: str
     flags: Segments
-    similar: list[list]
+    triage: str
+    cards: str
     precedent: str
+    approval: str
     drafts: list[list]
     draft: str
+    status: str
 
 
 @acting
-def open_complaint(services: Services, complaint_id: int, username: str) -> ComplaintView:
+def open_complaint(services: Services, complaint_id: int | None, username: str) -> ComplaintView:
     if not complaint_id:
         raise UIError("请填写投诉编号")
-    view = services.workflow.open(actor(services, username), complaint_id)
-    triage = view.complaint.triage
+    user = actor(services, username)
+    view = services.workflow.open(user, int(complaint_id))
+    complaint, triage = view.complaint, view.complaint.triage
     assert triage is not None
     tz = services.settings.timezone
-    meta = (f"编号 {view.complaint.id} · {STATUS_NAMES[view.complaint.status]} · 处理人 {view.complaint.assigned_to or '无'} · "
-            f"渠道 {view.complaint.channel or '-'} · 客户 {view.complaint.customer_name or '-'} · "
-            f"订单 {view.complaint.order_id or '-'} · 提交于 {_local(view.complaint.created_at, tz)}"
-            + (" · 演示数据" if view.complaint.is_demo else ""))
-    triage_text = (
-        f"{view.item.priority} {vocab.PRIORITY_NAMES[view.item.priority]}（{view.item.priority_score:.2f}）：{view.item.reason}\n"
-        f"主题：{vocab.TOPIC_NAMES[triage.topic]}　怒气：{vocab.ANGER_NAMES[triage.anger]}（{triage.anger_score:.2f}）　"
-        f"客户类型：{'、'.join(f'{vocab.PERSONA_NAMES[p.label]} {p.probability:.0%}' for p in triage.persona_top3)}\n"
-        f"建议责任部门：{vocab.DEPARTMENT_NAMES[triage.department]}　SLA 剩余 {view.item.sla_left_hours:.1f} 小时"
-    )
-    similar = [
-        [s.case.id, round(s.score, 3), vocab.TOPIC_NAMES[s.case.topic], vocab.REMEDY_NAMES[s.case.remedy],
-         vocab.OUTCOME_NAMES[s.case.outcome], "；".join(s.why), _summary(s.case.complaint, 60)]
-        for s in view.similar
-    ]
-    drafts = draft_history(services, view.complaint.id, username)
+    triage_text = cards.triage_block([
+        f"为什么是 {view.item.priority}：{view.item.reason}",
+        f"主题 {vocab.TOPIC_NAMES[triage.topic]} · 怒气 {vocab.ANGER_NAMES[triage.anger]} · 客户类型 "
+        f"{'、'.join(f'{vocab.PERSONA_NAMES[p.label]} {p.probability:.0%}' for p in triage.persona_top3)} · "
+        f"建议部门 {vocab.DEPARTMENT_NAMES[triage.department]}",
+    ])
+    approvals = services.workflow.approval_history(user, complaint.id)  # type: ignore[arg-type]
     latest = view.drafts[-1].text if view.drafts else ""
-    return ComplaintView(view.complaint.id, view.complaint.text, meta, triage_text,  # type: ignore[arg-type]
-                         flag_segments(view.complaint.text, triage.flags), similar, view.precedent.summary, drafts, latest)
+    return ComplaintView(
+        complaint.id, cards.complaint_header(complaint, view.item, _local(complaint.created_at, tz)),  # type: ignore[arg-type]
+        flag_segments(complaint.text, triage.flags), triage_text, cards.case_cards(view.similar, triage),
+        cards.note("处理惯例：" + view.precedent.summary), cards.approval_notice(approvals),
+        draft_history(services, complaint.id, username), latest,
+        f"已打开投诉 {complaint.id}（{STATUS_NAMES[complaint.status]}）")
 
 
 @acting
@@ -183,6 +228,16 @@ def draft_history(services: Services, complaint_id: int | None, username: str | 
 
 
 @acting
+def audit_rows(services: Services, complaint_id: int | None, username: str | None) -> list[list]:
+    if not complaint_id:
+        return []
+    tz = services.settings.timezone
+    return [[_local(e.at, tz), e.username, AUDIT_NAMES.get(e.action, e.action),
+             "，".join(f"{k}={v}" for k, v in e.detail.items() if v not in (None, "", []))]
+            for e in services.workflow.audit_trail(actor(services, username), int(complaint_id))]
+
+
+@acting
 def take_next(services: Services, username: str) -> int:
     complaint = services.workflow.take_next(actor(services, username))
     if complaint is None:
@@ -190,10 +245,18 @@ def take_next(services: Services, username: str) -> int:
     return complaint.id  # type: ignore[return-value]
 
 
-def backend_notice(services: Services) -> str:
+def backend_notice(services: Services, username: str | None = None) -> str:
+    """How drafts are written now, in plain words; the setup details only for an admin
+    (agents cannot act on an environment variable, and the server log has them too)."""
     current = services.drafting.current
-    name = getattr(current.backend, "description", current.backend.name)
-    return f"生成后端：{name}" + (f"。{current.notice}" if current.notice else "")
+    if current.backend.name == "composer":
+        plain = "草稿由脚本组稿写（现在没有可用的大模型），请核对后再发"
+    else:
+        plain = f"草稿由本地大模型写：{getattr(current.backend, 'description', current.backend.name)}"
+    user = services.store.get_user(username or "")
+    if current.notice and user is not None and user.role == "admin":
+        plain += f"。{current.notice}"
+    return plain
 
 
 @acting
@@ -218,12 +281,22 @@ def live_check(services: Services, complaint_id: int | None, text: str,
                username: str | None) -> tuple[Segments, list[list[str]], str]:
     if not complaint_id or not text.strip():
         return [], [], ""
-    complaint = services.workflow.complaint(actor(services, username), int(complaint_id))
-    result = services.workflow.check(text, complaint)
+    user = actor(services, username)
+    complaint = services.workflow.complaint(user, int(complaint_id))
+    result = services.workflow.check(text, complaint, user)
     sequence = [m.move for i, m in enumerate(result.moves) if i == 0 or m.move != result.moves[i - 1].move]
     moves = " → ".join(vocab.MOVE_NAMES[m] for m in sequence)
     status = "通过全部检查" if result.passed else f"发现 {len(result.violations)} 处问题"
-    return violation_segments(text, result.violations), violation_rows(result.violations), f"{status}　脚本：{moves}"
+    spans = violation_segments(text, result.violations) if result.violations else []
+    return spans, violation_rows(result.violations), f"{status}　脚本：{moves}"
+
+
+@acting
+def suggest_fix(services: Services, complaint_id: int | None, text: str, username: str | None) -> str:
+    """The draft with every suggested change applied (the guard's repairs), for one click."""
+    if not complaint_id or not text.strip():
+        raise UIError("先打开投诉并写好草稿")
+    return services.workflow.suggested_fix(actor(services, username), int(complaint_id), text)
 
 
 @acting
@@ -231,6 +304,32 @@ def approve(services: Services, complaint_id: int | None, text: str, username: s
     if not complaint_id:
         raise UIError("请先打开一条投诉")
     return services.workflow.approve(actor(services, username), int(complaint_id), text).message
+
+
+@acting
+def request_approval(services: Services, complaint_id: int | None, amount: float | None, reason: str, text: str,
+                     username: str) -> str:
+    if not complaint_id:
+        raise UIError("请先打开一条投诉")
+    approval = services.workflow.request_approval(actor(services, username), int(complaint_id), float(amount or 0),
+                                                  reason or "", text or "")
+    return f"已提交主管审批：补偿 {approval.amount:g} 元，等主管答复（状态：待主管审批）"
+
+
+@acting
+def approval_rows(services: Services, username: str | None) -> list[list]:
+    tz = services.settings.timezone
+    return [[a.complaint_id, a.requested_by, f"{a.amount:g}", a.reason, _local(a.requested_at, tz),
+             _summary(mask_pii(c.text), 40)] for a, c in services.workflow.approvals(actor(services, username))]
+
+
+@acting
+def decide_approval(services: Services, complaint_id: int | None, approve: bool, note: str, username: str) -> str:
+    if not complaint_id:
+        raise UIError("请先在列表里点选一条申请，或填写投诉编号")
+    decided = services.workflow.decide_approval(actor(services, username), int(complaint_id), approve, note or "")
+    verb = "已批准" if approve else "已驳回"
+    return f"{verb}投诉 {decided.complaint_id} 的补偿申请（{decided.amount:g} 元），已退回坐席 {decided.requested_by}"
 
 
 @acting
@@ -252,19 +351,35 @@ def release(services: Services, complaint_id: int | None, username: str) -> str:
 
 
 @acting
-def reassign(services: Services, complaint_id: int | None, target: str | None, username: str) -> str:
-    if not complaint_id or not target:
-        raise UIError("请填写投诉编号并选择坐席")
-    services.workflow.reassign(actor(services, username), int(complaint_id), target)
-    return f"投诉 {complaint_id} 已分配给 {target}"
+def reassign(services: Services, ids_text: str | None, target: str | None, username: str) -> str:
+    ids = parse_ids(ids_text)
+    if not ids or not target:
+        raise UIError("请填写（或在表格里点选）投诉编号，并选择要分配给的坐席")
+    count = services.workflow.reassign_many(actor(services, username), ids, target)
+    return f"投诉 {'、'.join(map(str, ids))} 已分配给 {target}（共 {count} 条）"
 
 
 @acting
-def approve_escalated(services: Services, complaint_id: int | None, username: str) -> str:
-    if not complaint_id:
-        raise UIError("请填写投诉编号")
-    sent = services.workflow.approve_escalation(actor(services, username), int(complaint_id))
-    return f"已批准投诉 {complaint_id} 的补偿（{sent.offered_amount:g} 元），回复记录为已发送"
+def unlock(services: Services, ids_text: str | None, username: str) -> str:
+    ids = parse_ids(ids_text)
+    if not ids:
+        raise UIError("请填写（或在表格里点选）投诉编号")
+    user = actor(services, username)
+    for complaint_id in ids:
+        services.workflow.release(user, complaint_id)
+    return f"投诉 {'、'.join(map(str, ids))} 已释放回队列"
+
+
+@acting
+def export_csv(services: Services, statuses: Sequence[str], username: str) -> str:
+    """A CSV file (UTF-8 with BOM, formulas neutralised, personal data masked) to download."""
+    rows = services.workflow.export(actor(services, username), tuple(statuses))
+    stamp = utcnow().strftime("%Y%m%d-%H%M%S")
+    folder = Path(tempfile.mkdtemp(prefix="complaint-desk-export-"))
+    path = folder / f"投诉导出-{stamp}.csv"
+    with path.open("w", encoding="utf-8", newline="") as handle:
+        write_export(rows, handle, "csv", bom=True)
+    return str(path)
 
 
 @acting
@@ -286,6 +401,12 @@ def dashboard(services: Services, username: str | None) -> DashboardData:
 def agents(services: Services, username: str | None) -> list[str]:
     user = actor(services, username)
     return services.workflow.assignable(user) if allowed(user, "reassign") else []
+
+
+def causes(services: Services) -> list[str]:
+    """Root causes already written at resolve, most used first: picking one keeps the
+    dashboard's TOP5 grouped instead of split by wording."""
+    return [cause for cause, _count in services.workflow.known_causes()]
 
 
 def now_label(services: Services) -> str:

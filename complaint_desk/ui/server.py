@@ -12,7 +12,8 @@ from fastapi import Request
 from complaint_desk.config import Settings
 from complaint_desk.errors import ActionableError
 from complaint_desk.services import Services
-from complaint_desk.ui.signin import SESSION_COOKIE, sign_in_app
+from complaint_desk.ui.signin import LEAD_PATH, SESSION_COOKIE, sign_in_app
+from complaint_desk.workflow.access import allowed
 from complaint_desk.workflow.sessions import Sessions
 
 
@@ -45,20 +46,30 @@ def serve(settings: Settings, host: str, port: int, demo: bool = True, block: bo
     started = time.perf_counter()
     import gradio as gr  # noqa: PLC0415  (imported here: it is the slow part of start-up)
 
-    from complaint_desk.ui.layout import CSS, build_app  # noqa: PLC0415  (needs gradio)
+    from complaint_desk.ui.common import CSS, SHORTCUT_SCRIPT  # noqa: PLC0415  (needs gradio)
+    from complaint_desk.ui.supervisor import build_supervisor  # noqa: PLC0415
+    from complaint_desk.ui.workbench import build_workbench  # noqa: PLC0415
 
     services = prepare(settings, demo)
     sessions = Sessions(services.store, settings)
-    blocks = build_app(services)
-    blocks.queue(default_concurrency_limit=8)
+    workbench, supervisor = build_workbench(services), build_supervisor(services)
+    for blocks in (workbench, supervisor):
+        blocks.queue(default_concurrency_limit=8)
     app = sign_in_app(sessions, settings)
 
     def user_of(request: Request) -> str | None:
         user = sessions.user(request.cookies.get(SESSION_COOKIE))
         return user.username if user else None
 
-    gr.mount_gradio_app(app, blocks, path="/", auth_dependency=user_of, css=CSS, footer_links=[], show_error=False,
-                        max_file_size=f"{settings.ui.max_upload_mb}mb")
+    def lead_of(request: Request) -> str | None:
+        """The supervisor screen exists only for leads: anyone else's requests get 401."""
+        user = sessions.user(request.cookies.get(SESSION_COOKIE))
+        return user.username if user and allowed(user, "queue") else None
+
+    common = {"css": CSS, "footer_links": [], "show_error": False, "max_file_size": f"{settings.ui.max_upload_mb}mb"}
+    # the sub-path first: a mount at "/" would otherwise swallow /lead
+    gr.mount_gradio_app(app, supervisor, path=LEAD_PATH, auth_dependency=lead_of, **common)
+    gr.mount_gradio_app(app, workbench, path="/", auth_dependency=user_of, head=SHORTCUT_SCRIPT, **common)
     server = uvicorn.Server(uvicorn.Config(app, host=host, port=port, log_level="warning"))
     thread = threading.Thread(target=server.run, daemon=True, name="web")
     thread.start()

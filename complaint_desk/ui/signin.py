@@ -13,9 +13,11 @@ from fastapi import FastAPI, Request
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 
 from complaint_desk.config import Settings
+from complaint_desk.workflow.access import allowed
 from complaint_desk.workflow.sessions import Sessions
 
 SESSION_COOKIE = "complaint_desk_session"
+LEAD_PATH = "/lead"  # the supervisor screen; the workbench is at /
 LOGIN_PAGE = """<!doctype html>
 <html lang="zh-CN"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
 <title>登录 · 投诉工作台</title>
@@ -85,9 +87,15 @@ def sign_in_app(sessions: Sessions, settings: Settings) -> FastAPI:
 
     @app.middleware("http")
     async def send_strangers_to_login(request: Request, call_next):  # noqa: ANN001,ANN202
-        if request.method == "GET" and request.url.path in ("/", "") and sessions.user(
-                request.cookies.get(SESSION_COOKIE)) is None:
-            return RedirectResponse("/login", status_code=303)
+        """Pages: strangers go to /login, and a non-lead asking for the supervisor screen goes
+        back to the workbench (its API answers 401 either way)."""
+        path = request.url.path
+        if request.method == "GET" and path in ("/", "", LEAD_PATH, LEAD_PATH + "/"):
+            user = sessions.user(request.cookies.get(SESSION_COOKIE))
+            if user is None:
+                return RedirectResponse("/login", status_code=303)
+            if path.startswith(LEAD_PATH) and not allowed(user, "queue"):
+                return RedirectResponse("/", status_code=303)
         return await call_next(request)
 
     return app

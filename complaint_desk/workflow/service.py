@@ -21,6 +21,7 @@ from complaint_desk.config import Settings
 from complaint_desk.domain import STATUS_NAMES, Approval, Case, CheckResult, Complaint, DraftVersion, User, utcnow
 from complaint_desk.drafting.composer import chosen_remedy
 from complaint_desk.drafting.guard import GuardedDraft, StreamEvent, check_for_request, guard, guard_stream
+from complaint_desk.drafting.repair import repair
 from complaint_desk.drafting.request import DraftRequest, Grant, build_request
 from complaint_desk.drafting.service import DraftingService
 from complaint_desk.privacy import mask_pii
@@ -34,9 +35,9 @@ from complaint_desk.workflow.access import (
     require_role,
 )
 from complaint_desk.workflow.approvals import ApprovalResult, grant_for, largest_offer, refusal, require_request
-from complaint_desk.workflow.dashboard import DashboardData, collect
+from complaint_desk.workflow.dashboard import DashboardData, collect, root_causes
 from complaint_desk.workflow.demo import DEMO_USERS, demo_complaints
-from complaint_desk.workflow.importing import ImportReport, import_file
+from complaint_desk.workflow.importing import ExportRow, ImportReport, export_rows, import_file
 from complaint_desk.workflow.queue import QueueItem, QueuePage, ordered, ordered_page, queue_item
 
 Progress = Callable[[int], None]
@@ -167,6 +168,19 @@ class Workflow:
                                 grant=self._grant(actor, complaint) if actor else None)
         return check_for_request(text, request)
 
+    def suggested_fix(self, actor: User, complaint_id: int, text: str) -> str:
+        """The reply with the checks' suggested changes applied (what the guard repairs): one
+        click for the agent, who still reads and approves it."""
+        complaint = self.complaint(actor, complaint_id)
+        require_holder(actor, complaint)
+        view = self.view(complaint.id)  # type: ignore[arg-type]
+        request = self.request_for(view, actor=actor)
+        return repair(text, check_for_request(text, request), request)
+
+    def known_causes(self, limit: int = 30) -> list[tuple[str, int]]:
+        """Root causes written at resolve so far, most frequent first (the resolve form offers them)."""
+        return root_causes(self.store.list_cases(source="resolved"))[:limit]
+
     def _grant(self, actor: User, complaint: Complaint) -> Grant:
         return grant_for(actor, self.store.list_approvals(complaint_id=complaint.id),
                          self.settings.policy.max_compensation_without_approval)
@@ -184,6 +198,13 @@ class Workflow:
         if triage:  # everything still untriaged, not only this file's rows: an earlier run may have died mid-way
             self.triage.triage_pending(self.store)
         return report
+
+    def export(self, actor: User, statuses: tuple[str, ...] = ()) -> list[ExportRow]:
+        """Complaints and their sent replies for a spreadsheet, personal data masked."""
+        require_role(actor, "queue")
+        rows = export_rows(self.store, statuses)
+        self.store.audit(actor.username, "export", None, rows=len(rows), statuses=list(statuses))
+        return rows
 
     # --- claiming --------------------------------------------------------------------------
 
