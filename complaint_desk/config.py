@@ -134,6 +134,7 @@ class UISettings(BaseModel):
     max_upload_mb: int = Field(20, description="网页批量导入文件的大小上限（MB）")
     max_held: int = Field(3, ge=1, description="一个坐席同时手上未回复的投诉上限（下一条不再多领）")
     check_debounce_ms: int = Field(300, ge=0, description="草稿停止输入多久后重新检查（毫秒）")
+    refresh_seconds: float = Field(15, gt=0, description="工作台多久刷新一次我的投诉和审批结果（秒）")
 
 
 class Settings(BaseSettings):

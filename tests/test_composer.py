@@ -55,3 +55,26 @@ def test_the_composer_does_not_repeat_the_reference_cases_wording() -> None:
     reference = load_builtin_cases()[0].model_copy(update={"reply": f"非常抱歉给您添了麻烦。{stock}，告知结果。"})
     shown = compose(replace(request, examples=(reference,)))
     assert stock not in shown and not shares_run(shown, [reference.complaint, reference.reply], 12)
+
+
+@pytest.mark.parametrize("topic", [t for t in vocab.TOPIC_IDS if t != "inquiry"])
+def test_the_agents_notes_reach_the_composers_draft(topic: str) -> None:
+    notes = "已查到包裹在驿站，明天上午可以送达"
+    request = DraftRequest(complaint="快递三天没到", topic=topic, anger=2, persona="venting", hint=notes)
+    draft = compose(request)
+    assert notes in draft
+    assert check_draft(draft, topic).passed
+
+
+def test_an_approved_amount_is_offered_with_its_approval_and_nothing_else_claims_one() -> None:
+    from complaint_desk.drafting.guard import check_for_request
+    from complaint_desk.drafting.request import Grant
+
+    approved = DraftRequest(complaint="行李箱摔坏了", topic="quality", anger=2, persona="claiming",
+                            grant=Grant(limit=350, approved=True))
+    draft = compose(approved)
+    assert "经主管批准" in draft and "350元" in draft
+    assert check_for_request(draft, approved).passed
+    plain = compose(DraftRequest(complaint="行李箱摔坏了", topic="quality", anger=2, persona="claiming",
+                                 grant=Grant(limit=200)))
+    assert "批准" not in plain

@@ -11,6 +11,8 @@ from complaint_desk.checks import check_draft
 from complaint_desk.checks.money import amounts, chinese_number, offers
 from complaint_desk.config import Settings
 from complaint_desk.domain import User
+from complaint_desk.drafting.guard import check_for_request
+from complaint_desk.drafting.request import DraftRequest, Grant
 from complaint_desk.services import Services
 from complaint_desk.workflow.access import WorkflowError
 
@@ -90,3 +92,23 @@ def test_the_check_flags_an_unapproved_promise_but_not_an_owed_amount() -> None:
                                   "超出两百块要领导批准。"])
 def test_the_internal_approval_limit_is_never_told_to_the_customer(text: str) -> None:
     assert "jargon" in check_draft(text, "quality").rules
+
+
+AGENT = Grant(limit=200)
+APPROVED = Grant(limit=300, approved=True)
+
+
+@pytest.mark.parametrize(("text", "grant", "flagged"), [
+    ("经主管批准，我们为您补偿300元。", AGENT, ["经主管批准", "300元"]),  # an approval that has not happened
+    ("主管已经同意为您全额退款。", AGENT, ["主管已经同意"]),
+    ("我们会为您提交主管审批，审批后尽快答复您。", AGENT, []),  # asking is honest
+    ("我们为您补偿150元。", AGENT, []),
+    ("经主管批准，我们为您补偿300元。", APPROVED, []),
+    ("经主管批准，我们为您补偿500元。", APPROVED, ["500元"]),
+    ("按照保价条款，我们按2000元为您理赔。", AGENT, ["2000元"]),  # any basis: the supervisor confirms it
+    ("我们为您补偿300元。", Grant(limit=None, approved=True), []),  # a supervisor writing
+])
+def test_the_grant_decides_what_a_reply_may_promise(text: str, grant: Grant, flagged: list[str]) -> None:
+    request = DraftRequest(complaint="行李箱摔坏了", topic="quality", anger=2, persona="claiming", grant=grant)
+    result = check_for_request("您好，非常抱歉。" + text + "您看可以吗？我们明天下午给您回电。", request)
+    assert [v.span for v in result.violations if v.rule == "over_promise"] == flagged

@@ -194,11 +194,12 @@ class ComplaintView:
 
 
 @acting
-def open_complaint(services: Services, complaint_id: int | None, username: str) -> ComplaintView:
+def open_complaint(services: Services, complaint_id: int | None, username: str, claim: bool = True) -> ComplaintView:
+    """The workbench for one complaint; opening claims an unassigned one, a refresh does not."""
     if not complaint_id:
         raise UIError("请填写投诉编号")
     user = actor(services, username)
-    view = services.workflow.open(user, int(complaint_id))
+    view = (services.workflow.open if claim else services.workflow.look)(user, int(complaint_id))
     complaint, triage = view.complaint, view.complaint.triage
     assert triage is not None
     tz = services.settings.timezone
@@ -321,6 +322,17 @@ def approval_rows(services: Services, username: str | None) -> list[list]:
     tz = services.settings.timezone
     return [[a.complaint_id, a.requested_by, f"{a.amount:g}", a.reason, _local(a.requested_at, tz),
              _summary(mask_pii(c.text), 40)] for a, c in services.workflow.approvals(actor(services, username))]
+
+
+@acting
+def approval_detail(services: Services, complaint_id: int | None, username: str | None) -> str:
+    """What a supervisor reads before deciding: the request, the complaint, the agent's draft."""
+    for approval, complaint in services.workflow.approvals(actor(services, username)):
+        if approval.complaint_id == complaint_id:
+            draft = approval.draft or "（坐席没有附上草稿）"
+            return (f"申请：补偿 {approval.amount:g} 元（{approval.requested_by}）——{approval.reason}\n\n"
+                    f"投诉原文：{complaint.text}\n\n坐席拟发送的回复：{draft}")
+    return ""
 
 
 @acting

@@ -85,6 +85,8 @@ def build_supervisor(services: Services) -> gr.Blocks:
                     reject_button = gr.Button("驳回", variant="stop", elem_id="reject-button", scale=0, min_width=90)
                 approval_status = gr.Textbox(show_label=False, interactive=False, elem_id="approval-action-status",
                                              container=False)
+                approval_detail = gr.Textbox(label="申请详情（投诉原文与坐席拟发送的回复）", interactive=False, lines=6,
+                                             max_lines=16, elem_id="approval-detail")
             with gr.Tab("看板", id="dashboard") as dashboard_tab:
                 dashboard_status = gr.Textbox(show_label=False, interactive=False, elem_id="dashboard-status",
                                               container=False)
@@ -100,11 +102,12 @@ def build_supervisor(services: Services) -> gr.Blocks:
                     anger_plot = gr.Plot(label="怒气分布")
                 dashboard_button = gr.Button("刷新看板", size="sm", elem_id="dashboard-refresh")
             with gr.Tab("批量导入", id="import"):
-                upload = gr.File(label="批量导入（CSV / JSONL / Excel）", file_types=[".csv", ".jsonl", ".xlsx"])
+                upload = gr.File(label="批量导入（CSV / JSONL / Excel）", file_types=[".csv", ".jsonl", ".xlsx"],
+                                 elem_id="import-file")
                 import_button = gr.Button("导入并分诊", elem_id="import-button")
                 import_summary = gr.Textbox(label="导入结果", interactive=False, elem_id="import-summary")
                 import_errors = gr.Dataframe(headers=["行号", "列", "问题"], datatype="str", label="有问题的行",
-                                             interactive=False)
+                                             interactive=False, elem_id="import-errors")
 
         filters = [topics, priorities, statuses, agent, date_from, date_to, search]
 
@@ -117,19 +120,21 @@ def build_supervisor(services: Services) -> gr.Blocks:
                 return gr.update(), f"⚠ {error}", gr.update()
             return view.rows, view.status, view.page
 
-        def first_page(*values: object, request: gr.Request) -> tuple:
-            return load_queue(*values, 1, request=request)  # type: ignore[call-arg]
+        def first_page(topic_ids, priority_ids, status_ids, agent_name, start, end, term,  # noqa: ANN001
+                       request: gr.Request) -> tuple:
+            return load_queue(topic_ids, priority_ids, status_ids, agent_name, start, end, term, 1, request)
 
         queue_outputs = [queue, queue_status, page]
         for control in filters:
             control.change(first_page, filters, queue_outputs, show_progress="hidden", trigger_mode="always_last")
-        refresh.click(load_queue, [*filters, page], queue_outputs)
+        refresh.click(load_queue, [*filters, page], queue_outputs, api_name="load_queue")
         page.submit(load_queue, [*filters, page], queue_outputs)
 
-        def step(delta: int):  # noqa: ANN202
-            def turn(*values: object, request: gr.Request) -> tuple:
-                *rest, number = values
-                return load_queue(*rest, max(1, int(number or 1) + delta), request=request)  # type: ignore[call-arg]
+        def step(delta: int):  # noqa: ANN202  (Gradio reads the handler's own parameters)
+            def turn(topic_ids, priority_ids, status_ids, agent_name, start, end, term, number,  # noqa: ANN001
+                     request: gr.Request) -> tuple:
+                return load_queue(topic_ids, priority_ids, status_ids, agent_name, start, end, term,
+                                  max(1, int(number or 1) + delta), request)
             return turn
 
         prev_button.click(step(-1), [*filters, page], queue_outputs)
@@ -142,34 +147,37 @@ def build_supervisor(services: Services) -> gr.Blocks:
         def unlock_action(ids: str, request: gr.Request) -> str:
             return message(lambda: h.unlock(services, ids, username_of(request)))
 
-        reassign_button.click(reassign_action, [target_ids, target_agent], [queue_action_status]).then(
+        reassign_button.click(reassign_action, [target_ids, target_agent], [queue_action_status], api_name="reassign").then(
             load_queue, [*filters, page], queue_outputs)
-        unlock_button.click(unlock_action, [target_ids], [queue_action_status]).then(
+        unlock_button.click(unlock_action, [target_ids], [queue_action_status], api_name="unlock").then(
             load_queue, [*filters, page], queue_outputs)
 
         def export_action(status_ids: list[str], request: gr.Request) -> tuple:
             path, error = safe(lambda: h.export_csv(services, status_ids or (), username_of(request)), None)
             return (path, "已生成导出文件，点文件名下载") if path else (None, error)
 
-        export_button.click(export_action, [statuses], [export_file, queue_action_status])
+        export_button.click(export_action, [statuses], [export_file, queue_action_status], api_name="export")
 
         def load_approvals(request: gr.Request) -> list[list]:
             rows, error = safe(lambda: h.approval_rows(services, username_of(request)), [])
             return rows if not error else [[error, "", "", "", "", ""]]  # type: ignore[return-value]
 
-        def pick_approval(event: gr.SelectData) -> int | None:
+        def pick_approval(event: gr.SelectData, request: gr.Request) -> tuple:
             row = getattr(event, "row_value", None) or []
-            return int(row[0]) if row and str(row[0]).isdigit() else None
+            complaint_id = int(row[0]) if row and str(row[0]).isdigit() else None
+            detail, error = safe(lambda: h.approval_detail(services, complaint_id, username_of(request)), "")
+            return complaint_id, error or detail
 
-        approvals.select(pick_approval, None, [approval_id])
+        approvals.select(pick_approval, None, [approval_id, approval_detail])
 
         def decide(approve: bool):  # noqa: ANN202
             def run(complaint_id: int | None, text: str, request: gr.Request) -> str:
                 return message(lambda: h.decide_approval(services, complaint_id, approve, text, username_of(request)))
             return run
 
-        for button, approve in ((grant_button, True), (reject_button, False)):
-            button.click(decide(approve), [approval_id, note], [approval_status]).then(load_approvals, None, [approvals])
+        for button, approve, name in ((grant_button, True, "grant"), (reject_button, False, "reject")):
+            button.click(decide(approve), [approval_id, note], [approval_status], api_name=name).then(
+                load_approvals, None, [approvals], api_name=f"approvals_after_{name}")
 
         def import_action(file, request: gr.Request) -> tuple:  # noqa: ANN001
             try:
@@ -177,7 +185,7 @@ def build_supervisor(services: Services) -> gr.Blocks:
             except h.UIError as error:
                 return f"⚠ {error}", []
 
-        import_button.click(import_action, [upload], [import_summary, import_errors]).then(
+        import_button.click(import_action, [upload], [import_summary, import_errors], api_name="import").then(
             load_queue, [*filters, page], queue_outputs)
 
         def dashboard(request: gr.Request) -> tuple:
@@ -189,7 +197,7 @@ def build_supervisor(services: Services) -> gr.Blocks:
                     figures.anger_distribution(data), f"近 90 天共 {data.total} 条投诉，更新于 {h.now_label(services)}")  # type: ignore[attr-defined]
 
         dashboard_outputs = [volume_plot, trend, causes_plot, sla_plot, edits_plot, anger_plot, dashboard_status]
-        dashboard_button.click(dashboard, outputs=dashboard_outputs)
+        dashboard_button.click(dashboard, outputs=dashboard_outputs, api_name="dashboard")
         dashboard_tab.select(dashboard, outputs=dashboard_outputs)
 
         def on_load(request: gr.Request) -> tuple:

@@ -124,7 +124,7 @@ def build_workbench(services: Services) -> gr.Blocks:
                                    interactive=False, wrap=True, max_height=220)
             audit = gr.Dataframe(headers=h.AUDIT_HEADERS, datatype="str", label="操作记录", interactive=False, wrap=True,
                                  max_height=220, elem_id="audit-log")
-        timer = gr.Timer(20)
+        timer = gr.Timer(services.settings.ui.refresh_seconds)
 
         shown = [current, open_id, complaint_header, flags, triage, cards, precedent, approval, history, draft, nav_status]
         checked = [check_spans, violations, check_status]
@@ -158,7 +158,7 @@ def build_workbench(services: Services) -> gr.Blocks:
             """The parts an action changes: header (status), approval state, history, audit."""
             if not complaint_id:
                 return (gr.update(),) * 4
-            view, _error = safe(lambda: h.open_complaint(services, complaint_id, username_of(request)), None)
+            view, _error = safe(lambda: h.open_complaint(services, complaint_id, username_of(request), claim=False), None)
             trail, _ = safe(lambda: h.audit_rows(services, complaint_id, username_of(request)), gr.update())
             if view is None:
                 return gr.update(), gr.update(), gr.update(), trail

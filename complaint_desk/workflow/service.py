@@ -237,6 +237,12 @@ class Workflow:
                 self.store.audit(actor.username, "open", complaint.id)
         return self.view(complaint.id)  # type: ignore[arg-type]
 
+    def look(self, actor: User, complaint_id: int) -> WorkbenchView:
+        """The workbench's view of a complaint without claiming it (a refresh after an action)."""
+        complaint = self.complaint(actor, complaint_id)
+        require_holder(actor, complaint)
+        return self.view(complaint.id)  # type: ignore[arg-type]
+
     def release(self, actor: User, complaint_id: int) -> None:
         complaint = self.complaint(actor, complaint_id)
         if complaint.assigned_to != actor.username:

@@ -1,0 +1,79 @@
+"""The workbench's small pieces without a browser: the SLA clock, case cards and their
+reasons in words, the approval notice, grouped root causes, id lists."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+
+from complaint_desk import vocab
+from complaint_desk.cases.base import SimilarCase, load_builtin_cases, match_reason
+from complaint_desk.config import Settings
+from complaint_desk.domain import Approval, Case, Complaint, TriageResult, utcnow
+from complaint_desk.ui import cards
+from complaint_desk.ui.handlers import UIError, parse_ids
+from complaint_desk.workflow.dashboard import root_causes
+from complaint_desk.workflow.queue import queue_item
+
+CASES = load_builtin_cases()
+
+
+def _triage(topic: str = "delivery", flags: tuple[str, ...] = ()) -> TriageResult:
+    from complaint_desk.domain import FlagHit
+
+    return TriageResult(anger=2, anger_score=0.7, topic=topic, persona="venting",
+                        persona_top3=[], flags=[FlagHit(flag=f, start=0, end=1, text="x") for f in flags],
+                        priority="P2", priority_score=0.6, reason="", department="logistics", model="test")
+
+
+@pytest.mark.parametrize(("waited", "expected", "level"), [(0.5, "剩余 1 小时 30 分", "ok"), (1.9, "剩余 6 分钟", "soon"),
+                                                           (5.25, "已超时 3 小时 15 分", "late")])
+def test_the_sla_clock_reads_as_time(waited: float, expected: str, level: str) -> None:
+    settings, now = Settings(), utcnow()
+    complaint = Complaint(id=1, text="x", created_at=now - timedelta(hours=waited), triage=_triage(flags=("regulator",)))
+    item = queue_item(complaint, settings, now)
+    assert item.sla_hours == 2.0  # a regulator threat is P1
+    assert cards.sla_text(item) == expected and cards.sla_level(item) == level
+
+
+@pytest.mark.parametrize("case", CASES[:40], ids=lambda c: c.id)
+def test_match_reasons_are_words_never_character_fragments(case: Case) -> None:
+    reason = match_reason(case, _triage(case.topic, tuple(case.flags)))
+    assert reason.startswith(f"同为{vocab.TOPIC_NAMES[case.topic]}问题")
+    assert vocab.REMEDY_NAMES[case.remedy] in reason and vocab.OUTCOME_NAMES[case.outcome] in reason
+    assert "共同词" not in reason
+
+
+def test_case_cards_escape_everything_a_user_wrote() -> None:
+    case = CASES[0].model_copy(update={"complaint": "<script>alert(1)</script>", "root_cause": "<b>x</b>",
+                                       "reply": "<img src=x onerror=alert(1)>"})
+    html = cards.case_cards([SimilarCase(case, 0.9, ())], _triage())
+    assert "<script>" not in html and "<img" not in html and "<b>x" not in html
+    assert "&lt;script&gt;" in html and "当时发出的回复" in html
+
+
+@pytest.mark.parametrize(("status", "expected"), [("pending", "等主管答复"), ("approved", "经主管批准"),
+                                                  ("rejected", "请按主管意见修改")])
+def test_the_agent_reads_the_approval_state(status: str, expected: str) -> None:
+    approval = Approval(complaint_id=1, amount=300, reason="箱子坏了", requested_by="li", status=status,
+                        decided_by=None if status == "pending" else "boss", note="<i>注意语气</i>")
+    html = cards.approval_notice([approval])
+    assert expected in html and "300" in html and "<i>" not in html
+    assert cards.approval_notice([]) == ""
+
+
+def test_root_causes_group_wordings_that_differ_only_in_punctuation_and_width() -> None:
+    def case(cause: str) -> Case:
+        return CASES[0].model_copy(update={"root_cause": cause})
+
+    ranked = root_causes([case("驿站代收未通知"), case("驿站代收未通知。"), case(" 驿站代收，未通知 "), case("骑手态度差"),
+                          case("")])
+    assert ranked == [("驿站代收未通知", 3), ("骑手态度差", 1)]
+
+
+def test_id_lists_as_a_supervisor_types_them() -> None:
+    assert parse_ids("12, 15 18，20、12") == [12, 15, 18, 20]
+    assert parse_ids("") == []
+    with pytest.raises(UIError, match="「1a」不是数字"):
+        parse_ids("3, 1a")
