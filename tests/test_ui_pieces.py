@@ -77,3 +77,22 @@ def test_id_lists_as_a_supervisor_types_them() -> None:
     assert parse_ids("") == []
     with pytest.raises(UIError, match="「1a」不是数字"):
         parse_ids("3, 1a")
+
+
+def test_lists_show_personal_numbers_masked() -> None:
+    from complaint_desk.ui.handlers import queue_row
+
+    complaint = Complaint(id=3, text="我的手机13812345678天天收到骚扰短信", created_at=utcnow(), triage=_triage())
+    row = queue_row(queue_item(complaint, Settings(), utcnow()))
+    assert "13812345678" not in str(row) and "138****5678" in row[-1]
+
+
+def test_the_violation_panel_shows_only_the_sentences_at_fault() -> None:
+    from complaint_desk.checks import check_draft
+    from complaint_desk.ui.handlers import violation_segments
+
+    draft = "您好，非常抱歉让您久等。\n\n这件事不归我管。我们会尽快处理。这是公司规定，不予退款。谢谢。"
+    segments = violation_segments(draft, check_draft(draft, "delivery").violations)
+    shown = "".join(text for text, _label in segments)
+    assert "非常抱歉" not in shown and "尽快处理" not in shown
+    assert ("不归我管", vocab.RULE_NAMES["not_my_job"]) in segments and " …… " in shown

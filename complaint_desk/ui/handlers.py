@@ -170,9 +170,28 @@ def flag_segments(text: str, hits: Sequence[FlagHit]) -> Segments:
     return highlight_segments(text, [(h.start, h.end, vocab.FLAG_NAMES[h.flag]) for h in hits])
 
 
+_SENTENCE_END = re.compile(r"[。！？!?\n]")
+
+
 def violation_segments(text: str, violations: Sequence[Violation]) -> Segments:
-    """The draft with each violating span labelled by its rule's Chinese name."""
-    return highlight_segments(text, [(v.start, v.end, vocab.RULE_NAMES[v.rule]) for v in violations])
+    """Only the sentences with a violation, each span labelled by its rule's Chinese name:
+    the panel beside the editor shows where the problems are, not the whole draft again."""
+    spans = [(v.start, v.end, vocab.RULE_NAMES[v.rule]) for v in violations if v.end > v.start]
+    windows: list[tuple[int, int]] = []
+    for start, end, _label in sorted(spans):
+        left = max((m.end() for m in _SENTENCE_END.finditer(text, 0, start)), default=0)
+        right = next((m.end() for m in _SENTENCE_END.finditer(text, end)), len(text))
+        if windows and left <= windows[-1][1]:
+            windows[-1] = (windows[-1][0], max(right, windows[-1][1]))
+        else:
+            windows.append((left, right))
+    segments: Segments = []
+    for index, (left, right) in enumerate(windows):
+        if index:
+            segments.append((" …… ", None))
+        inside = [(s - left, e - left, label) for s, e, label in spans if left <= s < right]
+        segments.extend(highlight_segments(text[left:right].rstrip("\n"), inside))
+    return segments
 
 
 def violation_rows(violations: Sequence[Violation]) -> list[list[str]]:

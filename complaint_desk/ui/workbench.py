@@ -114,7 +114,8 @@ def build_workbench(services: Services) -> gr.Blocks:
                         check_spans = gr.HighlightedText(label="违规位置", elem_id="violation-spans", combine_adjacent=False,
                                                          show_legend=False)
                         violations = gr.Dataframe(headers=h.VIOLATION_HEADERS, datatype="str", label="问题与建议改法",
-                                                  interactive=False, wrap=True, elem_id="violations", max_height=180)
+                                                  interactive=False, wrap=True, elem_id="violations", max_height=180,
+                                                  column_widths=["16%", "16%", "34%", "34%"])
                         with gr.Row(equal_height=True):
                             fix_button = gr.Button("采用建议改法 (Alt+F)", elem_id="fix-button", size="sm", scale=1)
                             fix_status = gr.Textbox(show_label=False, interactive=False, elem_id="fix-status", container=False,
