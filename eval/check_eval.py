@@ -21,6 +21,7 @@ CHECK_SETS = {
     "final4": DATA_DIR / "check_set_final.jsonl",
     "blind5": DATA_DIR / "check_set_blind5.jsonl",
     "blind6": DATA_DIR / "check_set_blind6.jsonl",
+    "blind7": DATA_DIR / "check_set_blind7.jsonl",
 }
 
 

@@ -64,13 +64,23 @@ def eval_retrieval(
     from eval.retrieval_eval import evaluate_retrieval, format_retrieval_report, load_queries
 
     with tempfile.TemporaryDirectory() as tmp:
-        config = settings().model_copy(update={"data_dir": Path(tmp), "database_url": None})
+        user = settings()
+        encoders = user.encoder.model_copy(update={"cache_dir": user.encoder.cache_dir or user.data_dir / "encoders"})
+        config = user.model_copy(update={"data_dir": Path(tmp), "database_url": None, "encoder": encoders})
         base = CaseBase(open_store(config), config)
         base.ensure_seeded()
         queries = load_queries()
         with progress_bar(len(queries) * 3, "检索") as bar:
             results = evaluate_retrieval(base, queries=queries, progress=bar.update, use_industry=industry_filter)
         typer.echo(format_retrieval_report(results, base.notice))
+
+
+@eval_app.command("agreement")
+def eval_agreement() -> None:
+    """金标的一致性：第二位标注者盲标 100 条后的 Cohen's kappa（任何模型在金标上的分数上限）。"""
+    from eval.agreement import agreement, format_agreement
+
+    typer.echo(format_agreement(agreement()))
 
 
 @eval_app.command("checks")

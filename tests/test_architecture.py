@@ -18,7 +18,7 @@ LAYERS = (
     ("vocab", "errors", "pattern_index"),
     ("config", "registry", "domain", "text", "jsonl"),
     ("privacy",),
-    ("store", "checks"),
+    ("store", "checks", "base_encoder"),
     ("triage", "cases"),
     ("drafting",),
     ("workflow",),

@@ -160,7 +160,8 @@ class CaseBase:
                 if missing:
                     dense.add([c.id for c in missing], embedder.encode([case_text(c) for c in missing]))
                     dense.save(self.index_dir)
-            self._indexes = Indexes(bm25, dense, embedder.encode if embedder else None)
+            query = (lambda texts: embedder.encode(texts, kind="query")) if embedder else None  # type: ignore[union-attr]
+            self._indexes = Indexes(bm25, dense, embedder.encode if embedder else None, query)
             return self._indexes
 
     def add(self, case: Case) -> None:

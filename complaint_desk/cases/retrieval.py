@@ -206,7 +206,8 @@ class Indexes:
 
     bm25: BM25Index
     dense: DenseIndex | None
-    embed: Callable[[Sequence[str]], np.ndarray] | None
+    embed: Callable[[Sequence[str]], np.ndarray] | None  # cases (passages)
+    embed_query: Callable[[Sequence[str]], np.ndarray] | None = None  # search texts; defaults to embed
 
 
 class BM25Retriever:
@@ -232,9 +233,10 @@ class DenseRetriever:
         if indexes.dense is None or indexes.embed is None:
             raise ValueError("dense 检索需要向量模型")
         self.indexes = indexes
+        self.embed_query = indexes.embed_query or indexes.embed
 
     def search(self, query: str, k: int, allowed: np.ndarray | None = None) -> list[Hit]:
-        scores = self.indexes.dense.scores(self.indexes.embed([query])[0])  # type: ignore[union-attr]
+        scores = self.indexes.dense.scores(self.embed_query([query])[0])  # type: ignore[union-attr]
         return [
             Hit(self.indexes.dense.ids[i], float(scores[i]), [f"语义相似度 {scores[i]:.2f}"])  # type: ignore[union-attr]
             for i in top_k(scores, k, allowed)

