@@ -20,10 +20,11 @@ from complaint_desk import vocab
 from complaint_desk.cases.base import CaseBase, match_reason
 from complaint_desk.checks import check_draft
 from complaint_desk.config import Settings, get_settings
-from complaint_desk.domain import User
+from complaint_desk.domain import CheckResult, User
 from complaint_desk.drafting.backends import load_backend
 from complaint_desk.drafting.guard import guard
-from complaint_desk.drafting.request import build_request
+from complaint_desk.drafting.checking import check_for_request
+from complaint_desk.drafting.request import DraftRequest, build_request
 from complaint_desk.drafting.service import DraftingService
 from complaint_desk.errors import ActionableError
 from complaint_desk.jsonl import LineError, open_output, read_records, write_record
@@ -270,9 +271,20 @@ def similar_command(
     typer.echo(base.precedent(text, industry=industry).summary)
 
 
+def check_row(row: dict, topic: str | None, limit: float) -> CheckResult:
+    """A row's draft checked on its text, and against its complaint and notes when it has them."""
+    if "complaint" not in row and "notes" not in row:
+        return check_draft(row["text"], topic, compensation_limit=limit)
+    request = DraftRequest(complaint=row.get("complaint") or "", topic=topic or "other", anger=0, persona="venting",
+                           hint=row.get("notes") or None, max_compensation=limit, grounded=True,
+                           default_compensation=settings().policy.default_compensation)
+    return check_for_request(row["text"], request)
+
+
 @app.command("check")
 def check_command(
-    input_file: Annotated[str, typer.Argument(metavar="IN.jsonl", help='每行 {"id","text"}，可带 "complaint" 或 "topic"')],
+    input_file: Annotated[str, typer.Argument(
+        metavar="IN.jsonl", help='每行 {"id","text"}，可带 "topic"、"complaint"、"notes"（带投诉或补充情况时也检查无据陈述）')],
     output: OutputOption = "-",
 ) -> None:
     """检查回复草稿：禁用说法、脚本顺序、缺少的步骤、格式和隐私；输出违规位置与建议改法。"""
@@ -287,7 +299,7 @@ def check_command(
     with open_output(output) as handle, progress_bar(len(records), "检查") as bar:
         for record in records:
             topic = record.data.get("topic") or topics.get(record.line)
-            result = check_draft(record.data["text"], topic, compensation_limit=limit)
+            result = check_row(record.data, topic, limit)
             write_record(handle, {
                 "id": record.data["id"],
                 "passed": result.passed,

@@ -146,6 +146,7 @@ class DraftVersion(BaseModel):
     offered_amount: float | None = None
     needs_approval: bool = False
     approved_by: str | None = None
+    notes: str | None = None  # the agent's 补充情况 it was written or sent with: the facts it may state
 
 
 class Approval(BaseModel):

@@ -122,6 +122,7 @@ RULES: tuple[Label, ...] = (
     Label("insincere", "敷衍道歉"),
     Label("pii_leak", "泄露隐私"),
     Label("format", "格式不当"),
+    Label("unfounded", "无据陈述"),
     Label("script_order", "顺序不当"),
     Label("missing_move", "缺少步骤"),
 )

@@ -23,7 +23,8 @@ from complaint_desk.cases.base import CaseBase
 from complaint_desk.checks import offers
 from complaint_desk.config import Settings
 from complaint_desk.drafting.backends import LLMBackend
-from complaint_desk.drafting.guard import check_for_request, guard
+from complaint_desk.drafting.checking import check_for_request
+from complaint_desk.drafting.guard import guard
 from complaint_desk.drafting.repair import cap_length
 from complaint_desk.drafting.request import Grant, build_request
 from complaint_desk.errors import ActionableError

@@ -72,7 +72,7 @@ def test_approved_and_context_forms_pass(rule: str, middle: str) -> None:
 
 
 def test_every_phrase_rule_is_covered() -> None:
-    phrase_rules = set(vocab.RULE_IDS) - {"format", "script_order", "missing_move"}
+    phrase_rules = set(vocab.RULE_IDS) - {"format", "script_order", "missing_move", "unfounded"}  # unfounded needs the complaint
     assert set(VIOLATIONS) == set(APPROVED) == phrase_rules
 
 

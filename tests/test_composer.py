@@ -67,7 +67,7 @@ def test_the_agents_notes_reach_the_composers_draft(topic: str) -> None:
 
 
 def test_an_approved_amount_is_offered_with_its_approval_and_nothing_else_claims_one() -> None:
-    from complaint_desk.drafting.guard import check_for_request
+    from complaint_desk.drafting.checking import check_for_request
     from complaint_desk.drafting.request import Grant
 
     approved = DraftRequest(complaint="行李箱摔坏了", topic="quality", anger=2, persona="claiming",

@@ -11,7 +11,7 @@ from complaint_desk.checks import check_draft
 from complaint_desk.checks.money import amounts, chinese_number, offers
 from complaint_desk.config import Settings
 from complaint_desk.domain import User
-from complaint_desk.drafting.guard import check_for_request
+from complaint_desk.drafting.checking import check_for_request
 from complaint_desk.drafting.request import DraftRequest, Grant
 from complaint_desk.services import Services
 from complaint_desk.workflow.access import WorkflowError

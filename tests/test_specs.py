@@ -6,7 +6,9 @@ from __future__ import annotations
 import pytest
 
 from complaint_desk import vocab
-from complaint_desk.checks import MOVE_SPECS, RULE_SPECS, check_draft
+from complaint_desk.checks import MOVE_SPECS, RULE_SPECS
+from complaint_desk.domain import CheckResult
+from complaint_desk.drafting.checking import check_for_request
 from complaint_desk.checks.moves import required_moves
 from complaint_desk.checks.rules import PHRASE_SPECS, STRUCTURE_SPECS
 from complaint_desk.drafting.composer import sentence
@@ -30,18 +32,25 @@ OFFENCES = {
     "argue": "您说的不对。",
     "jargon": "您的包裹被系统标成了问题件。",
     "insincere": "我代表系统向您道歉。",
-    "pii_leak": "我们已登记您的手机号13812345678。",
+    "pii_leak": "您留的手机号13812345678我们记下了。",
     "format": "**处理方案**：我们为您补发一份。",
+    "unfounded": "我们已经为您退款了。",  # neither the complaint nor the notes say so
 }
 LETTERS = {rule: OPEN + "我们马上为您补发一份。" + offence + CLOSE for rule, offence in OFFENCES.items()}
 LETTERS["script_order"] = "我们马上为您补发一份。" + OPEN + CLOSE
 LETTERS["missing_move"] = "您好。我们马上为您补发一份。"
-REQUEST = DraftRequest(complaint="快递三天没到，打电话也没人管。", topic="delivery", anger=2, persona="angry")
+REQUEST = DraftRequest(complaint="快递三天没到，打电话也没人管，我的手机13812345678。", topic="delivery", anger=2, persona="angry",
+                       grounded=True)
 MARK = "【这是测试改动】"
 
 
+def check(text: str) -> CheckResult:
+    """Every check, with this complaint known (so `unfounded` is judged too)."""
+    return check_for_request(text, REQUEST)
+
+
 def violations_of(rule: str, text: str) -> list:
-    return [v for v in check_draft(text, "delivery", compensation_limit=200).violations if v.rule == rule]
+    return [v for v in check(text).violations if v.rule == rule]
 
 
 def test_the_letters_cover_every_rule() -> None:
@@ -64,27 +73,27 @@ def test_the_checker_reports_the_specs_message(rule: str, monkeypatch: pytest.Mo
 
 @pytest.mark.parametrize("rule", [spec.id for spec in PHRASE_SPECS if spec.example])
 def test_a_new_example_reaches_checker_repair_and_prompt(rule: str, monkeypatch: pytest.MonkeyPatch) -> None:
-    before = repair(LETTERS[rule], check_draft(LETTERS[rule], "delivery"), REQUEST)
+    before = repair(LETTERS[rule], check(LETTERS[rule]), REQUEST)
     assert RULE_SPECS[rule].example in before and MARK not in before
     monkeypatch.setattr(RULE_SPECS[rule], "example", MARK)
     assert {v.fix for v in violations_of(rule, LETTERS[rule])} == {MARK}
-    assert MARK in repair(LETTERS[rule], check_draft(LETTERS[rule], "delivery"), REQUEST)
+    assert MARK in repair(LETTERS[rule], check(LETTERS[rule]), REQUEST)
     assert f"应该说：{MARK}。" in system_prompt("我们", 200)
 
 
 def test_a_rule_without_an_example_is_cut_and_gains_one_from_its_spec(monkeypatch: pytest.MonkeyPatch) -> None:
     letter = LETTERS["blame"]
-    cut = repair(letter, check_draft(letter, "delivery"), REQUEST)
+    cut = repair(letter, check(letter), REQUEST)
     assert "操作不当" not in cut and not violations_of("blame", cut)
     monkeypatch.setattr(RULE_SPECS["blame"], "example", MARK)
-    assert MARK in repair(letter, check_draft(letter, "delivery"), REQUEST)
+    assert MARK in repair(letter, check(letter), REQUEST)
 
 
 def test_jargon_is_repaired_with_the_specs_plain_words(monkeypatch: pytest.MonkeyPatch) -> None:
     letter = LETTERS["jargon"]
-    assert "异常包裹" in repair(letter, check_draft(letter, "delivery"), REQUEST)
+    assert "异常包裹" in repair(letter, check(letter), REQUEST)
     monkeypatch.setattr(RULE_SPECS["jargon"], "plain_words", {"问题件": MARK})
-    assert MARK in repair(letter, check_draft(letter, "delivery"), REQUEST)
+    assert MARK in repair(letter, check(letter), REQUEST)
 
 
 @pytest.mark.parametrize("rule", [spec.id for spec in RULE_SPECS.values() if not spec.example])
@@ -96,9 +105,9 @@ def test_the_prompt_shows_the_specs_advice(rule: str, monkeypatch: pytest.Monkey
 @pytest.mark.parametrize("rule", vocab.RULE_IDS)
 def test_the_repair_is_the_one_the_spec_names(rule: str, monkeypatch: pytest.MonkeyPatch) -> None:
     letter = LETTERS[rule]
-    assert not violations_of(rule, repair(letter, check_draft(letter, "delivery"), REQUEST))
+    assert not violations_of(rule, repair(letter, check(letter), REQUEST))
     monkeypatch.setattr(RULE_SPECS[rule], "repair", "none")  # a spec naming no repair is left as it is
-    assert violations_of(rule, repair(letter, check_draft(letter, "delivery"), REQUEST))
+    assert violations_of(rule, repair(letter, check(letter), REQUEST))
 
 
 @pytest.mark.parametrize("rule", [spec.id for spec in RULE_SPECS.values() if spec.example])
@@ -143,5 +152,5 @@ def test_the_tagger_and_the_repair_read_the_specs_cues(move: str, monkeypatch: p
     assert not violations_of("missing_move", letter)
     monkeypatch.setattr(MOVE_SPECS[move], "cues", ("这个提示永远不会出现",))
     assert move in {v.move for v in violations_of("missing_move", letter)}  # the checker no longer sees the move
-    repaired = repair(letter, check_draft(letter, "delivery"), REQUEST)
+    repaired = repair(letter, check(letter), REQUEST)
     assert sentence(move, REQUEST) in repaired  # so the repair writes it in

@@ -122,6 +122,7 @@ def test_upgrade_from_version_1_adds_the_new_column(tmp_path: Path) -> None:
     engine = create_engine(url)
     with engine.begin() as conn:  # turn the fresh database back into a version-1 one
         conn.execute(text("ALTER TABLE users DROP COLUMN is_demo"))
+        conn.execute(text("ALTER TABLE drafts DROP COLUMN notes"))
         conn.execute(text("DELETE FROM schema_version"))
         conn.execute(text("INSERT INTO schema_version VALUES (1, '2026-01-01', 'initial schema')"))
     assert upgrade(engine) == LATEST_VERSION

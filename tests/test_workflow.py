@@ -78,7 +78,7 @@ def test_large_compensation_needs_a_supervisors_approval_first(services: Service
     offer = draft.text.replace("您看", "我们为您补偿300元。您看", 1)
     with pytest.raises(WorkflowError, match="提交主管审批"):  # an agent cannot send it alone
         flow.approve(li, complaint.id, offer)
-    claimed = draft.text.replace("您看", "经主管批准，我们为您补偿100元。您看", 1)
+    claimed = draft.text.replace("您看", "经主管批准，我们为您补偿20元。您看", 1)
     with pytest.raises(WorkflowError, match="还没有主管批准"):  # nor claim an approval that has not happened
         flow.approve(li, complaint.id, claimed)
     with pytest.raises(WorkflowError, match="不需要审批"):
@@ -344,3 +344,16 @@ def test_a_re_import_finishes_triage_an_interrupted_import_left(services: Servic
     report = services.workflow.import_file(who(services, "boss"), source)
     assert report.added_ids == [] and report.duplicates == 1
     assert services.store.untriaged_ids() == []
+
+
+def test_a_reply_may_state_as_done_only_what_the_notes_say(services: Services) -> None:
+    li, flow = who(services, "li"), services.workflow
+    complaint = flow.take_next(li)
+    draft, _ = flow.draft(li, complaint.id)
+    claim = draft.text.replace("您看", "我们已经联系了快递员。您看", 1)
+    with pytest.raises(WorkflowError, match="无据陈述"):
+        flow.approve(li, complaint.id, claim)
+    noted, _ = flow.draft(li, complaint.id, hint="已联系快递员，明天上午送到")
+    assert noted.notes == "已联系快递员，明天上午送到" and "已联系快递员" in noted.text
+    sent = flow.approve(li, complaint.id, claim).draft  # the notes it was drafted with ground the claim
+    assert sent.notes == "已联系快递员，明天上午送到"

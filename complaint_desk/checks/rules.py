@@ -258,6 +258,14 @@ STRUCTURE_SPECS: tuple[RuleSpec, ...] = (
         repair="strip_format",
     ),
     RuleSpec(
+        "unfounded",
+        message="回复里说了{what}，但投诉和坐席补充的情况里都没有。",
+        advice="只写这位客户投诉里和坐席补充情况里有的事实；还没做的事写成将来（我们会核实…后与您联系），"
+               "已经做了的写进补充情况；金额只用政策规定或主管批准的，不写别的案例里的金额、日期和单号。",
+        forbidden="我们已经为您退款了（其实没有）、别的案例里的金额和单号",
+        repair="replace_clause",
+    ),
+    RuleSpec(
         "script_order",
         message="先给方案、后安抚道歉，顺序反了：先处理心情，再处理事情。",
         advice="先处理心情，再处理事情：先安抚、道歉，再给方案。",

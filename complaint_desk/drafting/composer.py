@@ -48,17 +48,11 @@ def chosen_remedy(request: DraftRequest) -> str:
 
 
 def compensation_amount(request: DraftRequest) -> float:
-    """The amount a supervisor approved; else the usual amount among similar satisfied cases,
-    never above what an agent may grant alone."""
+    """The amount a supervisor approved, else the policy's default: never another case's
+    amount (that would be `unfounded`), never above what an agent may grant alone."""
     if request.approved_amount:
         return request.approved_amount
-    amounts: list[float] = []
-    if request.precedent:
-        for remedy, _count, _satisfied, values in request.precedent.by_remedy:
-            if remedy == "compensation":
-                amounts.extend(values)
-    within = sorted(a for a in amounts if a <= request.max_compensation)
-    return within[len(within) // 2] if within else min(request.default_compensation, request.max_compensation)
+    return min(request.default_compensation, request.max_compensation)
 
 
 def sentence(move: str, request: DraftRequest) -> str:

@@ -75,7 +75,7 @@ def copied_from(text: str, cases: Iterable[Case]) -> list[Violation]:
                     return False  # a run ends with its sentence: stock openings and closings join there
                 return end - start > COPY_RUN or piece not in shared
 
-            found += [Violation(rule="format", start=start, end=end, span=text[start:end], copied_from=case.id,
+            found += [Violation(rule="unfounded", start=start, end=end, span=text[start:end], copied_from=case.id,
                                 message=f"照抄了参考案例的{whose}（那是另一位客户的情况）。",
                                 fix="参考案例只学处理方式，按这位客户的情况重写。")
                       for start, end in repeated_runs(len(text), COPY_RUN, pasted)]

@@ -14,12 +14,10 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
 
-from complaint_desk.checks import check_draft, check_grant
-from complaint_desk.checks.draft import Draft
 from complaint_desk.domain import CheckResult
 from complaint_desk.drafting.backends import LLMBackend
 from complaint_desk.drafting.composer import compose
-from complaint_desk.drafting.copying import copied_from
+from complaint_desk.drafting.checking import check_for_request
 from complaint_desk.drafting.repair import cap_length, repair
 from complaint_desk.drafting.request import DraftRequest
 
@@ -36,22 +34,6 @@ class GuardedDraft:
     history: list[tuple[str, list[str]]] = field(default_factory=list)
 
 
-def check_for_request(text: str, request: DraftRequest) -> CheckResult:
-    """The eval checks plus what only the request knows: text copied from its reference
-    cases, and, where the workflow knows it, the approval on record for this complaint
-    (which replaces the text-only amount check)."""
-    result = check_draft(text, request.topic, compensation_limit=request.max_compensation)
-    extra = copied_from(text, request.examples)
-    if request.grant is not None:
-        kept = [v for v in result.violations if v.rule != "over_promise"]
-        extra += check_grant(Draft.of(text), request.grant.limit, request.grant.approved)
-        result = result.model_copy(update={"passed": not kept, "violations": kept})
-    if not extra:
-        return result
-    violations = sorted([*result.violations, *extra], key=lambda v: v.start)
-    return result.model_copy(update={"passed": False, "violations": violations})
-
-
 def guard(request: DraftRequest, backend: LLMBackend, max_regenerations: int, first: str | None = None) -> GuardedDraft:
     """Draft, check, regenerate with feedback, repair; `first` is a draft already generated."""
     text = cap_length((first if first is not None else backend.generate(request)).strip(), request.max_draft_chars)
@@ -65,7 +47,9 @@ def guard(request: DraftRequest, backend: LLMBackend, max_regenerations: int, fi
         outcome.result = check_for_request(outcome.text, request)
         outcome.attempts += 1
         outcome.history.append((outcome.text, outcome.result.rules))
-    if not outcome.result.passed:
+    # another customer's case pasted in is not mended by cutting clauses: the letter around it
+    # was written for that customer, so the composer writes the whole draft instead (below)
+    if not outcome.result.passed and not any(v.copied_from for v in outcome.result.violations):
         outcome.text = repair(outcome.text, outcome.result, request)
         outcome.result = check_for_request(outcome.text, request)
         outcome.repaired = True

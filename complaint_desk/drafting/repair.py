@@ -10,10 +10,11 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Sequence
 
-from complaint_desk.checks import RULE_SPECS, check_draft, tag_clauses
+from complaint_desk.checks import RULE_SPECS, tag_clauses
 from complaint_desk.checks.draft import Draft
 from complaint_desk.checks.format import STEP_LABELS, leaked_prompt
 from complaint_desk.domain import CheckResult, Violation
+from complaint_desk.drafting.checking import check_for_request
 from complaint_desk.drafting.composer import sentence
 from complaint_desk.drafting.request import DraftRequest
 from complaint_desk.privacy import mask_pii
@@ -156,7 +157,7 @@ STRATEGIES: dict[str, Strategy] = {
 
 
 def _check(text: str, request: DraftRequest) -> CheckResult:
-    return check_draft(text, request.topic, compensation_limit=request.max_compensation)
+    return check_for_request(text, request)
 
 
 def repair(text: str, result: CheckResult, request: DraftRequest) -> str:

@@ -45,6 +45,7 @@ class DraftRequest:
     previous_draft: str | None = None
     variant: int = 0  # another choice of the composer's wordings for the same complaint
     grant: Grant | None = None  # None: not known (a draft checked on its own, as in the eval sets)
+    grounded: bool = False  # the complaint and the notes (hint) are all the facts there are: check `unfounded`
 
     @property
     def approved_amount(self) -> float | None:
@@ -76,7 +77,8 @@ class DraftRequest:
 
 def build_request(text: str, triage: TriageResult, case_base: CaseBase, settings: Settings, industry: str | None = None,
                   hint: str | None = None, similar: Sequence[SimilarCase] | None = None,
-                  precedent: Precedent | None = None, grant: Grant | None = None) -> DraftRequest:
+                  precedent: Precedent | None = None, grant: Grant | None = None,
+                  grounded: bool = True) -> DraftRequest:
     """The request for one complaint: its triage, its similar cases and precedent, policy."""
     industry = industry or settings.industry
     if similar is None:
@@ -94,5 +96,6 @@ def build_request(text: str, triage: TriageResult, case_base: CaseBase, settings
         max_complaint_chars=settings.guard.max_complaint_chars,
         max_draft_chars=settings.guard.max_draft_chars,
         grant=grant,
+        grounded=grounded,
     )
 

@@ -36,11 +36,17 @@ def _add_approvals(conn: Connection) -> None:
     Base.metadata.create_all(conn, tables=[ApprovalRow.__table__])
 
 
+def _add_draft_notes(conn: Connection) -> None:
+    conn.execute(text("ALTER TABLE drafts ADD COLUMN notes TEXT"))
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "initial schema", lambda conn: None),
     Migration(2, "users.is_demo: mark demo accounts so the demo can be removed", _add_users_is_demo),
     Migration(3, "login_attempts and sessions: lockout and revocable sign-ins", _add_sessions),
     Migration(4, "approvals: compensation requests above the agent's limit and their decisions", _add_approvals),
+    Migration(5, "drafts.notes: the agent's notes a draft was written or sent with (what it may state as fact)",
+              _add_draft_notes),
 )
 LATEST_VERSION = MIGRATIONS[-1].version
 

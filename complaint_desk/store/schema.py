@@ -80,6 +80,7 @@ class DraftRow(Base):
     offered_amount: Mapped[float | None] = mapped_column(Float)
     needs_approval: Mapped[bool] = mapped_column(Boolean, default=False)
     approved_by: Mapped[str | None] = mapped_column(String(64))
+    notes: Mapped[str | None] = mapped_column(Text)
 
 
 class ApprovalRow(Base):

@@ -247,6 +247,7 @@ class SqlStore(AccountRows, ApprovalRows):
                 offered_amount=draft.offered_amount,
                 needs_approval=draft.needs_approval,
                 approved_by=draft.approved_by,
+                notes=draft.notes,
             )
             session.add(row)
             session.flush()

@@ -297,13 +297,13 @@ def generate(services: Services, complaint_id: int | None, username: str, hint: 
 
 
 @acting
-def live_check(services: Services, complaint_id: int | None, text: str,
-               username: str | None) -> tuple[Segments, list[list[str]], str]:
+def live_check(services: Services, complaint_id: int | None, text: str, username: str | None,
+               notes: str | None = None) -> tuple[Segments, list[list[str]], str]:
     if not complaint_id or not text.strip():
         return [], [], ""
     user = actor(services, username)
     complaint = services.workflow.complaint(user, int(complaint_id))
-    result = services.workflow.check(text, complaint, user)
+    result = services.workflow.check(text, complaint, user, notes or "")
     sequence = [m.move for i, m in enumerate(result.moves) if i == 0 or m.move != result.moves[i - 1].move]
     moves = " → ".join(vocab.MOVE_NAMES[m] for m in sequence)
     status = "通过全部检查" if result.passed else f"发现 {len(result.violations)} 处问题"
@@ -312,18 +312,19 @@ def live_check(services: Services, complaint_id: int | None, text: str,
 
 
 @acting
-def suggest_fix(services: Services, complaint_id: int | None, text: str, username: str | None) -> str:
+def suggest_fix(services: Services, complaint_id: int | None, text: str, username: str | None,
+                notes: str | None = None) -> str:
     """The draft with every suggested change applied (the guard's repairs), for one click."""
     if not complaint_id or not text.strip():
         raise UIError("先打开投诉并写好草稿")
-    return services.workflow.suggested_fix(actor(services, username), int(complaint_id), text)
+    return services.workflow.suggested_fix(actor(services, username), int(complaint_id), text, notes or "")
 
 
 @acting
-def approve(services: Services, complaint_id: int | None, text: str, username: str) -> str:
+def approve(services: Services, complaint_id: int | None, text: str, username: str, notes: str | None = None) -> str:
     if not complaint_id:
         raise UIError("请先打开一条投诉")
-    return services.workflow.approve(actor(services, username), int(complaint_id), text).message
+    return services.workflow.approve(actor(services, username), int(complaint_id), text, notes or "").message
 
 
 @acting

@@ -96,7 +96,7 @@ def build_workbench(services: Services) -> gr.Blocks:
                 with gr.Row(equal_height=False):
                     with gr.Column(scale=6, min_width=420):
                         with gr.Row(equal_height=True):
-                            hint = gr.Textbox(show_label=False, placeholder="补充情况（可选，会写进草稿）",
+                            hint = gr.Textbox(show_label=False, placeholder="补充情况（会写进草稿；已经做了的事写在这里）",
                                               elem_id="hint", container=False, scale=3)
                             generate_button = gr.Button("生成草稿 (Alt+G)", variant="primary", elem_id="generate-button",
                                                         size="sm", scale=1, min_width=120)
@@ -149,9 +149,9 @@ def build_workbench(services: Services) -> gr.Blocks:
             waiting_rows, _ = safe(lambda: h.waiting_rows(services, user), gr.update())
             return mine_rows, waiting_rows
 
-        def check(complaint_id: int | None, text: str, request: gr.Request) -> tuple:
+        def check(complaint_id: int | None, text: str, notes: str, request: gr.Request) -> tuple:
             try:
-                return h.live_check(services, complaint_id, text or "", username_of(request))
+                return h.live_check(services, complaint_id, text or "", username_of(request), notes)
             except h.UIError as error:
                 return [], [], f"⚠ {error}"
 
@@ -171,7 +171,7 @@ def build_workbench(services: Services) -> gr.Blocks:
             """Chain the usual follow-ups onto an action: re-check, refresh, lists."""
             for step in steps:
                 if step == "check":
-                    event = event.then(check, [current, draft], checked, show_progress="hidden")
+                    event = event.then(check, [current, draft, hint], checked, show_progress="hidden")
                 elif step == "refresh":
                     event = event.then(refresh, [current], refreshed, show_progress="hidden")
                 elif step == "lists":
@@ -200,21 +200,24 @@ def build_workbench(services: Services) -> gr.Blocks:
         after(generate_button.click(write, [current, hint], [draft, draft_status]), "check", "refresh")
         # every change of the text (typing, IME commit, paste, delete, undo, a generated or fixed
         # draft) re-checks after a pause; only the last of a burst runs
-        draft.change(check, [current, draft], checked, show_progress="hidden", trigger_mode="always_last",
-                     js=f"(id, text) => new Promise((done) => setTimeout(() => done([id, text]), {debounce_ms}))")
+        pause = f"(id, text, notes) => new Promise((done) => setTimeout(() => done([id, text, notes]), {debounce_ms}))"
+        for source in (draft, hint):  # the notes decide what the draft may state as done
+            source.change(check, [current, draft, hint], checked, show_progress="hidden", trigger_mode="always_last",
+                          js=pause)
 
-        def fix_action(complaint_id: int | None, text: str, request: gr.Request) -> tuple:
-            fixed, error = safe(lambda: h.suggest_fix(services, complaint_id, text or "", username_of(request)), None)
+        def fix_action(complaint_id: int | None, text: str, notes: str, request: gr.Request) -> tuple:
+            fixed, error = safe(lambda: h.suggest_fix(services, complaint_id, text or "", username_of(request), notes),
+                                None)
             if fixed is None:
                 return gr.update(), error
             return fixed, "已按建议改好，请通读后再批准" if fixed != text else "没有可以自动改的地方，请按建议手动修改"
 
-        fix_button.click(fix_action, [current, draft], [draft, fix_status])
+        fix_button.click(fix_action, [current, draft, hint], [draft, fix_status])
 
-        def approve_action(complaint_id: int | None, text: str, request: gr.Request) -> str:
-            return message(lambda: h.approve(services, complaint_id, text or "", username_of(request)))
+        def approve_action(complaint_id: int | None, text: str, notes: str, request: gr.Request) -> str:
+            return message(lambda: h.approve(services, complaint_id, text or "", username_of(request), notes))
 
-        after(approve_button.click(approve_action, [current, draft], [approve_status]), "refresh", "lists")
+        after(approve_button.click(approve_action, [current, draft, hint], [approve_status]), "refresh", "lists")
 
         def request_action(complaint_id: int | None, value: float | None, why: str, text: str,
                            request: gr.Request) -> str:

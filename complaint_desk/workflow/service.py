@@ -20,7 +20,8 @@ from complaint_desk.cases.base import CaseBase, Precedent, SimilarCase, masked
 from complaint_desk.config import Settings
 from complaint_desk.domain import STATUS_NAMES, Approval, Case, CheckResult, Complaint, DraftVersion, User, utcnow
 from complaint_desk.drafting.composer import chosen_remedy
-from complaint_desk.drafting.guard import GuardedDraft, StreamEvent, check_for_request, guard, guard_stream
+from complaint_desk.drafting.checking import check_for_request
+from complaint_desk.drafting.guard import GuardedDraft, StreamEvent, guard, guard_stream
 from complaint_desk.drafting.repair import repair
 from complaint_desk.drafting.request import DraftRequest, Grant, build_request
 from complaint_desk.drafting.service import DraftingService
@@ -151,7 +152,7 @@ class Workflow:
         return WorkbenchView(complaint, queue_item(complaint, self.settings, utcnow()), similar, precedent,
                              self.store.list_drafts(complaint_id))
 
-    def check(self, text: str, complaint: Complaint, actor: User | None = None) -> CheckResult:
+    def check(self, text: str, complaint: Complaint, actor: User | None = None, notes: str | None = None) -> CheckResult:
         """Every check a reply must pass, including those only this complaint's request knows
         (text copied from the similar cases shown beside it): what approval runs too."""
         limit = self.settings.guard.max_reply_chars
@@ -165,16 +166,16 @@ class Workflow:
         # keystroke of the live check pays for one search only
         request = build_request(complaint.text, complaint.triage, self.case_base, self.settings,
                                 industry=self._industry(complaint), similar=similar, precedent=Precedent(0, ()),
-                                grant=self._grant(actor, complaint) if actor else None)
+                                grant=self._grant(actor, complaint) if actor else None, hint=notes)
         return check_for_request(text, request)
 
-    def suggested_fix(self, actor: User, complaint_id: int, text: str) -> str:
+    def suggested_fix(self, actor: User, complaint_id: int, text: str, notes: str | None = None) -> str:
         """The reply with the checks' suggested changes applied (what the guard repairs): one
         click for the agent, who still reads and approves it."""
         complaint = self.complaint(actor, complaint_id)
         require_holder(actor, complaint)
         view = self.view(complaint.id)  # type: ignore[arg-type]
-        request = self.request_for(view, actor=actor)
+        request = self.request_for(view, notes, actor)
         return repair(text, check_for_request(text, request), request)
 
     def known_causes(self, limit: int = 30) -> list[tuple[str, int]]:
@@ -296,6 +297,7 @@ class Workflow:
             draft = self.store.add_draft(DraftVersion(
                 complaint_id=complaint_id, kind="generated", text=outcome.text, author=actor.username,
                 backend=outcome.backend, violations=outcome.result.violations, moves=outcome.result.moves,
+                notes=hint or None,
             ))
             self.store.audit(actor.username, "draft", complaint_id, backend=outcome.backend, attempts=outcome.attempts,
                              repaired=outcome.repaired, passed=outcome.result.passed, hint=mask_pii(hint or ""))
@@ -316,7 +318,7 @@ class Workflow:
 
     # --- approving and resolving -----------------------------------------------------------
 
-    def approve(self, actor: User, complaint_id: int, text: str) -> ApprovalResult:
+    def approve(self, actor: User, complaint_id: int, text: str, notes: str | None = None) -> ApprovalResult:
         """Record the text as sent, if every check passes — including that any amount above the
         agent's limit was approved by a supervisor first (request_approval)."""
         require_role(actor, "work")
@@ -327,7 +329,9 @@ class Workflow:
             raise WorkflowError("回复内容为空")
         if complaint.status not in ANSWERABLE:
             raise WorkflowError(f"这条投诉当前状态为「{STATUS_NAMES[complaint.status]}」，不能再批准发送")
-        result = self.check(text, complaint, actor)
+        if notes is None:  # the facts the last draft was written with, e.g. for an API client
+            notes = next((d.notes for d in reversed(self.store.list_drafts(complaint.id)) if d.kind == "generated"), "")
+        result = self.check(text, complaint, actor, notes)
         reason = refusal(result)
         if reason:
             raise WorkflowError(reason)
@@ -342,10 +346,10 @@ class Workflow:
             edited = last is None or last.text.strip() != text
             if edited:
                 self.store.add_draft(DraftVersion(complaint_id=complaint.id, kind="edited", text=text,
-                                                  author=actor.username, moves=result.moves))
+                                                  author=actor.username, moves=result.moves, notes=notes or None))
             sent = self.store.add_draft(DraftVersion(
                 complaint_id=complaint.id, kind="sent", text=text, author=actor.username, moves=result.moves,
-                offered_amount=offered, approved_by=approved_by))
+                offered_amount=offered, approved_by=approved_by, notes=notes or None))
             self.store.audit(actor.username, "approve", complaint.id, draft=sent.id, edited=edited, amount=offered,
                              approved_by=approved_by)
         return ApprovalResult(sent, "回复已批准并记录为已发送")

@@ -1,0 +1,31 @@
+"""Every check a reply to one request must pass: the text checks, plus what only the
+request knows — text copied from its reference cases, the approval on record (which
+replaces the text-only amount check), and, where the complaint and the agent's notes are
+known, whether every stated fact comes from them (`unfounded`)."""
+
+from __future__ import annotations
+
+from complaint_desk.checks import check_draft, check_grant
+from complaint_desk.checks.draft import Draft
+from complaint_desk.checks.grounding import check_grounding
+from complaint_desk.domain import CheckResult
+from complaint_desk.drafting.copying import copied_from
+from complaint_desk.drafting.request import DraftRequest
+
+
+def check_for_request(text: str, request: DraftRequest) -> CheckResult:
+    result = check_draft(text, request.topic, compensation_limit=request.max_compensation)
+    extra = copied_from(text, request.examples)
+    draft = Draft.of(text) if request.grant is not None or request.grounded else None
+    if request.grant is not None:
+        kept = [v for v in result.violations if v.rule != "over_promise"]
+        extra += check_grant(draft, request.grant.limit, request.grant.approved)  # type: ignore[arg-type]
+        result = result.model_copy(update={"passed": not kept, "violations": kept})
+    if request.grounded:
+        granted = [request.default_compensation] + ([request.approved_amount] if request.approved_amount else [])
+        limit = request.grant.limit if request.grant is not None else request.max_compensation
+        extra += check_grounding(draft, request.complaint, request.hint or "", granted, limit)  # type: ignore[arg-type]
+    if not extra:
+        return result
+    violations = sorted([*result.violations, *extra], key=lambda v: (v.start, v.rule))
+    return result.model_copy(update={"passed": False, "violations": violations})
