@@ -68,6 +68,7 @@ FLAGS: tuple[Label, ...] = (
     Label("safety", "人身安全", "injury, illness, fire, food poisoning"),
     Label("vulnerable", "弱势群体", "elderly, pregnant, child, disabled, patient"),
     Label("churn", "流失风险", "threatens to leave or cancel"),
+    Label("crisis", "危机信号", "self-harm or despair: always P1, a person first, never a templated reply"),
 )
 FLAG_IDS: tuple[str, ...] = tuple(f.id for f in FLAGS)
 FLAG_NAMES: dict[str, str] = {f.id: f.name for f in FLAGS}

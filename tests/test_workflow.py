@@ -357,3 +357,14 @@ def test_a_reply_may_state_as_done_only_what_the_notes_say(services: Services) -
     assert noted.notes == "已联系快递员，明天上午送到" and "已联系快递员" in noted.text
     sent = flow.approve(li, complaint.id, claim).draft  # the notes it was drafted with ground the claim
     assert sent.notes == "已联系快递员，明天上午送到"
+
+
+def test_a_crisis_is_p1_and_never_drafted_by_template(services: Services, tmp_path: Path) -> None:
+    li, flow = who(services, "li"), services.workflow
+    source = tmp_path / "crisis.jsonl"
+    source.write_text('{"id": "C1", "text": "钱被你们扣光了，我真的不想活了"}\n', encoding="utf-8")
+    complaint_id = flow.import_file(who(services, "boss"), source).added_ids[0]
+    view = flow.open(li, complaint_id)
+    assert view.item.priority == "P1" and "crisis" in view.complaint.triage.flag_ids
+    with pytest.raises(WorkflowError, match="危机信号"):
+        flow.draft(li, complaint_id)

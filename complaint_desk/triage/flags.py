@@ -74,10 +74,26 @@ FLAG_PATTERNS: dict[str, tuple[str, ...]] = {
         r"玻璃渣|(?:吃出|喝出|里面有|里有|菜里|饭里|汤里)[^，,。！？!?]{0,4}?(?:钢丝|铁丝|玻璃|刀片|钉子|针头)|有毒|致癌|甲醛",
         r"(?:吃|喝)[^，,。！？!?]{0,8}?(?:发霉|霉变)|(?:发霉|霉变)的(?:食物|食品|饭|菜|面包|水果|牛奶|奶)",
         r"危险|安全隐患|生命安全|人身安全",
+        # threats and intimidation against the customer
+        r"(?:威胁|恐吓|报复|跟踪|堵|骚扰)(?:我|我们|我家|我妈|我爸|我老婆|我老公|我孩子|家人)"
+        r"|知道我(?:家)?住(?:在)?哪|(?:找|打|闹)上门|上门(?:找|报复|闹事)|(?:动手|扬言要?|说要)打(?:我|人)|打了我",
+        # expired or spoiled food and medicine that was, or nearly was, eaten
+        r"过期(?:的|了)?[^，,。！？!?]{0,6}?(?:吃|喝|食用|服用|喂)|(?:吃|喝|食用|服用|喂)[^，,。！？!?]{0,8}?过期"
+        r"|生产日期是?(?:[两三四五六七八九十]|[2-9])年前|差点(?:就)?(?:吃|喝|喂)(?:了|下去|进去)?",
+        # left stranded: put off a vehicle, abandoned on the road
+        r"(?:赶|轰|扔|撵)下(?:了)?车|(?:扔|丢|甩)在(?:了)?(?:半路|路边|高速|野外|荒郊)|半路(?:把我)?(?:赶|扔|丢)",
     ),
     "vulnerable": (
         r"孕妇|怀孕|孕期|身怀六甲|产妇|坐月子|月子",
         r"残疾|残障|轮椅|盲人|失明|聋|行动不便|瘫痪|腿脚不好|拄拐|拄着拐",
+        # money the customer needs for treatment or survival
+        r"手术费|救命(?:的)?钱|看病(?:的)?钱|医药费|住院费|治病(?:的)?钱|透析|化疗|低保|生活费都没",
+    ),
+    "crisis": (
+        r"不想活|活不下去|活着(?:还有|有)?什么意思|活着没(?:意思|意义)|没法活|不活了|没有活路|生无可恋",
+        r"想死|去死(?:算了|了)|死了算了|一死了之|一了百了|轻生|自杀|寻死|了结自己|结束(?:自己的)?生命|想不开",
+        r"跳楼(?!价|大?甩卖|清仓|促销)|跳河|跳江|跳桥|割腕|吃安眠药|喝农药|烧炭|上吊|同归于尽|死给你们看|遗书"
+        r"|逼死我|把我(?:给)?逼死|(?:要|想)逼死我|(?:从|在)[^，,。！？!?]{0,6}?(?:楼上|楼顶|天台|桥上|窗户)跳下去",
     ),
     "churn": (
         r"销户|注销(?:账户|账号|会员|银行卡|信用卡|卡|手机号|号码|宽带)|(?:我要|要|申请|马上|立刻)注销|退会员|退卡|解约|携号转网|转网|卸载",
@@ -123,9 +139,11 @@ def _clause_bounds(text: str, start: int, end: int) -> tuple[int, int]:
     return left, right_match.start() if right_match else len(text)
 
 
-def _denied(text: str, start: int) -> bool:
+def _denied(text: str, start: int, flag: str) -> bool:
     left, _ = _clause_bounds(text, start, start)
-    return bool(_DENIAL.search(text, left, start))
+    denial = _DENIAL.search(text, left, start)
+    # "被逼得活不下去" is despair, not a denial: the passive 被 cancels threats only
+    return bool(denial) and not (flag == "crisis" and denial.group() == "被")
 
 
 def _affected(text: str, start: int, end: int) -> bool:
@@ -148,7 +166,7 @@ def find_flags(text: str) -> list[FlagHit]:
         for start, end in candidates:
             if end <= start or any(start < s_end and end > s_start for s_start, s_end in seen):
                 continue
-            if _denied(folded, start):
+            if _denied(folded, start, flag):
                 continue
             seen.append((start, end))
             hits.append(FlagHit(flag=flag, start=start, end=end, text=text[start:end]))

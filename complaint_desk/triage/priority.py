@@ -22,8 +22,10 @@ FLAG_WEIGHTS: dict[str, float] = {
     "repeat": 0.2,
     "vulnerable": 0.2,
     "churn": 0.15,
+    "crisis": 0.6,
 }
-P1_FLAGS = frozenset({"media", "regulator", "legal", "safety"})
+# always P1 (SPEC): whatever the anger score says, these need a person now
+P1_FLAGS = frozenset({"media", "regulator", "legal", "safety", "crisis"})
 ANGER_WEIGHT = 0.45
 WAITING_WEIGHT = 0.15
 DEPARTMENT_BY_TOPIC: dict[str, str] = {

@@ -43,6 +43,8 @@ def complaint_header(complaint: Complaint, item: QueueItem, local_time: str) -> 
     fields = [f"渠道 {complaint.channel or '-'}", f"客户 {complaint.customer_name or '-'}",
               f"订单 {complaint.order_id or '-'}", f"提交于 {local_time}", f"处理人 {complaint.assigned_to or '无'}"]
     demo = '<span class="cd-tag">演示数据</span>' if complaint.is_demo else ""
+    if complaint.triage and "crisis" in complaint.triage.flag_ids:
+        demo = '<span class="cd-sla cd-sla-late">危机信号：先打电话确认客户安全，再人工回复</span> ' + demo
     sla = "" if complaint.status in ("sent", "resolved") else (
         f'<span class="cd-sla cd-sla-{sla_level(item)}" title="SLA {item.sla_hours:g} 小时">SLA {sla_text(item)}</span>')
     return (f'<div class="cd-header" data-complaint-id="{complaint.id}" data-status="{complaint.status}">'
