@@ -162,3 +162,42 @@ def test_labelled_check_sets_meet_the_targets(name: str) -> None:
     report = evaluate_check_set(path)
     assert report["recall"] >= 0.95, report["recall"]
     assert report["false_positive_rate"] <= 0.03, report["false_positive_rate"]
+
+
+# kinds of phrasing the checker used to miss or misread (each in words of our own)
+MORE_VIOLATIONS = [
+    ("policy_refusal", "后台就是这么设置的，我们也没法改。"),
+    ("dont_know", "不清楚。具体的您问问别人吧。"),
+    ("not_my_job", "退货地址您可以自己去官网查一下。"),
+    ("blame", "这么点小事也值得给差评吗？"),
+    ("blame", "以后您自己要多留意群里的通知。"),
+    ("cannot_solve", "这种情况我们客服这边也没有办法。"),
+    ("over_promise", "损失的钱我们一定全额补给您。"),
+    ("over_promise", "以后每个月都给您免掉月租。"),
+    ("insincere", "我代表那台出故障的读卡器向您道个歉。"),
+    ("insincere", "按照规定我得先跟您说声对不起。"),
+]
+MORE_COMPLIANT = [
+    "我们没有规定不许您退货，收到商品七天内都可以申请。",
+    "您自己垫付的打车费，请把票据发给我们，我们为您报销。",
+    "这种事肯定让您很着急，我们非常理解。",
+    "今天下午五点前我一定先给您打个电话。",
+    "我不知道您明天是否方便接听电话，您可以告诉我一个时间。",
+]
+
+
+@pytest.mark.parametrize(("rule", "sentence"), MORE_VIOLATIONS)
+def test_more_phrasings_of_each_rule_are_caught(rule: str, sentence: str) -> None:
+    assert rule in check_draft(letter(sentence), "delivery").rules
+
+
+@pytest.mark.parametrize("sentence", MORE_COMPLIANT)
+def test_reassuring_uses_of_the_same_words_pass(sentence: str) -> None:
+    draft = letter("我们马上为您补发一份。" + sentence)
+    assert check_draft(draft, "delivery").passed, check_draft(draft, "delivery").violations
+
+
+def test_blind_set_7_holds_its_measured_level() -> None:
+    """Written blind on 2026-12-07: first run 0.836 / 0.100; the floor is today's figure."""
+    report = evaluate_check_set(CHECK_SETS["blind7"])
+    assert report["recall"] >= 0.91 and report["false_positive_rate"] <= 0.03, report
