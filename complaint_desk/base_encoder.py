@@ -183,10 +183,12 @@ def build_base(target: Path, weights: Path | None = None, tokenizer: Path | None
                         intermediate_size=quantised.intermediate, max_position_embeddings=quantised.positions,
                         type_vocab_size=quantised.token_types, layer_norm_eps=quantised.eps, hidden_act="gelu",
                         pad_token_id=1)
-    model = BertModel(config, add_pooling_layer=False)
+    # the pooler is unused (e5 mean-pools) but saved, seeded, so loading it warns about nothing
+    torch.manual_seed(0)
+    model = BertModel(config)
     state = {name: torch.from_numpy(array) for name, array in hf_state_dict(quantised).items()}
     missing, unexpected = model.load_state_dict(state, strict=False)
-    missing = [name for name in missing if not name.endswith("position_ids")]
+    missing = [name for name in missing if not name.endswith("position_ids") and not name.startswith("pooler.")]
     if missing or unexpected:
         raise BaseEncoderError(f"重建的模型与 BERT 结构对不上：缺 {missing[:3]}，多 {unexpected[:3]}")
     staging = target.with_name(target.name + ".partial")
