@@ -141,20 +141,22 @@ def run_suite(
     if progress and done:
         progress(len(done))
     pending = [item for item in suite.items if item["id"] not in done]
-    with (out_dir / RESULTS_FILE).open("a", encoding="utf-8") as sink:
-        for batch in _chunks(pending, batch_size):
-            for record in _run_batch(batch, backend, settings, case_base, triager, fingerprint):
-                write_record(sink, record)
-                sink.flush()
-                done[record["id"]] = record
-                if progress:
-                    progress(1)
-    results = [done[item["id"]] for item in suite.items]
-    report = build_report(suite, results, backend, settings, model_label)
-    (out_dir / "report.json").write_text(json.dumps(report, ensure_ascii=False, indent=2), encoding="utf-8")
-
-
-    (out_dir / "report.html").write_text(render_report(report), encoding="utf-8")
+    try:
+        with (out_dir / RESULTS_FILE).open("a", encoding="utf-8") as sink:
+            for batch in _chunks(pending, batch_size):
+                for record in _run_batch(batch, backend, settings, case_base, triager, fingerprint):
+                    write_record(sink, record)
+                    sink.flush()
+                    done[record["id"]] = record
+                    if progress:
+                        progress(1)
+    finally:  # an interrupted run still leaves a report of what it finished (marked incomplete)
+        results = [done[item["id"]] for item in suite.items if item["id"] in done]
+        report = build_report(suite, results, backend, settings, model_label)
+        report["complete"] = len(results) == len(suite.items)
+        if results:
+            (out_dir / "report.json").write_text(json.dumps(report, ensure_ascii=False, indent=2), encoding="utf-8")
+            (out_dir / "report.html").write_text(render_report(report), encoding="utf-8")
     return report
 
 

@@ -52,10 +52,12 @@ def test_interrupted_run_resumes_without_redoing_work(services: Services, tmp_pa
         run_suite(suite, FlakyComposer(1), services.settings, services.case_base, triager, tmp_path, batch_size=2)
     done = (tmp_path / "results.jsonl").read_text(encoding="utf-8").splitlines()
     assert len(done) == 2
+    partial = json.loads((tmp_path / "report.json").read_text(encoding="utf-8"))
+    assert partial["complete"] is False and partial["suite"]["cases"] == 2  # written on interrupt
     resumed = FlakyComposer(100)
     report = run_suite(suite, resumed, services.settings, services.case_base, triager, tmp_path, batch_size=2)
     assert resumed.left == 100 - (len(suite.items) - 2 + 1) // 2
-    assert [c["id"] for c in report["cases"]] == [item["id"] for item in suite.items]
+    assert [c["id"] for c in report["cases"]] == [item["id"] for item in suite.items] and report["complete"]
 
 
 def test_report_highlights_violations_and_escapes_text(services: Services, tmp_path: Path) -> None:
