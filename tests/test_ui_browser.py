@@ -469,6 +469,29 @@ def test_escalation_rejected_then_revised(browser, app_url: str) -> None:  # noq
     agent.context.close()
 
 
+def test_the_notes_belong_to_their_complaint_and_ground_the_draft(browser, app_url: str) -> None:  # noqa: ANN001
+    page = login(browser, app_url, "agent3")
+    open_by_id(page, 8)
+    notes = "已查到扣费记录，确实是系统误开通了自动续费"
+    page.locator("#hint input, #hint textarea").first.fill(notes)
+    page.locator("#generate-button").click()
+    wait_for_value(page, "draft-editor", notes)  # the composer uses the agent's facts
+    wait_for_value(page, "check-status", "通过全部检查", LIVE_CHECK_S)
+    editor = page.locator("#draft-editor textarea")
+    editor.click()
+    page.keyboard.press("Control+End")
+    page.keyboard.insert_text("我们已经为您退款了。")  # nobody said so
+    wait_for_value(page, "check-status", "发现", LIVE_CHECK_S)
+    assert "无据陈述" in text(page, "violations")
+    open_by_id(page, 5)  # another complaint: the notes do not follow
+    assert value(page, "hint") == ""
+    open_by_id(page, 8)
+    assert value(page, "hint") == notes
+    page.locator("#release-button").click()
+    wait_for_value(page, "action-status", "已释放回队列")
+    page.context.close()
+
+
 # --- the supervisor's screen ---------------------------------------------------------------
 
 

@@ -210,6 +210,7 @@ class ComplaintView:
     drafts: list[list]
     draft: str
     status: str
+    notes: str  # the 补充情况 the latest draft was written with: this complaint's facts, not the last one's
 
 
 @acting
@@ -230,12 +231,13 @@ def open_complaint(services: Services, complaint_id: int | None, username: str, 
     ])
     approvals = services.workflow.approval_history(user, complaint.id)  # type: ignore[arg-type]
     latest = view.drafts[-1].text if view.drafts else ""
+    notes = next((d.notes for d in reversed(view.drafts) if d.notes), None) or ""
     return ComplaintView(
         complaint.id, cards.complaint_header(complaint, view.item, _local(complaint.created_at, tz)),  # type: ignore[arg-type]
         flag_segments(complaint.text, triage.flags), triage_text, cards.case_cards(view.similar, triage),
         cards.note("处理惯例：" + view.precedent.summary), cards.approval_notice(approvals),
         draft_history(services, complaint.id, username), latest,
-        f"已打开投诉 {complaint.id}（{STATUS_NAMES[complaint.status]}）")
+        f"已打开投诉 {complaint.id}（{STATUS_NAMES[complaint.status]}）", notes)
 
 
 @acting

@@ -127,7 +127,8 @@ def build_workbench(services: Services) -> gr.Blocks:
                                  max_height=220, elem_id="audit-log")
         timer = gr.Timer(services.settings.ui.refresh_seconds)
 
-        shown = [current, open_id, complaint_header, flags, triage, cards, precedent, approval, history, draft, nav_status]
+        shown = [current, open_id, complaint_header, flags, triage, cards, precedent, approval, history, draft, hint,
+                 nav_status]
         checked = [check_spans, violations, check_status]
 
         def show(complaint_id: int | None, request: gr.Request) -> list:
@@ -135,7 +136,7 @@ def build_workbench(services: Services) -> gr.Blocks:
             if view is None:
                 return [gr.update()] * (len(shown) - 1) + [error]
             return [view.complaint_id, view.complaint_id, view.header, view.flags, view.triage, view.cards,  # type: ignore[attr-defined]
-                    view.precedent, view.approval, view.drafts, view.draft, view.status]  # type: ignore[attr-defined]
+                    view.precedent, view.approval, view.drafts, view.draft, view.notes, view.status]  # type: ignore[attr-defined]
 
         def take_next(request: gr.Request) -> list:
             complaint_id, error = safe(lambda: h.take_next(services, username_of(request)), None)
