@@ -37,6 +37,8 @@ PII_PATTERNS: dict[str, re.Pattern[str]] = {
     "landline": re.compile(_NOT_DIGIT_BEFORE + r"(?:\(0\d{2,3}\)|0\d{2,3})" + _SEP + r"[2-9]\d{6,7}" + _NOT_DIGIT_AFTER),
     "email": re.compile(r"[A-Za-z0-9._%+-]+\s*(?:@|\(at\)|\[at\]|（at）)\s*[A-Za-z0-9-]+(?:\s*(?:\.|\(dot\)|\[dot\])\s*[A-Za-z0-9-]+)+",
                         re.IGNORECASE),
+    # a passport number only where the text says it is one (the same shape is an order number elsewhere)
+    "passport": re.compile(r"(?:护照|passport|通行证|签证)[^，,。！？!?\n\d]{0,6}?(?P<pii>(?<![a-z0-9])[a-z]{1,2}\d{7,8})(?!\d)"),
     "address": re.compile(r"[\u4e00-\u9fa5]{1,12}" + _PLACE + r"(?:" + _NUMBER + _UNIT + r")*" + _NUMBER + _KEY_UNIT
                          + r"(?:" + _NUMBER + _UNIT + r")*(?:\d{2,4}(?![\d元块]))?"),
 }
@@ -72,11 +74,11 @@ def find_pii(text: str) -> list[PiiHit]:
     for index in _PII_INDEX.admitted(set(view)):
         kind, pattern = _PII_KINDS[index], _PII_INDEX.patterns[index]
         for match in pattern.finditer(view):
-            start, end = match.span()
+            start, end = match.span("pii") if "pii" in pattern.groupindex else match.span()
             if any(start < t_end and end > t_start for t_start, t_end in taken):
                 continue
             taken.append((start, end))
-            hits.append(PiiHit(kind, start, end, text[start:end], match.group()))
+            hits.append(PiiHit(kind, start, end, text[start:end], view[start:end]))
     return sorted(hits, key=lambda hit: hit.start)
 
 
@@ -85,7 +87,7 @@ def mask_value(kind: str, digits: str) -> str:
     only_digits = re.sub(r"\D", "", digits)
     if kind == "phone":
         return f"{only_digits[-11:-8]}****{only_digits[-4:]}"
-    if kind in ("id_card", "bank_card", "landline"):
+    if kind in ("id_card", "bank_card", "landline", "passport"):
         return f"尾号{re.sub(r'[^0-9Xx]', '', digits)[-4:].upper()}"
     if kind == "email":
         name, domain = _AT.split(digits, maxsplit=1)

@@ -176,6 +176,8 @@ MORE_VIOLATIONS = [
     ("over_promise", "以后每个月都给您免掉月租。"),
     ("insincere", "我代表那台出故障的读卡器向您道个歉。"),
     ("insincere", "按照规定我得先跟您说声对不起。"),
+    ("jargon", "系统显示您的账户触发了KYC复核。"),
+    ("jargon", "已按RMA-03流程给您登记。"),
 ]
 MORE_COMPLIANT = [
     "我们没有规定不许您退货，收到商品七天内都可以申请。",
@@ -183,6 +185,7 @@ MORE_COMPLIANT = [
     "这种事肯定让您很着急，我们非常理解。",
     "今天下午五点前我一定先给您打个电话。",
     "我不知道您明天是否方便接听电话，您可以告诉我一个时间。",
+    "您可以在APP里随时查看进度，VIP会员另有专线。",
 ]
 
 
@@ -200,4 +203,4 @@ def test_reassuring_uses_of_the_same_words_pass(sentence: str) -> None:
 def test_blind_set_7_holds_its_measured_level() -> None:
     """Written blind on 2026-12-07: first run 0.836 / 0.100; the floor is today's figure."""
     report = evaluate_check_set(CHECK_SETS["blind7"])
-    assert report["recall"] >= 0.91 and report["false_positive_rate"] <= 0.03, report
+    assert report["recall"] >= 0.96 and report["false_positive_rate"] <= 0.03, report

@@ -100,3 +100,16 @@ def test_personal_data_never_reaches_the_prompt_the_case_base_its_index_or_an_ex
     for raw in RAW:
         for where, text in (("提示词", prompt), ("案例库", stored), ("索引", index), ("导出", exported), ("审计", audit)):
             assert raw not in text, f"{raw} 出现在{where}里"
+
+
+@pytest.mark.parametrize(("text", "masked"), [
+    ("您的护照号是E12345678，请核对。", "您的护照号是尾号5678，请核对。"),
+    ("护照号码：EA1234567", "护照号码：尾号4567"),
+    ("港澳通行证C12345678已经过期", "港澳通行证尾号5678已经过期"),
+])
+def test_passport_numbers_are_masked_where_the_text_says_so(text: str, masked: str) -> None:
+    assert mask_pii(text) == masked
+
+
+def test_an_order_number_of_the_same_shape_is_left_alone() -> None:
+    assert mask_pii("订单号E12345678已发货") == "订单号E12345678已发货"

@@ -10,7 +10,7 @@ from complaint_desk.checks.amounts import check_amount
 from complaint_desk.checks.draft import CLAUSE_BREAK, SENTENCE_BREAK, Draft, bounds
 from complaint_desk.checks.format import check_format
 from complaint_desk.checks.moves import tag_clauses
-from complaint_desk.checks.phrases import check_phrase_rule, check_pii
+from complaint_desk.checks.phrases import check_jargon, check_phrase_rule, check_pii
 from complaint_desk.checks.rules import RULE_SPECS
 from complaint_desk.checks.script import check_script
 from complaint_desk.config import get_settings
@@ -21,6 +21,7 @@ CHECKS: dict[str, Check] = {spec.id: (lambda d, s=spec: check_phrase_rule(d, s))
                             for spec in RULE_SPECS.values() if spec.patterns}
 CHECKS["pii_leak"] = check_pii
 CHECKS["format"] = check_format
+CHECKS["jargon"] = check_jargon
 
 
 def default_limit() -> float:

@@ -52,3 +52,29 @@ def check_pii(draft: Draft) -> list[Violation]:
         violations.append(Violation(rule="pii_leak", start=hit.start, end=hit.end, span=hit.text,
                                     message=RULE_SPECS["pii_leak"].message, fix=f"改为 {mask_value(hit.kind, hit.text)}"))
     return violations
+
+
+# Latin-letter abbreviations a customer reads every day; any other (HIS, PNR, KYC, SOP) is an
+# internal code unless the reply explains it right after
+EVERYDAY_ABBREVIATIONS = frozenset({
+    "APP", "VIP", "ATM", "WIFI", "ID", "PIN", "SIM", "ETC", "USB", "PDF", "GPS", "TV", "PC", "OK", "QQ", "POS",
+    "SMS", "QR", "IOS", "AI", "DIY", "VR", "KTV", "WLAN", "NFC", "PPT", "SUV", "LED", "HDMI", "DVD", "CD", "CVV",
+    "MP", "UP", "CEO", "VPN", "IP", "UI", "SOS", "EMS", "SF", "DD", "PA", "NO", "AM", "PM", "CT", "MRI", "ICU",
+})
+_ABBREVIATION = re.compile(r"(?<![A-Za-z0-9])(?P<code>[A-Z]{2,6})(?:-\d{1,3})?(?![A-Za-z0-9])")
+
+
+def check_jargon(draft: Draft) -> list[Violation]:
+    """The phrase rule, plus internal codes written as capital-letter abbreviations."""
+    spec = RULE_SPECS["jargon"]
+    found = check_phrase_rule(draft, spec)
+    excuse = spec.excuse_patterns[0]
+    for match in _ABBREVIATION.finditer(draft.text):
+        start, end = match.span()
+        if (match.group("code") in EVERYDAY_ABBREVIATIONS or draft.is_quoted(start, end)
+                or (excuse and excuse.match(fold(draft.text), end))
+                or any(v.start <= start < v.end for v in found)):
+            continue
+        found.append(Violation(rule="jargon", start=start, end=end, span=match.group(), message=spec.message,
+                               fix=spec.fix))
+    return sorted(found, key=lambda v: v.start)
