@@ -178,6 +178,7 @@ MORE_VIOLATIONS = [
     ("insincere", "按照规定我得先跟您说声对不起。"),
     ("jargon", "系统显示您的账户触发了KYC复核。"),
     ("jargon", "已按RMA-03流程给您登记。"),
+    ("format", "Sure, here is a polite reply for the customer."),
 ]
 MORE_COMPLIANT = [
     "我们没有规定不许您退货，收到商品七天内都可以申请。",
@@ -203,4 +204,4 @@ def test_reassuring_uses_of_the_same_words_pass(sentence: str) -> None:
 def test_blind_set_7_holds_its_measured_level() -> None:
     """Written blind on 2026-12-07: first run 0.836 / 0.100; the floor is today's figure."""
     report = evaluate_check_set(CHECK_SETS["blind7"])
-    assert report["recall"] >= 0.96 and report["false_positive_rate"] <= 0.03, report
+    assert report["recall"] >= 0.97 and report["false_positive_rate"] <= 0.03, report

@@ -30,6 +30,8 @@ FORMAT_PATTERNS: tuple[tuple[str, str], ...] = (
     (r"(^|[。！？!?：:]\s*)(" + "|".join(STEP_LABELS) + r")\s*[:：]", "脚本步骤标签"),
     (r"第[一二三四五六七八九1-9]步\s*[:：]|^\s*第[一二三四五六七八九1-9]步|【[^】]{1,10}】|\[(" + "|".join(vocab.MOVE_IDS) + r")\]", "脚本步骤标签"),
     (r"^\s*(客服回复|坐席回复|客服人员|回复内容|ai回复|客服|坐席|回复|助手|ai|assistant|系统|客户|用户|user)\s*[:：]", "角色标签"),
+    # a model talking to its user in English ("Sure! Here is a polite reply…"): four English words in a row
+    (r"(?<![A-Za-z])[A-Za-z']{2,}(?:[ ,!.:;-]+[A-Za-z']{2,}){3,}", "英文说明或英文句子"),
     (r"以下是.{0,12}(回复|草稿|内容|答复)|回复(草稿|如下)|作为(一[个名])?(ai|人工智能|语言模型|助手)|语言模型|当时发出的回复|参考案例\s*\d|坐席补充的情况|以往相似投诉的处理情况|</?投诉>|根据您的要求[，,]?\s*(以下|我(来|将|已)?(为您)?(写|撰写|生成|起草))|草稿\s*[:：]|<\|im_(start|end)\|>|\{\{|\}\}|（此处|\(此处|\[此处|【此处|xxx|仅供参考|根据实际情况(修改|调整)|（注[:：]|^注[:：]|^备注[:：]|\[[^\]\n]{1,16}\]|［[^］\n]{1,16}］", "提示词、占位符或元信息"),
 )
 _FORMAT = [(re.compile(p, re.IGNORECASE | re.MULTILINE), label) for p, label in FORMAT_PATTERNS]
