@@ -22,8 +22,8 @@ from complaint_desk.checks import check_draft
 from complaint_desk.config import Settings, get_settings
 from complaint_desk.domain import CheckResult, User
 from complaint_desk.drafting.backends import load_backend
-from complaint_desk.drafting.guard import guard
 from complaint_desk.drafting.checking import check_for_request
+from complaint_desk.drafting.guard import guard
 from complaint_desk.drafting.request import DraftRequest, build_request
 from complaint_desk.drafting.service import DraftingService
 from complaint_desk.errors import ActionableError

@@ -7,10 +7,10 @@ import pytest
 
 from complaint_desk import vocab
 from complaint_desk.checks import MOVE_SPECS, RULE_SPECS
-from complaint_desk.domain import CheckResult
-from complaint_desk.drafting.checking import check_for_request
 from complaint_desk.checks.moves import required_moves
 from complaint_desk.checks.rules import PHRASE_SPECS, STRUCTURE_SPECS
+from complaint_desk.domain import CheckResult
+from complaint_desk.drafting.checking import check_for_request
 from complaint_desk.drafting.composer import sentence
 from complaint_desk.drafting.prompts import system_prompt
 from complaint_desk.drafting.repair import STRATEGIES, repair

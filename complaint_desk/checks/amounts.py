@@ -32,12 +32,13 @@ def check_amount(draft: Draft, limit: float) -> list[Violation]:
     escalates every offer above the limit, whatever this check says."""
     if _APPROVED.search(draft.view.text):
         return []
-    return [
-        Violation(rule="over_promise", start=offer.start, end=offer.end, span=draft.text[offer.start:offer.end],
-                  amount=offer.value, message=f"补偿 {offer.value:g} 元超出坐席可直接承诺的额度，发送前需要主管审批。",
-                  fix=_ASK_FIRST)
-        for offer in promised_amounts(draft.text) if offer.value > limit
-    ]
+    return [_over(draft, offer, f"补偿 {offer.value:g} 元超出坐席可直接承诺的额度，发送前需要主管审批。", _ASK_FIRST)
+            for offer in promised_amounts(draft.text) if offer.value > limit]
+
+
+def _over(draft: Draft, offer: Amount, message: str, fix: str) -> Violation:
+    return Violation(rule="over_promise", start=offer.start, end=offer.end, span=draft.text[offer.start:offer.end],
+                     amount=offer.value, message=message, fix=fix)
 
 
 _ASK_FIRST = "先点「提交主管审批」填写金额和理由，批准后再这样写；或改为“我们会为您争取合理的补偿，并尽快答复您”。"
@@ -49,10 +50,8 @@ def check_grant(draft: Draft, limit: float | None, approved: bool) -> list[Viola
     for the supervisor to confirm), and a reply may say a supervisor
     approved only when one did (a draft never claims an approval that has not happened)."""
     over = [
-        Violation(rule="over_promise", start=offer.start, end=offer.end, span=draft.text[offer.start:offer.end],
-                  amount=offer.value, fix=_ASK_FIRST if not approved else f"改为主管批准的 {limit:g} 元以内。",
-                  message=(f"补偿 {offer.value:g} 元超过主管批准的 {limit:g} 元。" if approved else
-                           f"补偿 {offer.value:g} 元超出坐席可直接承诺的额度，需要先经主管审批。"))
+        _over(draft, offer, f"补偿 {offer.value:g} 元超过主管批准的 {limit:g} 元。", f"改为主管批准的 {limit:g} 元以内。")
+        if approved else _over(draft, offer, f"补偿 {offer.value:g} 元超出坐席可直接承诺的额度，需要先经主管审批。", _ASK_FIRST)
         for offer in offers(draft.text) if limit is not None and offer.value > limit
     ]
     spans = [] if approved or limit is None else [draft.view.original_span(*m.span())

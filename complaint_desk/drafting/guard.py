@@ -16,8 +16,8 @@ from dataclasses import dataclass, field, replace
 
 from complaint_desk.domain import CheckResult
 from complaint_desk.drafting.backends import LLMBackend
-from complaint_desk.drafting.composer import compose
 from complaint_desk.drafting.checking import check_for_request
+from complaint_desk.drafting.composer import compose
 from complaint_desk.drafting.repair import cap_length, repair
 from complaint_desk.drafting.request import DraftRequest
 

@@ -17,7 +17,7 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from complaint_desk import vocab
-from complaint_desk.domain import QUEUE_STATUSES, STATUS_NAMES, FlagHit, User, Violation, utcnow
+from complaint_desk.domain import QUEUE_STATUSES, STATUS_NAMES, DraftVersion, FlagHit, User, Violation, utcnow
 from complaint_desk.errors import ActionableError
 from complaint_desk.privacy import mask_pii
 from complaint_desk.services import Services
@@ -26,7 +26,7 @@ from complaint_desk.ui import cards
 from complaint_desk.workflow.access import allowed
 from complaint_desk.workflow.dashboard import DashboardData
 from complaint_desk.workflow.importing import write_export
-from complaint_desk.workflow.queue import QueueItem
+from complaint_desk.workflow.queue import QueueItem, queue_item
 
 Segments = list[tuple[str, str | None]]
 QUEUE_HEADERS = ["编号", "优先级", "原因", "主题", "怒气", "风险信号", "SLA", "状态", "处理人", "投诉摘要"]
@@ -214,12 +214,13 @@ class ComplaintView:
 
 
 @acting
-def open_complaint(services: Services, complaint_id: int | None, username: str, claim: bool = True) -> ComplaintView:
-    """The workbench for one complaint; opening claims an unassigned one, a refresh does not."""
+def open_complaint(services: Services, complaint_id: int | None, username: str) -> ComplaintView:
+    """The workbench for one complaint; opening claims an unassigned one (a refresh uses
+    `complaint_state`, which never claims)."""
     if not complaint_id:
         raise UIError("请填写投诉编号")
     user = actor(services, username)
-    view = (services.workflow.open if claim else services.workflow.look)(user, int(complaint_id))
+    view = services.workflow.open(user, int(complaint_id))
     complaint, triage = view.complaint, view.complaint.triage
     assert triage is not None
     tz = services.settings.timezone
@@ -236,17 +237,44 @@ def open_complaint(services: Services, complaint_id: int | None, username: str, 
         complaint.id, cards.complaint_header(complaint, view.item, _local(complaint.created_at, tz)),  # type: ignore[arg-type]
         flag_segments(complaint.text, triage.flags), triage_text, cards.case_cards(view.similar, triage),
         cards.note("处理惯例：" + view.precedent.summary), cards.approval_notice(approvals),
-        draft_history(services, complaint.id, username), latest,
+        draft_rows(view.drafts, tz), latest,
         f"已打开投诉 {complaint.id}（{STATUS_NAMES[complaint.status]}）", notes)
+
+
+def draft_rows(drafts: Sequence[DraftVersion], tz: str) -> list[list]:
+    return [[_local(d.created_at, tz), DRAFT_KINDS[d.kind], d.author, d.backend or "", _summary(d.text, 60)]
+            for d in drafts]
 
 
 @acting
 def draft_history(services: Services, complaint_id: int | None, username: str | None) -> list[list]:
     if not complaint_id:
         return []
+    drafts = services.workflow.drafts(actor(services, username), int(complaint_id))
+    return draft_rows(drafts, services.settings.timezone)
+
+
+@dataclass
+class ComplaintState:
+    """What an action changes on the open complaint, without the case search a full view needs."""
+
+    header: str
+    approval: str
+    drafts: list[list]
+    audit: list[list]
+
+
+@acting
+def complaint_state(services: Services, complaint_id: int, username: str | None) -> ComplaintState:
+    user = actor(services, username)
+    approvals = services.workflow.approval_history(user, int(complaint_id))  # checks the holder
+    complaint = services.workflow.complaint(user, int(complaint_id))
     tz = services.settings.timezone
-    return [[_local(d.created_at, tz), DRAFT_KINDS[d.kind], d.author, d.backend or "", _summary(d.text, 60)]
-            for d in services.workflow.drafts(actor(services, username), int(complaint_id))]
+    header = cards.complaint_header(complaint, queue_item(complaint, services.settings, utcnow()),
+                                    _local(complaint.created_at, tz))
+    return ComplaintState(header, cards.approval_notice(approvals),
+                          draft_rows(services.workflow.drafts(user, int(complaint_id)), tz),
+                          audit_rows(services, complaint_id, username))
 
 
 @acting

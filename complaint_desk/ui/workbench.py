@@ -160,11 +160,10 @@ def build_workbench(services: Services) -> gr.Blocks:
             """The parts an action changes: header (status), approval state, history, audit."""
             if not complaint_id:
                 return (gr.update(),) * 4
-            view, _error = safe(lambda: h.open_complaint(services, complaint_id, username_of(request), claim=False), None)
-            trail, _ = safe(lambda: h.audit_rows(services, complaint_id, username_of(request)), gr.update())
-            if view is None:
-                return gr.update(), gr.update(), gr.update(), trail
-            return view.header, view.approval, view.drafts, trail  # type: ignore[attr-defined]
+            state, _error = safe(lambda: h.complaint_state(services, complaint_id, username_of(request)), None)
+            if state is None:
+                return (gr.update(),) * 4
+            return state.header, state.approval, state.drafts, state.audit  # type: ignore[attr-defined]
 
         refreshed = [complaint_header, approval, history, audit]
 

@@ -4,8 +4,8 @@ Statistics here; figures in ui/."""
 
 from __future__ import annotations
 
-from collections import Counter, defaultdict
 import re
+from collections import Counter, defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
@@ -14,10 +14,9 @@ from zoneinfo import ZoneInfo
 from complaint_desk import vocab
 from complaint_desk.config import Settings
 from complaint_desk.domain import Case, utcnow
-from complaint_desk.text import fold
 from complaint_desk.store import QueueFilter, Store
+from complaint_desk.text import fold
 from complaint_desk.workflow.queue import queue_item
-
 
 _CAUSE_NOISE = re.compile(r"[\s。，,.!！?？;；:：、\"'“”‘’（）()]+")
 

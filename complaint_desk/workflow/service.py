@@ -19,8 +19,8 @@ from complaint_desk import vocab
 from complaint_desk.cases.base import CaseBase, Precedent, SimilarCase, masked
 from complaint_desk.config import Settings
 from complaint_desk.domain import STATUS_NAMES, Approval, Case, CheckResult, Complaint, DraftVersion, User, utcnow
-from complaint_desk.drafting.composer import chosen_remedy
 from complaint_desk.drafting.checking import check_for_request
+from complaint_desk.drafting.composer import chosen_remedy
 from complaint_desk.drafting.guard import GuardedDraft, StreamEvent, guard, guard_stream
 from complaint_desk.drafting.repair import repair
 from complaint_desk.drafting.request import DraftRequest, Grant, build_request
@@ -236,12 +236,6 @@ class Workflow:
             with self.store.transaction():
                 self.store.claim(complaint.id, actor.username)  # type: ignore[arg-type]
                 self.store.audit(actor.username, "open", complaint.id)
-        return self.view(complaint.id)  # type: ignore[arg-type]
-
-    def look(self, actor: User, complaint_id: int) -> WorkbenchView:
-        """The workbench's view of a complaint without claiming it (a refresh after an action)."""
-        complaint = self.complaint(actor, complaint_id)
-        require_holder(actor, complaint)
         return self.view(complaint.id)  # type: ignore[arg-type]
 
     def release(self, actor: User, complaint_id: int) -> None:
