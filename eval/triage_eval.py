@@ -1,10 +1,14 @@
 """`complaint-desk eval triage`: the triage model against the gold set and the held-out reviews.
 
 Reported on the gold set (hand-labelled real reviews, never trained on): topic macro-F1
-(over the topics present), anger exact and within ±1, and flag precision/recall per flag;
-on the fixed held-out 20% of the labelled real reviews: ROC-AUC of anger_score separating
-negative from positive. A TF-IDF character 1–3-gram + logistic-regression baseline is
-trained on the same training data and scored on the same splits beside it.
+(over the topics present) with its confusion matrix, anger exact and within ±1, each
+flag's precision/recall and P1 recall/precision; on the blind flag set (complaints a
+separate author wrote to carry risk that keyword lists miss, `gold_flags.jsonl`) the same
+flag and P1 figures; on the fixed held-out 20% of the labelled real reviews: ROC-AUC of
+anger_score separating negative from positive. A TF-IDF character 1–3-gram +
+logistic-regression baseline (one more per flag) is trained on the same training data and
+scored on the same splits beside it. Gold P1 follows SPEC's rule: anger 3 or a media,
+regulator, legal, safety or crisis flag.
 """
 
 from __future__ import annotations
@@ -21,7 +25,8 @@ from sklearn.metrics import f1_score, roc_auc_score
 from complaint_desk import vocab
 from complaint_desk.text import normalize
 from complaint_desk.triage.flags import find_flags
-from model.data import Labelled, load_gold, load_training
+from complaint_desk.triage.priority import P1_FLAGS
+from model.data import DATA_DIR, Labelled, load_gold, load_labelled, load_training
 from model.reviews import Review, load_split
 
 
@@ -32,6 +37,8 @@ class Predictions:
     topic: list[str]
     anger: list[int]
     anger_score: list[float]
+    flags: list[set[str]]
+    p1: list[bool]
 
 
 Predictor = Callable[[Sequence[str]], Predictions]
@@ -47,10 +54,28 @@ def anger_metrics(gold: Sequence[int], predicted: Sequence[int]) -> dict[str, fl
     return {"exact": float((g == p).mean()), "within_1": float((np.abs(g - p) <= 1).mean())}
 
 
-def flag_metrics(examples: Sequence[Labelled]) -> dict[str, dict[str, float | int | None]]:
-    """Precision/recall of the flag rules per flag against hand labels."""
+def is_p1(anger: int, flags: set[str] | Sequence[str]) -> bool:
+    """SPEC's hard P1 rule, applied to labels (gold) or predictions alike."""
+    return anger == 3 or bool(P1_FLAGS.intersection(flags))
+
+
+def rule_flags(examples: Sequence[Labelled]) -> list[set[str]]:
+    return [{hit.flag for hit in find_flags(e.text)} for e in examples]
+
+
+def p1_metrics(examples: Sequence[Labelled], predicted: Sequence[bool]) -> dict[str, float | int | None]:
+    truth = [is_p1(e.anger or 0, e.flags) for e in examples]
+    tp = sum(t and p for t, p in zip(truth, predicted, strict=True))
+    return {"support": sum(truth), "predicted": sum(predicted),
+            "recall": round(tp / sum(truth), 4) if any(truth) else None,
+            "precision": round(tp / sum(predicted), 4) if any(predicted) else None}
+
+
+def flag_metrics(examples: Sequence[Labelled], found: Sequence[set[str]] | None = None
+                 ) -> dict[str, dict[str, float | int | None]]:
+    """Precision/recall per flag against hand labels (of the rules alone unless `found` is given)."""
     table: dict[str, dict[str, float | int | None]] = {}
-    found = [{hit.flag for hit in find_flags(e.text)} for e in examples]
+    found = rule_flags(examples) if found is None else found
     for flag in vocab.FLAG_IDS:
         tp = sum(1 for e, f in zip(examples, found, strict=True) if flag in f and flag in e.flags)
         fp = sum(1 for e, f in zip(examples, found, strict=True) if flag in f and flag not in e.flags)
@@ -63,11 +88,28 @@ def flag_metrics(examples: Sequence[Labelled]) -> dict[str, dict[str, float | in
     return table
 
 
-def score_system(predict: Predictor, gold: Sequence[Labelled], held_out: Sequence[Review]) -> dict:
+def topic_confusion(gold: Sequence[str], predicted: Sequence[str]) -> dict[str, dict[str, int]]:
+    """Rows: gold topic; columns: predicted topic (only non-zero cells)."""
+    table: dict[str, dict[str, int]] = {}
+    for g, p in zip(gold, predicted, strict=True):
+        table.setdefault(g, {}).setdefault(p, 0)
+        table[g][p] += 1
+    return {g: dict(sorted(row.items(), key=lambda kv: -kv[1])) for g, row in sorted(table.items())}
+
+
+def score_system(predict: Predictor, gold: Sequence[Labelled], held_out: Sequence[Review],
+                 blind_flags: Sequence[Labelled] = ()) -> dict:
     on_gold = predict([g.text for g in gold])
     on_reviews = predict([r.text for r in held_out])
     truth = [0 if r.positive else 1 for r in held_out]
     predicted_negative = [s >= 0.5 / 3 for s in on_reviews.anger_score]
+    risk: dict = {"gold": {"p1": p1_metrics(gold, on_gold.p1), "flags": flag_metrics(gold, on_gold.flags)}}
+    if blind_flags:
+        on_blind = predict([e.text for e in blind_flags])
+        risk["blind_flags"] = {"examples": len(blind_flags), "p1": p1_metrics(blind_flags, on_blind.p1),
+                               "flags": flag_metrics(blind_flags, on_blind.flags),
+                               "anger_within_1": round(anger_metrics([e.anger for e in blind_flags],
+                                                                     on_blind.anger)["within_1"], 4)}
     return {
         "gold_examples": len(gold),
         "topic_macro_f1": round(topic_macro_f1([g.topic for g in gold], on_gold.topic), 4),
@@ -76,6 +118,8 @@ def score_system(predict: Predictor, gold: Sequence[Labelled], held_out: Sequenc
         "held_out_reviews": len(held_out),
         "anger_score_auc": round(float(roc_auc_score(truth, on_reviews.anger_score)), 4),
         "negative_accuracy_at_anger_ge_1": round(float(np.mean([p == bool(t) for p, t in zip(predicted_negative, truth, strict=True)])), 4),
+        "topic_confusion": topic_confusion([g.topic for g in gold], on_gold.topic),
+        "risk": risk,
     }
 
 
@@ -83,7 +127,8 @@ class TfidfBaseline:
     """TF-IDF char 1–3-grams + logistic regression, one model per label family.
 
     Anger score = P(negative) from a sentiment model trained on the train-side reviews'
-    published labels; topic and anger levels from the hand-labelled training data.
+    published labels; topic and anger levels from the hand-labelled training data; each flag
+    a one-vs-rest model on the labelled texts (a flag raised at probability ≥ 0.5).
     """
 
     def __init__(self, training: Sequence[Labelled], reviews: Sequence[Review], seed: int = 0) -> None:
@@ -98,45 +143,70 @@ class TfidfBaseline:
         self.topic = LogisticRegression(max_iter=2000, C=8.0, class_weight="balanced", random_state=seed).fit(
             x, [e.topic for e in labelled])
         self.anger = LogisticRegression(max_iter=2000, C=4.0, random_state=seed).fit(x, [e.anger for e in labelled])
+        self.flags = {flag: LogisticRegression(max_iter=2000, C=8.0, class_weight="balanced", random_state=seed)
+                      .fit(x, [flag in e.flags for e in labelled])
+                      for flag in vocab.FLAG_IDS if any(flag in e.flags for e in labelled)}
 
     def __call__(self, texts: Sequence[str]) -> Predictions:
         x = self.vectorizer.transform([normalize(t) for t in texts])
+        anger = [int(a) for a in self.anger.predict(x)]
+        raised = {flag: model.predict_proba(x)[:, 1] >= 0.5 for flag, model in self.flags.items()}
+        flags = [{flag for flag, rows in raised.items() if rows[i]} for i in range(len(texts))]
         return Predictions(
             topic=list(self.topic.predict(x)),
-            anger=[int(a) for a in self.anger.predict(x)],
+            anger=anger,
             anger_score=list(self.sentiment.predict_proba(x)[:, 1]),
+            flags=flags,
+            p1=[is_p1(a, f) for a, f in zip(anger, flags, strict=True)],
         )
 
 
 def model_predictor(triager) -> Predictor:  # noqa: ANN001  (model.triage.Triager; imported lazily)
     def predict(texts: Sequence[str]) -> Predictions:
         results = triager.score(list(texts))
-        return Predictions([r.topic for r in results], [r.anger for r in results], [r.anger_score for r in results])
+        return Predictions([r.topic for r in results], [r.anger for r in results], [r.anger_score for r in results],
+                           [set(r.flag_ids) for r in results], [r.priority == "P1" for r in results])
 
     return predict
 
 
+BLIND_FLAGS_FILE = "gold_flags.jsonl"
+
+
+def load_blind_flags(data_dir: Path = DATA_DIR) -> list[Labelled]:
+    path = data_dir / BLIND_FLAGS_FILE
+    return load_labelled([path]) if path.is_file() else []
+
+
 def evaluate_triage(external_data_dir: Path, triager=None, with_baseline: bool = True) -> dict:  # noqa: ANN001
     gold = load_gold()
+    blind = load_blind_flags()
     held_out = load_split(external_data_dir, "test")
     report: dict = {"flags_on_gold": flag_metrics(gold)}
+    if blind:
+        report["rules_on_blind_flags"] = flag_metrics(blind)
     training = load_training()
     report["flags_on_training_complaints"] = flag_metrics([e for e in training if "row" not in e.extra])
     if triager is not None:
-        report["model"] = score_system(model_predictor(triager), gold, held_out)
+        report["model"] = score_system(model_predictor(triager), gold, held_out, blind)
         report["model"]["name"] = getattr(triager.backend, "version", triager.backend.name)
     if with_baseline:
         baseline = TfidfBaseline(training, load_split(external_data_dir, "train"))
-        report["baseline"] = score_system(baseline, gold, held_out)
+        report["baseline"] = score_system(baseline, gold, held_out, blind)
         report["baseline"]["name"] = "tfidf-char-1-3 + logistic regression"
     return report
 
 
+def _pr(row: dict) -> str:
+    precision = "-" if row["precision"] is None else f"{row['precision']:.2f}"
+    recall = "-" if row["recall"] is None else f"{row['recall']:.2f}"
+    return f"{precision:>5}/{recall:<5}"
+
+
 def format_triage_report(report: dict) -> str:
+    systems = [key for key in ("model", "baseline") if key in report]
     lines = ["分诊评估"]
-    for key in ("model", "baseline"):
-        if key not in report:
-            continue
+    for key in systems:
         row = report[key]
         lines += [
             f"  [{row['name']}]",
@@ -145,10 +215,25 @@ def format_triage_report(report: dict) -> str:
             f"    留出评论 {row['held_out_reviews']} 条：anger_score ROC-AUC {row['anger_score_auc']:.4f}，"
             f"负面判定准确率 {row['negative_accuracy_at_anger_ge_1']:.3f}",
         ]
-    for title, key in (("金标集上的风险信号", "flags_on_gold"), ("训练投诉上的风险信号（规则未在其上训练）", "flags_on_training_complaints")):
-        lines.append(f"  {title}：")
-        for flag, row in report[key].items():
-            precision = "-" if row["precision"] is None else f"{row['precision']:.2f}"
-            recall = "-" if row["recall"] is None else f"{row['recall']:.2f}"
-            lines.append(f"    {flag:<11}{vocab.FLAG_NAMES[flag]:<6} 样本 {row['support']:>4}  精确率 {precision:>5}  召回率 {recall:>5}")
+        for part, title in (("gold", "金标集"), ("blind_flags", "盲测风险集")):
+            if part in row["risk"]:
+                p1 = row["risk"][part]["p1"]
+                lines.append(f"    {title} P1：应为 P1 {p1['support']} 条，判为 P1 {p1['predicted']} 条，"
+                             f"精确率/召回率 {_pr(p1)}")
+    sets = [("金标集", "flags_on_gold", "gold"), ("盲测风险集", "rules_on_blind_flags", "blind_flags")]
+    for title, rules_key, part in sets:
+        if rules_key not in report:
+            continue
+        header = "规则".ljust(12) + "".join(report[k]["name"][:10].ljust(12) for k in systems)
+        lines.append(f"  {title}上的风险信号（精确率/召回率）：          {header}")
+        for flag, row in report[rules_key].items():
+            cells = "".join(_pr(report[k]["risk"][part]["flags"][flag]).ljust(12) for k in systems)
+            lines.append(f"    {flag:<11}{vocab.FLAG_NAMES[flag]:<6} 样本 {row['support']:>4}  {_pr(row).ljust(12)}{cells}")
+    lines.append("  训练投诉上的规则（规则未在其上训练）：")
+    for flag, row in report["flags_on_training_complaints"].items():
+        lines.append(f"    {flag:<11}{vocab.FLAG_NAMES[flag]:<6} 样本 {row['support']:>4}  {_pr(row)}")
+    if "model" in report:
+        lines.append("  主题混淆（金标 → 模型判断）：")
+        for topic, row in report["model"]["topic_confusion"].items():
+            lines.append(f"    {topic:<11}" + "  ".join(f"{p} {n}" for p, n in row.items()))
     return "\n".join(lines)

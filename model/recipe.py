@@ -35,7 +35,10 @@ class TrainConfig:
     epochs: int = 6
     batch_size: int = 32
     lr: float = 2e-4
-    encoder_lr: float | None = None
+    encoder_lr: float | None = None  # default: lr from scratch, base_encoder_lr on a pretrained base
+    base_encoder_lr: float = 3e-5
+    flag_head: bool = True
+    flag_weight: float = 1.0
     sentiment_weight: float = 0.5
     wide_features: int = 60000  # 0 = no wide (n-gram) half
     wide_lr: float = 0.0  # 0 keeps the warm-started linear half fixed while the encoder learns

