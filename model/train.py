@@ -292,6 +292,11 @@ def validation_logits(net: TriageNet, batches: Sequence[ValidationBatch]) -> dic
             parts[name][1].append(rest[name].float().cpu().numpy())
     return {name: (np.concatenate(deep), np.concatenate(fixed)) for name, (deep, fixed) in parts.items()}
 
+def f1_at(scores: np.ndarray, truth: np.ndarray, threshold: float) -> float:
+    predicted = scores >= threshold
+    return 2 * int((predicted & truth).sum()) / max(1, int(predicted.sum()) + int(truth.sum()))
+
+
 @torch.no_grad()
 def calibrate(net: TriageNet, batches: Sequence[ValidationBatch], examples: Sequence[Example]) -> dict:
     """On the validation slice: the anger temperature with the lowest log loss (so anger_score
@@ -320,11 +325,9 @@ def calibrate(net: TriageNet, batches: Sequence[ValidationBatch], examples: Sequ
         if positives < 3:
             thresholds[flag] = 0.5
             continue
-        def f1(threshold: float) -> float:
-            predicted = probs[rows, column] >= threshold
-            hits = int((predicted & truth[:, column]).sum())
-            return 2 * hits / max(1, int(predicted.sum()) + positives)
-        thresholds[flag] = float(max(np.arange(0.2, 0.96, 0.05).round(2), key=f1))
+        scores, labels = probs[rows, column], truth[:, column]
+        thresholds[flag] = float(max(np.arange(0.2, 0.96, 0.05).round(2),
+                                     key=lambda t, s=scores, y=labels: f1_at(s, y, t)))
     calibration["flag_thresholds"] = thresholds
     return calibration
 
