@@ -52,7 +52,7 @@ class TriageSettings(BaseModel):
     batch_size: int = 64
     max_length: int = 256
     device: str = "cpu"
-    dtype: str = Field("auto", description="auto（CPU 支持时用 bfloat16）、bfloat16 或 float32")
+    dtype: str = Field("auto", description="auto（CPU 支持时用 bfloat16）、bfloat16、float32 或 int8（CPU 上线性层量化为 int8，更快）")
 
 
 class PrioritySettings(BaseModel):

@@ -67,7 +67,7 @@ def bench_triage(settings: Settings, batch: int = 256, singles: int = 200, devic
         latencies.append((time.perf_counter() - started) * 1000)
     return {
         "device": device,
-        "dtype": str(getattr(triager.backend, "dtype", "")),
+        "dtype": getattr(triager.backend, "precision", ""),
         "threads": __import__("torch").get_num_threads(),
         "batch": batch,
         "micro_batch": settings.triage.batch_size,

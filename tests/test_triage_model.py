@@ -196,3 +196,17 @@ def test_a_model_on_a_pretrained_base_stores_only_the_delta(tiny_settings: Setti
     assert frozen not in delta and "encoder.layer.0.attention.self.query.weight" in delta
     state = loaded.net.encoder.state_dict()
     assert all(torch.equal(state[key], value.float()) for key, value in delta.items())
+
+
+def test_int8_triage_agrees_with_float32(tiny_settings: Settings) -> None:
+    """The int8 speed option must not change what triage says (beyond rounding)."""
+    texts = ["外卖洒了一袋子，汤全漏了", "退款三周还没到账，客服一直推", "宽带天天掉线，打了五次电话", "请问发票怎么开"]
+
+    def run(dtype: str) -> Triager:
+        return Triager(tiny_settings.model_copy(update={"triage": tiny_settings.triage.model_copy(update={"dtype": dtype})}))
+
+    int8, fp32 = run("int8"), run("float32")
+    assert int8.backend.precision == "int8"
+    a, b = int8.score(texts), fp32.score(texts)
+    assert [r.topic for r in a] == [r.topic for r in b]
+    assert max(abs(x.anger_score - y.anger_score) for x, y in zip(a, b, strict=True)) < 0.05
