@@ -292,16 +292,35 @@ def validation_logits(net: TriageNet, batches: Sequence[ValidationBatch]) -> dic
             parts[name][1].append(rest[name].float().cpu().numpy())
     return {name: (np.concatenate(deep), np.concatenate(fixed)) for name, (deep, fixed) in parts.items()}
 
+MIN_FLAG_PRECISION = 0.5
+NEVER = 1.01  # a threshold no probability reaches
+
+
+def precision_at(scores: np.ndarray, truth: np.ndarray, threshold: float) -> float:
+    predicted = scores >= threshold
+    return int((predicted & truth).sum()) / int(predicted.sum()) if predicted.any() else 0.0
+
+
 def f1_at(scores: np.ndarray, truth: np.ndarray, threshold: float) -> float:
     predicted = scores >= threshold
     return 2 * int((predicted & truth).sum()) / max(1, int(predicted.sum()) + int(truth.sum()))
 
 
+def flag_threshold(scores: np.ndarray, truth: np.ndarray) -> float:
+    """The most F1 among thresholds at least MIN_FLAG_PRECISION precise; NEVER without that evidence."""
+    precise = [t for t in np.arange(0.2, 0.96, 0.05).round(2) if precision_at(scores, truth, t) >= MIN_FLAG_PRECISION]
+    if int(truth.sum()) < 3 or not precise:
+        return NEVER
+    return float(max(precise, key=lambda t: f1_at(scores, truth, t)))
+
+
 @torch.no_grad()
 def calibrate(net: TriageNet, batches: Sequence[ValidationBatch], examples: Sequence[Example]) -> dict:
     """On the validation slice: the anger temperature with the lowest log loss (so anger_score
-    means what it says), and each flag's threshold with the best F1 (0.5 where validation has
-    fewer than three examples of the flag)."""
+    means what it says), and each flag's threshold with the best F1 among those at least
+    MIN_FLAG_PRECISION precise. A flag raises priority, so where validation has fewer than
+    three examples of it, or no threshold is precise enough, the head never raises it alone
+    (threshold above 1) and the rule spans decide."""
     if not examples:
         return {}
     outputs = [net(ids, mask, wide) for ids, mask, wide in batches]
@@ -321,13 +340,7 @@ def calibrate(net: TriageNet, batches: Sequence[ValidationBatch], examples: Sequ
         truth[row, list(examples[i].flags or ())] = True
     thresholds = {}
     for column, flag in enumerate(FLAG_LABELS):
-        positives = int(truth[:, column].sum())
-        if positives < 3:
-            thresholds[flag] = 0.5
-            continue
-        scores, labels = probs[rows, column], truth[:, column]
-        thresholds[flag] = float(max(np.arange(0.2, 0.96, 0.05).round(2),
-                                     key=lambda t, s=scores, y=labels: f1_at(s, y, t)))
+        thresholds[flag] = flag_threshold(probs[rows, column], truth[:, column])
     calibration["flag_thresholds"] = thresholds
     return calibration
 

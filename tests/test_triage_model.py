@@ -139,6 +139,22 @@ def test_validation_calibrates_anger_and_every_flag(tiny_checkpoint: Path) -> No
     assert checkpoint.net.flags is not None and checkpoint.meta["flag_labels"] == list(FLAG_LABELS)
     assert 0.5 <= calibration["anger_temperature"] <= 3.0
     assert set(calibration["flag_thresholds"]) == set(FLAG_LABELS)
+    assert all(0.2 <= t <= 0.95 or t > 1 for t in calibration["flag_thresholds"].values())
+
+
+@pytest.mark.parametrize("scores, truth, expected", [
+    ([0.9, 0.8, 0.7, 0.1, 0.2, 0.3], [1, 1, 1, 0, 0, 0], (0.35, 0.7)),  # separable: a threshold between
+    ([0.9, 0.9, 0.9, 0.9, 0.9, 0.9, 0.9, 0.9], [1, 1, 1, 0, 0, 0, 0, 0], None),  # never precise enough
+    ([0.9, 0.8, 0.1, 0.1], [1, 1, 0, 0], None),  # two examples are no evidence
+])
+def test_a_flag_threshold_needs_evidence_and_precision(scores: list, truth: list, expected: tuple | None) -> None:
+    from model.train import NEVER, flag_threshold
+
+    threshold = flag_threshold(np.array(scores), np.array(truth, dtype=bool))
+    if expected is None:
+        assert threshold == NEVER
+    else:
+        assert expected[0] <= threshold <= expected[1]
 
 
 class _FixedBackend:
