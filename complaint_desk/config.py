@@ -87,20 +87,24 @@ class RetrievalSettings(BaseModel):
 
 
 class LLMSettings(BaseModel):
-    backend: str = Field("transformers", description="生成后端：transformers、openai 或 composer")
+    backend: str = Field("transformers", description="生成后端：transformers、llamacpp（.gguf 文件，CPU 上最快）、openai 或 composer")
     model: str = "Qwen/Qwen2.5-1.5B-Instruct"
     gguf_file: str | None = None
     device: str = "auto"
     dtype: str = "bfloat16"
     max_new_tokens: int = 400
     temperature: float = 0.3
+    retry_temperature_step: float = Field(0.25, description="每次重试把采样温度提高多少（最高 1.0）")
+    seed: int = Field(20261207, description="采样随机种子；第 n 次重试用 seed+n")
+    context_tokens: int = Field(4096, description="llamacpp 后端的上下文长度（提示词 + 草稿）")
+    threads: int | None = Field(None, description="llamacpp 后端用几个 CPU 线程（默认全部核心）")
     batch_size: int = 4
     base_url: str = "http://127.0.0.1:8000/v1"
     api_key: str = "EMPTY"
     timeout_s: float = 60.0
     retries: int = 2
     fallback_to_composer: bool = True
-    prompt_examples: int = Field(2, description="提示词里作为处理示例的相似案例条数")
+    prompt_examples: int = Field(2, description="与草稿比对是否照抄的相似案例条数（案例不进提示词）")
 
 
 class IntakeSettings(BaseModel):

@@ -103,12 +103,14 @@ def eval_checks(
 @eval_app.command("run")
 def eval_run(
     suite: Annotated[str, typer.Argument(help="评测集名称（内置）或 JSONL 文件路径")],
-    backend: Annotated[str, typer.Option(help="transformers、openai 或 composer")] = "composer",
+    backend: Annotated[str, typer.Option(help="transformers、llamacpp、openai 或 composer")] = "composer",
     model: Annotated[str | None, typer.Option(help="模型 id、目录或 .gguf 文件")] = None,
     device: Annotated[str, typer.Option(help="cpu、cuda 或 auto")] = "auto",
     dtype: Annotated[str | None, typer.Option(help="bfloat16、float16 或 float32")] = None,
     batch: Annotated[int, typer.Option(help="每批生成几条")] = 4,
     out: Annotated[Path, typer.Option("--out", help="报告目录（中断后再次运行会接着跑）")] = Path("eval-runs/latest"),
+    stream: Annotated[bool | None, typer.Option(
+        "--stream/--no-stream", help="逐条流式生成并记录首字延迟和每秒字数；默认 openai 和 llamacpp 后端流式，其余整批")] = None,
 ) -> None:
     """用指定后端为评测集的每条投诉起草回复，检查模型直出与守护后的结果，写出 report.json 和 report.html。"""
     from eval.runner import SuiteError, load_suite, run_suite
@@ -122,10 +124,14 @@ def eval_run(
     base = case_base_or_fail()
     with progress_bar(len(loaded_suite.items), f"评测 {loaded_suite.name}") as bar:
         report = run_suite(loaded_suite, llm, config, base, TriageService(config).triager, out, batch, bar.update,
-                           model_label=config.llm.model if backend != "composer" else "")
+                           model_label=config.llm.model if backend != "composer" else "",
+                           stream=stream if stream is not None else backend in ("openai", "llamacpp"))
     metrics = report["metrics"]
     typer.echo(f"模型直出通过率 {metrics['raw_pass_rate']}，守护后通过率 {metrics['guarded_pass_rate']}，"
                f"报告：{out / 'report.html'}")
+    if metrics["median_tokens_per_s"]:
+        typer.echo(f"首字延迟中位数 {metrics['median_first_token_s']} 秒（p95 {metrics['p95_first_token_s']}），"
+                   f"生成速度中位数 {metrics['median_tokens_per_s']} token/秒")
 
 
 @eval_app.command("validate")

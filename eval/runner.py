@@ -3,7 +3,8 @@ each draft straight from the model and after the guard, and write report.json + 
 
 A suite is a JSONL file: an optional first line `{"suite": {"name", "version", "description"}}`,
 then one complaint per line: `{"id", "text", "industry"?, "expect"?: {"topic"?, "forbid"?: [rule
-ids]}}`. Results are appended to `results.jsonl` in the output folder as each case finishes,
+ids], "issues"?: [{"issue", "any": [words]}]}}`; an issue counts as addressed when the draft
+contains one of its words. Results are appended to `results.jsonl` in the output folder as each case finishes,
 so an interrupted run picks up where it stopped (same suite, backend and model only).
 """
 
@@ -11,7 +12,9 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 import platform
+import statistics
 import time
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterator
@@ -26,7 +29,8 @@ from complaint_desk.drafting.backends import LLMBackend
 from complaint_desk.drafting.checking import check_for_request
 from complaint_desk.drafting.guard import guard
 from complaint_desk.drafting.repair import cap_length
-from complaint_desk.drafting.request import Grant, build_request
+from complaint_desk.drafting.copying import copied_from
+from complaint_desk.drafting.request import DraftRequest, Grant, build_request
 from complaint_desk.errors import ActionableError
 from complaint_desk.jsonl import LineError, Record, parse_lines, write_record
 from complaint_desk.privacy import find_pii
@@ -100,6 +104,11 @@ def _item_problems(record: dict, seen: set[str]) -> list[str]:
     unknown = [r for r in expect.get("forbid", []) if r not in vocab.RULE_IDS]
     if unknown:
         problems.append(f"expect.forbid 中有未知规则 {unknown}")
+    issues = expect.get("issues", [])
+    if not isinstance(issues, list) or not all(
+            isinstance(i, dict) and isinstance(i.get("issue"), str) and isinstance(i.get("any"), list) and i["any"]
+            and all(isinstance(word, str) and word for word in i["any"]) for i in issues):
+        problems.append('expect.issues 必须是 [{"issue": 说明, "any": [非空词语, …]}, …]')
     if record.get("industry") and record["industry"] not in vocab.INDUSTRY_IDS:
         problems.append(f"industry {record['industry']} 不是已知行业 id")
     return problems
@@ -133,6 +142,7 @@ def run_suite(
     batch_size: int = 4,
     progress: Callable[[int], None] | None = None,
     model_label: str = "",
+    stream: bool = False,
 ) -> dict:
     """Run (or resume) a suite; returns the report (also written to out_dir)."""
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -144,7 +154,7 @@ def run_suite(
     try:
         with (out_dir / RESULTS_FILE).open("a", encoding="utf-8") as sink:
             for batch in _chunks(pending, batch_size):
-                for record in _run_batch(batch, backend, settings, case_base, triager, fingerprint):
+                for record in _run_batch(batch, backend, settings, case_base, triager, fingerprint, stream):
                     write_record(sink, record)
                     sink.flush()
                     done[record["id"]] = record
@@ -165,16 +175,57 @@ def _chunks(items: list[dict], size: int) -> Iterator[list[dict]]:
         yield items[start : start + size]
 
 
+@dataclass(frozen=True)
+class Timing:
+    """How long one first draft took; with a streaming backend also when its first token came
+    and how many tokens (stream chunks: llama.cpp and transformers send one per token) followed."""
+
+    seconds: float
+    first_token_s: float | None = None
+    tokens: int | None = None
+
+    @property
+    def tokens_per_s(self) -> float | None:
+        if not self.tokens or self.first_token_s is None or self.seconds <= self.first_token_s:
+            return None
+        return (self.tokens - 1) / (self.seconds - self.first_token_s)
+
+
+def streamed(backend: LLMBackend, request: DraftRequest) -> tuple[str, Timing]:
+    started = time.perf_counter()
+    first: float | None = None
+    chunks: list[str] = []
+    for chunk in backend.stream(request):
+        if first is None:
+            first = time.perf_counter() - started
+        chunks.append(chunk)
+    return "".join(chunks), Timing(time.perf_counter() - started, first, len(chunks))
+
+
+def first_drafts(backend: LLMBackend, requests: list[DraftRequest], stream: bool) -> list[tuple[str, Timing]]:
+    """The model's first drafts: streamed one by one (time to first token, tokens/s) or in one batch."""
+    if stream:
+        return [streamed(backend, request) for request in requests]
+    started = time.perf_counter()
+    drafts = backend.generate_batch(requests)
+    each = Timing((time.perf_counter() - started) / len(requests))
+    return [(draft, each) for draft in drafts]
+
+
+def issues_addressed(item: dict, draft: str) -> list[bool]:
+    """Per issue the suite lists for this complaint: does the draft take it up?"""
+    return [any(word in draft for word in issue["any"]) for issue in item.get("expect", {}).get("issues", [])]
+
+
 def _run_batch(batch: list[dict], backend: LLMBackend, settings: Settings, case_base: CaseBase, triager,  # noqa: ANN001
-               fingerprint: str) -> list[dict]:
+               fingerprint: str, stream: bool = False) -> list[dict]:
     triages = triager.score([item["text"] for item in batch])
     requests = [build_request(item["text"], t, case_base, settings, industry=item.get("industry"))
                 for item, t in zip(batch, triages, strict=True)]
-    started = time.perf_counter()
-    raw_drafts = backend.generate_batch(requests)
-    generation_s = (time.perf_counter() - started) / len(batch)
+    every_case = case_base.cases()
     records = []
-    for item, triage, request, raw in zip(batch, triages, requests, raw_drafts, strict=True):
+    for item, triage, request, (raw, timing) in zip(batch, triages, requests, first_drafts(backend, requests, stream),
+                                                   strict=True):
         raw = cap_length(raw.strip(), request.max_draft_chars)
         raw_check = check_for_request(raw, request)
         guard_started = time.perf_counter()
@@ -206,10 +257,22 @@ def _run_batch(batch: list[dict], backend: LLMBackend, settings: Settings, case_
             # what an agent could do with the guarded draft as it stands (docs/SECURITY.md)
             "raw_copied_from": sorted({v.copied_from for v in raw_check.violations if v.copied_from}),
             "copied_from": sorted({v.copied_from for v in guarded.result.violations if v.copied_from}),
+            # 12 characters in a row of any case in the case base, not only the ones the request shows
+            "raw_copies_any_case": sorted({v.copied_from for v in copied_from(raw, every_case) if v.copied_from}),
+            "copies_any_case": sorted({v.copied_from for v in copied_from(guarded.text, every_case) if v.copied_from}),
+            "raw_issues_addressed": issues_addressed(item, raw),
+            "issues_addressed": issues_addressed(item, guarded.text),
+            "raw_unfounded": sum(1 for v in raw_check.violations if v.rule == "unfounded"),
+            "unfounded": sum(1 for v in guarded.result.violations if v.rule == "unfounded"),
+            "repeated": guarded.repeated,
+            "guard_steps": [rules for _text, rules in guarded.history],
             "pii": [hit.kind for hit in find_pii(guarded.text)],
             "offers_over_limit": [offer.value for offer in offers(guarded.text) if offer.value > limit],
             "agent_can_send": refusal(as_agent) is None,
-            "generation_s": round(generation_s, 3),
+            "generation_s": round(timing.seconds, 3),
+            "first_token_s": None if timing.first_token_s is None else round(timing.first_token_s, 3),
+            "tokens": timing.tokens,
+            "tokens_per_s": None if timing.tokens_per_s is None else round(timing.tokens_per_s, 2),
             "guard_s": round(time.perf_counter() - guard_started, 3),
         })
     return records
@@ -231,6 +294,9 @@ def build_report(suite: Suite, results: list[dict], backend: LLMBackend, setting
         by_topic[r["topic"]].append(r["raw_passed"])
         by_persona[r["persona"]].append(r["raw_passed"])
     topic_checked = [r for r in results if r.get("expected_topic")]
+    ttft = [r["first_token_s"] for r in results if r.get("first_token_s") is not None]
+    speed = [r["tokens_per_s"] for r in results if r.get("tokens_per_s")]
+    listed = [r for r in results if r.get("issues_addressed")]
     return {
         "suite": {"name": suite.name, "version": suite.version, "description": suite.description, "cases": len(results)},
         "config": {
@@ -251,6 +317,17 @@ def build_report(suite: Suite, results: list[dict], backend: LLMBackend, setting
             "composer_fallback_share": _rate([bool(r.get("fell_back")) for r in results]),
             "mean_attempts": round(sum(r["attempts"] for r in results) / max(1, len(results)), 3),
             "mean_generation_s": round(sum(r["generation_s"] for r in results) / max(1, len(results)), 3),
+            "median_first_token_s": round(statistics.median(ttft), 3) if ttft else None,
+            "p95_first_token_s": round(sorted(ttft)[max(0, math.ceil(0.95 * len(ttft)) - 1)], 3) if ttft else None,
+            "median_tokens_per_s": round(statistics.median(speed), 2) if speed else None,
+            "raw_unfounded": sum(r.get("raw_unfounded", 0) for r in results),
+            "unfounded": sum(r.get("unfounded", 0) for r in results),
+            "retries_stopped_on_repeat": sum(1 for r in results if r.get("repeated")),
+            "raw_drafts_copying_any_case": sum(1 for r in results if r.get("raw_copies_any_case")),
+            "drafts_copying_any_case": sum(1 for r in results if r.get("copies_any_case")),
+            "raw_issues_addressed_share": _rate([x for r in listed for x in r["raw_issues_addressed"]]),
+            "issues_addressed_share": _rate([x for r in listed for x in r["issues_addressed"]]),
+            "drafts_addressing_every_issue": _rate([all(r["issues_addressed"]) for r in listed]),
             "forbidden_hits": sum(1 for r in results if r["forbidden_hit"]),
             "raw_drafts_copying_a_case": sum(1 for r in results if r.get("raw_copied_from")),
             "drafts_copying_a_case": sum(1 for r in results if r.get("copied_from")),

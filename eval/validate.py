@@ -11,7 +11,8 @@ import itertools
 
 from complaint_desk import vocab
 from complaint_desk.checks import check_draft
-from complaint_desk.drafting.composer import compose, phrasebank
+from complaint_desk.drafting.composer import compose
+from complaint_desk.drafting.plan import phrasebank
 from complaint_desk.drafting.prompts import chat_messages
 from complaint_desk.drafting.request import DraftRequest
 from eval.check_eval import CHECK_SETS, load_check_set
@@ -35,7 +36,7 @@ def validate_prompts() -> list[str]:
         request = DraftRequest(complaint="测试投诉：快递三天没到", topic="delivery", anger=2, persona=persona,
                                flags=vocab.FLAG_IDS, hint="已查到包裹在驿站")
         try:
-            messages = chat_messages(request.with_feedback("草稿", []))
+            messages = chat_messages(request.with_feedback([]))
         except Exception as error:  # noqa: BLE001  (any template error is a finding)
             problems.append(f"提示词渲染失败（客户类型 {persona}）：{error}")
             continue

@@ -7,7 +7,8 @@ import pytest
 from complaint_desk import vocab
 from complaint_desk.cases.base import load_builtin_cases, precedent_of
 from complaint_desk.checks import check_draft
-from complaint_desk.drafting.composer import compensation_amount, compose
+from complaint_desk.drafting.composer import compose
+from complaint_desk.drafting.plan import compensation_amount
 from complaint_desk.drafting.request import DraftRequest
 
 CASES = load_builtin_cases()

@@ -15,6 +15,7 @@ import pytest
 from complaint_desk.config import LLMSettings, Settings
 from complaint_desk.drafting.backends import (
     BackendUnavailableError,
+    LlamaCppBackend,
     OpenAIBackend,
     TransformersBackend,
     load_backend,
@@ -201,3 +202,67 @@ def test_openai_timeout(fake_server: FakeServer) -> None:
     with pytest.raises(BackendUnavailableError):
         backend.generate(REQUEST)
     assert time.perf_counter() - started < 5
+
+
+# --- llamacpp: the adapter around llama-cpp-python, against a stand-in for its Llama class --------
+
+
+class FakeLlama:
+    """Records how the backend calls llama-cpp-python and answers in its response shapes."""
+
+    calls: list[dict] = []
+
+    def __init__(self, model_path: str, **options: object) -> None:
+        self.model_path, self.options = model_path, options
+
+    def create_chat_completion(self, **kwargs: object):  # noqa: ANN201
+        FakeLlama.calls.append(kwargs)
+        if kwargs["stream"]:
+            return iter([{"choices": [{"delta": {"role": "assistant"}}]},
+                         *({"choices": [{"delta": {"content": piece}}]} for piece in ("您好，", "非常抱歉。"))])
+        return {"choices": [{"message": {"content": " 您好，非常抱歉。 "}}]}
+
+
+@pytest.fixture
+def fake_llama(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Path:
+    import sys
+    import types
+
+    module = types.ModuleType("llama_cpp")
+    module.Llama = FakeLlama  # type: ignore[attr-defined]
+    monkeypatch.setitem(sys.modules, "llama_cpp", module)
+    FakeLlama.calls = []
+    gguf = tmp_path / "model.gguf"
+    gguf.write_bytes(b"GGUF")
+    return gguf
+
+
+def test_llamacpp_loads_the_gguf_and_streams_only_text(fake_llama: Path) -> None:
+    backend = LlamaCppBackend(LLMSettings(backend="llamacpp", model=str(fake_llama), threads=2))
+    assert backend.llm.model_path == str(fake_llama) and backend.llm.options["n_threads"] == 2
+    request = DraftRequest(complaint="快递丢了", topic="delivery", anger=1, persona="venting")
+    assert list(backend.stream(request)) == ["您好，", "非常抱歉。"]
+    assert backend.generate(request) == "您好，非常抱歉。"
+    assert FakeLlama.calls[0]["messages"] == chat_messages(request)
+
+
+def test_llamacpp_retries_sample_with_a_new_seed_and_a_higher_temperature(fake_llama: Path) -> None:
+    settings = LLMSettings(backend="llamacpp", model=str(fake_llama), temperature=0.3, retry_temperature_step=0.25)
+    backend = LlamaCppBackend(settings)
+    first = DraftRequest(complaint="快递丢了", topic="delivery", anger=1, persona="venting")
+    backend.generate(first)
+    backend.generate(first.with_feedback([]))
+    (a, b) = FakeLlama.calls
+    assert b["seed"] == a["seed"] + 1 and b["temperature"] == pytest.approx(a["temperature"] + 0.25)
+
+
+def test_llamacpp_without_the_package_or_the_file_says_what_to_do(settings: Settings, tmp_path: Path,
+                                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    import sys
+
+    monkeypatch.setitem(sys.modules, "llama_cpp", None)  # import fails as if not installed
+    loaded = load_backend(settings.model_copy(update={"llm": LLMSettings(backend="llamacpp", model="x.gguf")}))
+    assert loaded.backend.name == "composer" and "complaint-desk[llamacpp]" in (loaded.notice or "")
+    with pytest.raises(BackendUnavailableError, match="gguf"):
+        monkeypatch.setitem(sys.modules, "llama_cpp", __import__("types").SimpleNamespace(Llama=FakeLlama))
+        LlamaCppBackend(LLMSettings(backend="llamacpp", model=str(tmp_path / "model.bin")))

@@ -492,6 +492,34 @@ def test_the_notes_belong_to_their_complaint_and_ground_the_draft(browser, app_u
     page.context.close()
 
 
+def test_the_agent_edits_the_reply_plan_and_the_draft_follows_it(browser, app_url: str) -> None:  # noqa: ANN001
+    page = login(browser, app_url, "agent3")
+    open_by_id(page, 8)
+    page.get_by_role("tab", name="回复要点", exact=False).click()
+    wait_for_value(page, "plan", "类型：")
+    plan = value(page, "plan")
+    assert "问题：" in plan and "方案：" in plan and "跟进：" in plan
+    box = page.locator("#plan textarea")
+    kept = [line for line in plan.splitlines() if not line.startswith("方案：")]
+    box.fill("\n".join([*kept, "方案：关闭自动续费并退还这笔扣费", "随手写的一行"]))
+    page.locator("#generate-button").click()
+    wait_for_value(page, "draft-status", "回复要点第")  # an unreadable line is named, nothing is generated
+    page.get_by_role("tab", name="回复要点", exact=False).click()
+    box.fill("\n".join([*kept, "方案：关闭自动续费并退还这笔扣费"]))
+    page.locator("#generate-button").click()
+    wait_for_value(page, "draft-status", "通过全部检查")
+    assert "关闭自动续费并退还这笔扣费" in value(page, "draft-editor")
+    wait_for_value(page, "check-status", "通过全部检查", LIVE_CHECK_S)
+    page.screenshot(path=str(ARTIFACTS / "workbench-plan.png"))
+    page.locator("#hint input, #hint textarea").first.fill("已查到扣费记录，确认是误开通")
+    page.get_by_role("tab", name="回复要点", exact=False).click()
+    page.locator("#replan-button").click()
+    wait_for_value(page, "plan", "告知客户：已查到扣费记录，确认是误开通")
+    page.locator("#release-button").click()
+    wait_for_value(page, "action-status", "已释放回队列")
+    page.context.close()
+
+
 # --- the supervisor's screen ---------------------------------------------------------------
 
 

@@ -96,3 +96,15 @@ def test_the_violation_panel_shows_only_the_sentences_at_fault() -> None:
     shown = "".join(text for text, _label in segments)
     assert "非常抱歉" not in shown and "尽快处理" not in shown
     assert ("不归我管", vocab.RULE_NAMES["not_my_job"]) in segments and " …… " in shown
+
+
+@pytest.mark.parametrize("plan, proposed, expected", [
+    ("类型：投诉\n方案：退款", "类型：投诉\n方案：退款", None),  # untouched: proposed afresh at generation
+    ("类型：投诉\n方案：退款\n", "类型：投诉\n方案：退款", None),
+    ("类型：投诉\n方案：补发一份饮料", "类型：投诉\n方案：退款", "类型：投诉\n方案：补发一份饮料"),
+    ("", "类型：投诉", None),
+])
+def test_only_a_plan_the_agent_changed_is_passed_on(plan: str, proposed: str, expected: str | None) -> None:
+    from complaint_desk.ui.workbench import edited
+
+    assert edited(plan, proposed) == expected

@@ -8,13 +8,16 @@ from __future__ import annotations
 from complaint_desk.checks import check_draft, check_grant
 from complaint_desk.checks.draft import Draft
 from complaint_desk.checks.grounding import check_grounding
+from complaint_desk.checks.money import amounts
 from complaint_desk.domain import CheckResult
 from complaint_desk.drafting.copying import copied_from
+from complaint_desk.drafting.plan import answers_inquiry, plan_for
 from complaint_desk.drafting.request import DraftRequest
 
 
 def check_for_request(text: str, request: DraftRequest) -> CheckResult:
-    result = check_draft(text, request.topic, compensation_limit=request.max_compensation)
+    topic = "inquiry" if answers_inquiry(request) else request.topic  # which moves the script requires
+    result = check_draft(text, topic, compensation_limit=request.max_compensation)
     extra = copied_from(text, request.examples)
     draft = Draft.of(text) if request.grant is not None or request.grounded else None
     if request.grant is not None:
@@ -23,6 +26,8 @@ def check_for_request(text: str, request: DraftRequest) -> CheckResult:
         result = result.model_copy(update={"passed": not kept, "violations": kept})
     if request.grounded:
         granted = [request.default_compensation] + ([request.approved_amount] if request.approved_amount else [])
+        # an amount the plan names came from policy, an approval or the agent who edited it
+        granted += [a.value for line in plan_for(request).remedies for a in amounts(line)]
         limit = request.grant.limit if request.grant is not None else request.max_compensation
         extra += check_grounding(draft, request.complaint, request.hint or "", granted, limit)  # type: ignore[arg-type]
     if not extra:

@@ -9,13 +9,22 @@ model is reachable, and the guard borrows its sentences to repair a model's draf
 
 from __future__ import annotations
 
-import hashlib
-import tomllib
+import re
 from collections.abc import Iterator
 from dataclasses import replace
-from functools import lru_cache
-from importlib import resources
 
+from complaint_desk import vocab
+from complaint_desk.drafting.checking import check_for_request
+from complaint_desk.drafting.plan import (
+    FLAG_STEPS,
+    answers_inquiry,
+    chosen_remedy,
+    compensation_amount,
+    contact_time,
+    phrasebank,
+    pick,
+    plan_for,
+)
 from complaint_desk.drafting.request import DraftRequest
 from complaint_desk.text import shares_run
 
@@ -23,70 +32,50 @@ OWN_WORDING_RUN = 12  # as many characters in a row as the copy check counts (dr
 WORDING_TRIES = 8
 
 
-@lru_cache(maxsize=1)
-def phrasebank() -> dict:
-    text = resources.files("complaint_desk.drafting").joinpath("phrasebank.toml").read_text(encoding="utf-8")
-    return tomllib.loads(text)
-
-
-def pick(options: list[str], key: str, slot: str) -> str:
-    """A variant chosen by a stable hash of (complaint, slot)."""
-    digest = hashlib.sha1(f"{slot}\x1f{key}".encode()).digest()
-    return options[int.from_bytes(digest[:4], "big") % len(options)]
-
-
-def chosen_remedy(request: DraftRequest) -> str:
-    """The precedent's most common remedy that satisfied customers, else the topic default."""
-    bank = phrasebank()["solve"]
-    if request.approved_amount:
-        return "compensation"
-    if request.precedent:
-        for remedy, _count, satisfied, _amounts in request.precedent.by_remedy:
-            if satisfied and remedy in bank["remedy"]:
-                return remedy
-    return bank["topic_default"][request.topic]
-
-
-def compensation_amount(request: DraftRequest) -> float:
-    """The amount a supervisor approved, else the policy's default: never another case's
-    amount (that would be `unfounded`), never above what an agent may grant alone."""
-    if request.approved_amount:
-        return request.approved_amount
-    return min(request.default_compensation, request.max_compensation)
-
-
 def sentence(move: str, request: DraftRequest) -> str:
     """One sentence (or a few) for a move, fitted to this complaint."""
     bank = phrasebank()
     key = request.key
     topic = request.topic
+    plan = plan_for(request)
+    inquiry = answers_inquiry(request)
     if move == "empathize":
-        if topic == "inquiry":
-            return pick(bank["inquiry"]["open"], key, "open")
-        restate = pick(bank["restate"][topic], key, "restate")
+        if plan.kind == "praise":
+            return pick(bank["praise"]["open"], key, "praise")
+        if inquiry:
+            asked = f"{restated(plan.issues[0])}，我们记下了。" if plan.issues else ""
+            return pick(bank["inquiry"]["open"], key, "open") + asked
+        restate = restated(plan.issues[0]) if plan.issues else pick(bank["restate"][topic], key, "restate")
         opening = pick(bank["empathize"]["anger"][str(request.anger)], key, "empathize").format(restate=restate)
         extra = pick(bank["empathize"]["persona"][request.persona], key, "persona")
         return opening + extra
     if move == "apologize":
+        if not plan.apology:
+            return ""
         return pick(bank["apologize"].get(topic, bank["apologize"]["other"]), key, "apologize")
     if move == "clarify":
+        others = "".join(f"{restated(issue)}，这一点我们也记下了。" for issue in plan.issues[1:])
         if request.hint:
             notes = request.hint.strip().rstrip("。.！!；;，, ")
-            return pick(bank["notes"]["templates"], key, "notes").format(notes=notes)
-        return pick(bank["clarify"][topic], key, "clarify")
+            return others + pick(bank["notes"]["templates"], key, "notes").format(notes=notes)
+        return others + ("" if inquiry else pick(bank["clarify"][topic], key, "clarify"))
     if move == "solve":
-        if topic == "inquiry":
+        if plan.kind == "praise":
+            return pick(bank["praise"]["pass_on"], key, "pass_on")
+        if inquiry:
             return pick(bank["inquiry"]["answer"], key, "answer")
+        if plan.remedies:
+            return "".join(remedy_sentence(line, request) for line in plan.remedies)
         remedy = chosen_remedy(request)
         options = bank["approved"]["compensation"] if request.approved_amount else bank["solve"]["remedy"][remedy]
         text = pick(options, key, "solve").format(amount=f"{compensation_amount(request):g}")
         flags = "".join(pick(bank["solve"]["flag"][flag], key, f"flag-{flag}") for flag in request.flags)
         return text + flags
     if move == "consult":
-        options = bank["consult"].get(request.persona if topic != "inquiry" else "inquiry", bank["consult"]["default"])
+        options = bank["consult"].get(request.persona if not inquiry else "inquiry", bank["consult"]["default"])
         return pick(options, key, "consult")
     if move == "follow_up":
-        time = pick(bank["follow_up"]["times"][request.priority], key, "time")
+        time = plan.contact.removesuffix("联系客户") if plan.contact else contact_time(request)
         return pick(bank["follow_up"]["templates"], key, "follow_up").format(time=time)
     if move == "thank":
         options = bank["thank"].get(request.persona, bank["thank"]["default"])
@@ -94,9 +83,43 @@ def sentence(move: str, request: DraftRequest) -> str:
     raise ValueError(f"unknown move {move!r}")
 
 
+def restated(issue: str) -> str:
+    """A point of the complaint said back: what the customer reported, or what they asked."""
+    return f"您问到{issue.rstrip('？?')}" if issue.endswith(("？", "?")) else f"您反映{issue}"
+
+
+def remedy_sentence(line: str, request: DraftRequest) -> str:
+    """One plan line of the solve move in the customer's words: a remedy by name (its amount
+    from the line, which came from policy, an approval or the agent), a flag's required step,
+    or the agent's own words."""
+    bank = phrasebank()
+    step = next((flag for flag, text in FLAG_STEPS.items() if text == line), None)
+    if step:
+        return pick(bank["solve"]["flag"][step], request.key, f"flag-{step}")
+    named = ((rid, re.fullmatch(rf"{re.escape(name)}(?:\s*(\d+(?:\.\d+)?)\s*元)?(?:（主管已批准）)?", line))
+             for rid, name in vocab.REMEDY_NAMES.items())
+    remedy, match = next(((rid, m) for rid, m in named if m), (None, None))
+    if remedy is None or match is None:
+        return f"处理上，我们会{line.rstrip('。')}。"
+    amount = float(match.group(1)) if match.group(1) else compensation_amount(request)
+    options = bank["approved"]["compensation"] if "批准" in line else bank["solve"]["remedy"][remedy]
+    return pick(options, request.key, "solve").format(amount=f"{amount:g}")
+
+
 def compose(request: DraftRequest) -> str:
-    """A complete letter in three paragraphs: feelings, facts and plan, next steps, worded so
-    that no OWN_WORDING_RUN characters in a row repeat a reference case the request shows."""
+    """A complete letter in three paragraphs that follows the request's plan. The customer's
+    own words restated can carry what a reply must not say (a rude remark they quote), so a
+    letter that fails the checks that way is rewritten with the topic's own restatement."""
+    letter = _own_wording(request)
+    plan = plan_for(request)
+    if plan.issues and not check_for_request(letter, request).passed:
+        letter = _own_wording(replace(request, plan=replace(plan, issues=())))
+    return letter
+
+
+def _own_wording(request: DraftRequest) -> str:
+    """The letter worded so that no OWN_WORDING_RUN characters in a row repeat a reference
+    case the request shows."""
     sources = [text for case in request.examples for text in (case.complaint, case.reply)]
     letters = (_letter(replace(request, variant=variant)) for variant in range(WORDING_TRIES))
     first = next(letters)
@@ -105,7 +128,7 @@ def compose(request: DraftRequest) -> str:
 
 
 def _letter(request: DraftRequest) -> str:
-    moves_feelings = ["empathize"] if request.topic == "inquiry" else ["empathize", "apologize"]
+    moves_feelings = ["empathize"] if answers_inquiry(request) else ["empathize", "apologize"]
     paragraphs = [
         "".join(sentence(m, request) for m in moves_feelings),
         "".join(sentence(m, request) for m in ("clarify", "solve")),

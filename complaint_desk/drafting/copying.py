@@ -16,7 +16,7 @@ from functools import lru_cache
 
 from complaint_desk.cases.base import load_builtin_cases
 from complaint_desk.domain import Case, Violation
-from complaint_desk.drafting.composer import phrasebank
+from complaint_desk.drafting.plan import phrasebank
 from complaint_desk.text import repeated_runs
 
 COPY_RUN = 12  # this many characters in a row of another customer's case is copying, not learning

@@ -1,8 +1,9 @@
 """The guard around every model: check, regenerate with feedback, repair, mark.
 
 1. the backend writes a draft (capped in length);
-2. the draft checks run; on violations the backend is asked again with the violations as
-   feedback, a bounded number of times;
+2. the draft checks run; on violations the backend samples again (a new seed) told which
+   rules failed, without being shown its failed draft, a bounded number of times, stopping
+   early when it gives back a draft it wrote before;
 3. what still fails is repaired where the rule has an approved alternative (the offending
    clause is replaced, markdown stripped, personal numbers masked, a missing move written
    by the composer, feelings moved before facts);
@@ -12,7 +13,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 
 from complaint_desk.domain import CheckResult
 from complaint_desk.drafting.backends import LLMBackend
@@ -31,6 +32,7 @@ class GuardedDraft:
     attempts: int = 1
     repaired: bool = False
     fell_back: bool = False  # the model's draft could not be made sound: the composer wrote this one
+    repeated: bool = False  # a retry gave back an earlier draft word for word, so retrying stopped
     history: list[tuple[str, list[str]]] = field(default_factory=list)
 
 
@@ -39,13 +41,15 @@ def guard(request: DraftRequest, backend: LLMBackend, max_regenerations: int, fi
     text = cap_length((first if first is not None else backend.generate(request)).strip(), request.max_draft_chars)
     outcome = GuardedDraft(text=text, result=check_for_request(text, request), backend=backend.name, first_draft=text)
     outcome.history.append((text, outcome.result.rules))
+    retry = request
     while not outcome.result.passed and outcome.attempts <= max_regenerations and backend.name != "composer":
-        retry = request.with_feedback(outcome.text, outcome.result.violations)
-        if any(v.copied_from for v in outcome.result.violations):
-            retry = replace(retry, examples=())  # a model that pastes the examples gets none to paste
-        outcome.text = cap_length(backend.generate(retry).strip(), request.max_draft_chars)
-        outcome.result = check_for_request(outcome.text, request)
+        retry = retry.with_feedback(outcome.result.violations)  # a new sample, told what failed, not shown it
+        text = cap_length(backend.generate(retry).strip(), request.max_draft_chars)
         outcome.attempts += 1
+        if any(text == earlier for earlier, _ in outcome.history):
+            outcome.repeated = True
+            break  # the model gives the same draft again: more tries only cost time
+        outcome.text, outcome.result = text, check_for_request(text, request)
         outcome.history.append((outcome.text, outcome.result.rules))
     # another customer's case pasted in is not mended by cutting clauses: the letter around it
     # was written for that customer, so the composer writes the whole draft instead (below)

@@ -13,7 +13,8 @@ from jinja2 import Environment, FunctionLoader, StrictUndefined
 
 from complaint_desk import vocab
 from complaint_desk.checks import MOVE_SPECS, RULE_SPECS
-from complaint_desk.drafting.request import DraftRequest
+from complaint_desk.drafting.plan import plan_for
+from complaint_desk.drafting.request import DraftRequest, unfenced
 from complaint_desk.privacy import mask_pii
 
 
@@ -49,16 +50,10 @@ def _sentence(text: str) -> str:
 
 
 def user_prompt(request: DraftRequest) -> str:
+    """The complaint, its notes and the reply plan: never another case's complaint or reply
+    (a small model pastes what it is shown) and no other case's amounts."""
     context = {"max_compensation": f"{request.max_compensation:g}"}
-    examples = [
-        {
-            "complaint": mask_pii(case.complaint),
-            "reply": mask_pii(case.reply),
-            "remedy_name": vocab.REMEDY_NAMES[case.remedy],
-            "outcome_name": vocab.OUTCOME_NAMES[case.outcome],
-        }
-        for case in request.examples
-    ]
+    plan = plan_for(request)
     return render(
         "user.j2",
         complaint=request.prompt_complaint,
@@ -68,27 +63,25 @@ def user_prompt(request: DraftRequest) -> str:
         flag_names=[vocab.FLAG_NAMES[f] for f in request.flags],
         persona_strategy=render(f"personas/{request.persona}.j2", **context),
         flag_guidance=[render(f"flags/{flag}.j2", **context) for flag in request.flags],
-        precedent=request.precedent.summary if request.precedent and request.precedent.total else None,
-        examples=examples,
         hint=mask_pii(request.hint) if request.hint else None,
+        plan_lines=unfenced(plan.render()).splitlines(),  # its issues quote the complaint
+        feedback=feedback_prompt(request) if request.feedback else None,
     )
 
 
 def feedback_prompt(request: DraftRequest) -> str:
-    items = [
-        {"rule_name": vocab.RULE_NAMES[v.rule], "span": v.span, "message": v.message, "fix": v.fix}
-        for v in request.feedback
-    ]
+    """What the checker found last time, by rule, without quoting the failed draft."""
+    items, seen = [], set()
+    for v in request.feedback:
+        if (v.rule, v.message) not in seen:
+            seen.add((v.rule, v.message))
+            items.append({"rule_name": vocab.RULE_NAMES[v.rule], "message": v.message, "fix": v.fix})
     return render("feedback.j2", violations=items)
 
 
 def chat_messages(request: DraftRequest) -> list[dict[str, str]]:
-    """System + user messages; on a retry, the rejected draft and the checker's feedback too."""
-    messages = [
+    """System + user message; a retry's user message also names what the checker found."""
+    return [
         {"role": "system", "content": system_prompt(request.company, request.max_compensation)},
         {"role": "user", "content": user_prompt(request)},
     ]
-    if request.previous_draft and request.feedback:
-        messages.append({"role": "assistant", "content": request.previous_draft})
-        messages.append({"role": "user", "content": feedback_prompt(request)})
-    return messages

@@ -9,10 +9,17 @@ from dataclasses import dataclass, field, replace
 from complaint_desk.cases.base import CaseBase, Precedent, SimilarCase
 from complaint_desk.config import GuardSettings, PolicySettings, Settings
 from complaint_desk.domain import Case, TriageResult, Violation
+from complaint_desk.drafting.reply_plan import ReplyPlan
 from complaint_desk.privacy import mask_pii
 
 TRUNCATION_MARK = "……（以下内容过长已省略）"
 _FENCE = re.compile(r"<\s*/?\s*投诉\s*>")
+
+
+def unfenced(text: str) -> str:
+    """Customer text as the prompt may quote it: personal data masked, any <投诉> fence tag
+    written in full-width so it cannot close the prompt's own."""
+    return _FENCE.sub(lambda tag: tag.group().replace("<", "＜").replace(">", "＞"), mask_pii(text))
 
 
 @dataclass(frozen=True)
@@ -42,10 +49,11 @@ class DraftRequest:
     max_complaint_chars: int = GuardSettings().max_complaint_chars
     max_draft_chars: int = GuardSettings().max_draft_chars
     feedback: tuple[Violation, ...] = field(default_factory=tuple)
-    previous_draft: str | None = None
     variant: int = 0  # another choice of the composer's wordings for the same complaint
     grant: Grant | None = None  # None: not known (a draft checked on its own, as in the eval sets)
     grounded: bool = False  # the complaint and the notes (hint) are all the facts there are: check `unfounded`
+    plan: ReplyPlan | None = None  # the agent's edited plan; None: the one drafting/plan.py proposes
+    attempt: int = 0  # which try at this request (a retry samples anew)
 
     @property
     def approved_amount(self) -> float | None:
@@ -61,7 +69,7 @@ class DraftRequest:
     def prompt_complaint(self) -> str:
         """The complaint as the model sees it: personal data masked, length capped, and the
         prompt's <投诉> fence written in full-width so the complaint cannot close it."""
-        masked = _FENCE.sub(lambda tag: tag.group().replace("<", "＜").replace(">", "＞"), mask_pii(self.complaint))
+        masked = unfenced(self.complaint)
         if len(masked) > self.max_complaint_chars:
             masked = masked[: self.max_complaint_chars] + TRUNCATION_MARK
         return masked
@@ -71,15 +79,18 @@ class DraftRequest:
         """Stable per complaint: the composer varies its wording by it, deterministically."""
         return self.complaint if not self.variant else f"{self.complaint}\x1e{self.variant}"
 
-    def with_feedback(self, draft: str, violations: list[Violation]) -> DraftRequest:
-        return replace(self, previous_draft=draft, feedback=tuple(violations))
+    def with_feedback(self, violations: list[Violation]) -> DraftRequest:
+        """The next try: the checker's findings named, the failed draft itself not shown (a model
+        shown its draft tends to send it back unchanged)."""
+        return replace(self, feedback=tuple(violations), attempt=self.attempt + 1)
 
 
 def build_request(text: str, triage: TriageResult, case_base: CaseBase, settings: Settings, industry: str | None = None,
                   hint: str | None = None, similar: Sequence[SimilarCase] | None = None,
                   precedent: Precedent | None = None, grant: Grant | None = None,
-                  grounded: bool = True) -> DraftRequest:
-    """The request for one complaint: its triage, its similar cases and precedent, policy."""
+                  grounded: bool = True, plan: ReplyPlan | None = None) -> DraftRequest:
+    """The request for one complaint: its triage, its similar cases and precedent, policy, and
+    the agent's reply plan if they edited one."""
     industry = industry or settings.industry
     if similar is None:
         similar = case_base.similar(text, industry=industry)
@@ -97,5 +108,6 @@ def build_request(text: str, triage: TriageResult, case_base: CaseBase, settings
         max_draft_chars=settings.guard.max_draft_chars,
         grant=grant,
         grounded=grounded,
+        plan=plan,
     )
 

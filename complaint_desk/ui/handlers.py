@@ -7,6 +7,7 @@ Chinese message, never as a traceback.
 
 from __future__ import annotations
 
+import itertools
 import re
 import tempfile
 from collections.abc import Iterator, Sequence
@@ -211,6 +212,7 @@ class ComplaintView:
     draft: str
     status: str
     notes: str  # the 补充情况 the latest draft was written with: this complaint's facts, not the last one's
+    plan: str  # the reply plan the program proposes with those notes, for the agent to edit
 
 
 @acting
@@ -238,7 +240,16 @@ def open_complaint(services: Services, complaint_id: int | None, username: str) 
         flag_segments(complaint.text, triage.flags), triage_text, cards.case_cards(view.similar, triage),
         cards.note("处理惯例：" + view.precedent.summary), cards.approval_notice(approvals),
         draft_rows(view.drafts, tz), latest,
-        f"已打开投诉 {complaint.id}（{STATUS_NAMES[complaint.status]}）", notes)
+        f"已打开投诉 {complaint.id}（{STATUS_NAMES[complaint.status]}）", notes,
+        services.workflow.proposed_plan(user, complaint.id, notes, view))  # type: ignore[arg-type]
+
+
+@acting
+def propose_plan(services: Services, complaint_id: int | None, username: str, notes: str | None) -> str:
+    """The plan again, from the current notes (after the agent adds what they found)."""
+    if not complaint_id:
+        raise UIError("请先打开一条投诉")
+    return services.workflow.proposed_plan(actor(services, username), int(complaint_id), notes or "")
 
 
 def draft_rows(drafts: Sequence[DraftVersion], tz: str) -> list[list]:
@@ -310,16 +321,22 @@ def backend_notice(services: Services, username: str | None = None) -> str:
 
 
 @acting
-def generate(services: Services, complaint_id: int | None, username: str, hint: str | None) -> Iterator[tuple[str, str]]:
+def generate(services: Services, complaint_id: int | None, username: str, hint: str | None,
+             plan: str | None = None) -> Iterator[tuple[str, str]]:
     """Stream (draft text, status) while the draft is written, checked and repaired."""
     if not complaint_id:
         raise UIError("请先打开一条投诉")
-    for event in services.workflow.draft_stream(actor(services, username), int(complaint_id), hint):
+    stream = services.workflow.draft_stream(actor(services, username), int(complaint_id), hint, plan)
+    try:  # a generator raises only once iterated, after @acting has returned: its first step is run here
+        first = next(stream, None)
+    except ActionableError as error:
+        raise UIError(str(error)) from error
+    for event in itertools.chain([first] if first else [], stream):
         if event.done and event.outcome is not None:
             outcome = event.outcome
             state = "草稿已通过全部检查" if outcome.result.passed else "草稿仍有问题，请修改后再批准"
             if outcome.fell_back:
-                state = "模型写的草稿改不好（如照抄了别的案例），已改用脚本组稿；" + state
+                state = "模型写的草稿改不好（如照抄或编造），整封改用脚本组稿；" + state
             extra = f"（生成 {outcome.attempts} 次{'，已自动修复' if outcome.repaired else ''}，后端 {outcome.backend}）"
             yield event.text, state + extra
         else:
@@ -328,12 +345,12 @@ def generate(services: Services, complaint_id: int | None, username: str, hint: 
 
 @acting
 def live_check(services: Services, complaint_id: int | None, text: str, username: str | None,
-               notes: str | None = None) -> tuple[Segments, list[list[str]], str]:
+               notes: str | None = None, plan: str | None = None) -> tuple[Segments, list[list[str]], str]:
     if not complaint_id or not text.strip():
         return [], [], ""
     user = actor(services, username)
     complaint = services.workflow.complaint(user, int(complaint_id))
-    result = services.workflow.check(text, complaint, user, notes or "")
+    result = services.workflow.check(text, complaint, user, notes or "", plan)
     sequence = [m.move for i, m in enumerate(result.moves) if i == 0 or m.move != result.moves[i - 1].move]
     moves = " → ".join(vocab.MOVE_NAMES[m] for m in sequence)
     status = "通过全部检查" if result.passed else f"发现 {len(result.violations)} 处问题"
@@ -343,18 +360,19 @@ def live_check(services: Services, complaint_id: int | None, text: str, username
 
 @acting
 def suggest_fix(services: Services, complaint_id: int | None, text: str, username: str | None,
-                notes: str | None = None) -> str:
+                notes: str | None = None, plan: str | None = None) -> str:
     """The draft with every suggested change applied (the guard's repairs), for one click."""
     if not complaint_id or not text.strip():
         raise UIError("先打开投诉并写好草稿")
-    return services.workflow.suggested_fix(actor(services, username), int(complaint_id), text, notes or "")
+    return services.workflow.suggested_fix(actor(services, username), int(complaint_id), text, notes or "", plan)
 
 
 @acting
-def approve(services: Services, complaint_id: int | None, text: str, username: str, notes: str | None = None) -> str:
+def approve(services: Services, complaint_id: int | None, text: str, username: str, notes: str | None = None,
+            plan: str | None = None) -> str:
     if not complaint_id:
         raise UIError("请先打开一条投诉")
-    return services.workflow.approve(actor(services, username), int(complaint_id), text, notes or "").message
+    return services.workflow.approve(actor(services, username), int(complaint_id), text, notes or "", plan).message
 
 
 @acting

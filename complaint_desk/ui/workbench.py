@@ -38,6 +38,12 @@ def _row_id(event: gr.SelectData) -> int | None:
     return int(first) if first.isdigit() else None
 
 
+def edited(plan: str | None, proposed: str | None) -> str | None:
+    """The plan the agent wrote, or None where it is still the one the program proposed (which
+    is then proposed afresh: with the current notes and any approval since)."""
+    return plan if plan and plan.strip() != (proposed or "").strip() else None
+
+
 def build_workbench(services: Services) -> gr.Blocks:
     debounce_ms = services.settings.ui.check_debounce_ms
     limit = services.settings.policy.max_compensation_without_approval
@@ -102,8 +108,19 @@ def build_workbench(services: Services) -> gr.Blocks:
                                                         size="sm", scale=1, min_width=120)
                             draft_status = gr.Textbox(show_label=False, interactive=False, elem_id="draft-status",
                                                       container=False, placeholder="草稿状态", scale=3)
-                        draft = gr.Textbox(label="回复草稿（可直接修改，右侧检查随输入更新）", lines=6, max_lines=6, interactive=True,
-                                           elem_id="draft-editor", max_length=services.settings.guard.max_reply_chars)
+                        # the plan shares the editor's place: what to say, then how it was said
+                        with gr.Tabs(selected="draft-tab", elem_id="draft-tabs") as tabs:
+                            with gr.Tab("回复草稿", id="draft-tab"):
+                                draft = gr.Textbox(show_label=False, lines=6, max_lines=6, interactive=True,
+                                                   elem_id="draft-editor", container=False,
+                                                   placeholder="生成的草稿显示在这里，可直接修改；右侧检查随输入更新",
+                                                   max_length=services.settings.guard.max_reply_chars)
+                            with gr.Tab("回复要点（程序拟定，可改）", id="plan-tab", elem_id="plan-tab"):
+                                plan = gr.Textbox(show_label=False, lines=5, max_lines=5, interactive=True,
+                                                  elem_id="plan", container=False,
+                                                  placeholder="打开投诉后显示；每行「标签：内容」，如「方案：补发一份饮料」；"
+                                                              "生成草稿时照此写")
+                                replan_button = gr.Button("按补充情况重拟要点", size="sm", elem_id="replan-button")
                         with gr.Row(equal_height=True):
                             approve_button = gr.Button("批准发送 (Alt+S)", variant="primary", elem_id="approve-button",
                                                        size="sm", scale=1, min_width=130)
@@ -127,8 +144,9 @@ def build_workbench(services: Services) -> gr.Blocks:
                                  max_height=220, elem_id="audit-log")
         timer = gr.Timer(services.settings.ui.refresh_seconds)
 
+        proposed = gr.State("")  # the plan as the program last proposed it
         shown = [current, open_id, complaint_header, flags, triage, cards, precedent, approval, history, draft, hint,
-                 nav_status]
+                 plan, proposed, nav_status]
         checked = [check_spans, violations, check_status]
 
         def show(complaint_id: int | None, request: gr.Request) -> list:
@@ -136,7 +154,8 @@ def build_workbench(services: Services) -> gr.Blocks:
             if view is None:
                 return [gr.update()] * (len(shown) - 1) + [error]
             return [view.complaint_id, view.complaint_id, view.header, view.flags, view.triage, view.cards,  # type: ignore[attr-defined]
-                    view.precedent, view.approval, view.drafts, view.draft, view.notes, view.status]  # type: ignore[attr-defined]
+                    view.precedent, view.approval, view.drafts, view.draft, view.notes, view.plan,  # type: ignore[attr-defined]
+                    view.plan, view.status]  # type: ignore[attr-defined]
 
         def take_next(request: gr.Request) -> list:
             complaint_id, error = safe(lambda: h.take_next(services, username_of(request)), None)
@@ -150,9 +169,11 @@ def build_workbench(services: Services) -> gr.Blocks:
             waiting_rows, _ = safe(lambda: h.waiting_rows(services, user), gr.update())
             return mine_rows, waiting_rows
 
-        def check(complaint_id: int | None, text: str, notes: str, request: gr.Request) -> tuple:
+        def check(complaint_id: int | None, text: str, notes: str, plan_text: str, proposed_text: str,
+                  request: gr.Request) -> tuple:
             try:
-                return h.live_check(services, complaint_id, text or "", username_of(request), notes)
+                return h.live_check(services, complaint_id, text or "", username_of(request), notes,
+                                    edited(plan_text, proposed_text))
             except h.UIError as error:
                 return [], [], f"⚠ {error}"
 
@@ -166,12 +187,15 @@ def build_workbench(services: Services) -> gr.Blocks:
             return state.header, state.approval, state.drafts, state.audit  # type: ignore[attr-defined]
 
         refreshed = [complaint_header, approval, history, audit]
+        # what a check, a fix and an approval read; the plan counts only where the agent changed it
+        # (the one proposed at opening would otherwise freeze, e.g. before a supervisor's approval)
+        drafted = [current, draft, hint, plan, proposed]
 
         def after(event: gr.events.Dependency, *steps: str) -> None:
             """Chain the usual follow-ups onto an action: re-check, refresh, lists."""
             for step in steps:
                 if step == "check":
-                    event = event.then(check, [current, draft, hint], checked, show_progress="hidden")
+                    event = event.then(check, drafted, checked, show_progress="hidden")
                 elif step == "refresh":
                     event = event.then(refresh, [current], refreshed, show_progress="hidden")
                 elif step == "lists":
@@ -191,33 +215,44 @@ def build_workbench(services: Services) -> gr.Blocks:
 
         after(release_button.click(release_action, [current], [nav_status]), "refresh", "lists")
 
-        def write(complaint_id: int | None, hint_text: str, request: gr.Request) -> Iterator[tuple[str, str]]:
+        def write(complaint_id: int | None, hint_text: str, plan_text: str, proposed_text: str,
+                  request: gr.Request) -> Iterator[tuple[str, str]]:
             try:
-                yield from h.generate(services, complaint_id, username_of(request), hint_text)
+                yield from h.generate(services, complaint_id, username_of(request), hint_text,
+                                      edited(plan_text, proposed_text))
             except h.UIError as error:
                 yield gr.update(), f"⚠ {error}"
 
-        after(generate_button.click(write, [current, hint], [draft, draft_status]), "check", "refresh")
+        generated = generate_button.click(lambda: gr.Tabs(selected="draft-tab"), None, tabs, show_progress="hidden")
+        after(generated.then(write, [current, hint, plan, proposed], [draft, draft_status]), "check", "refresh")
+
+        def replan(complaint_id: int | None, notes: str, request: gr.Request) -> tuple:
+            text, error = safe(lambda: h.propose_plan(services, complaint_id, username_of(request), notes), None)
+            return (gr.update(), gr.update(), error) if text is None else (text, text, "回复要点已按补充情况重拟")
+
+        replan_button.click(replan, [current, hint], [plan, proposed, draft_status])
         # every change of the text (typing, IME commit, paste, delete, undo, a generated or fixed
         # draft) re-checks after a pause; only the last of a burst runs
-        pause = f"(id, text, notes) => new Promise((done) => setTimeout(() => done([id, text, notes]), {debounce_ms}))"
-        for source in (draft, hint):  # the notes decide what the draft may state as done
-            source.change(check, [current, draft, hint], checked, show_progress="hidden", trigger_mode="always_last",
-                          js=pause)
+        pause = (f"(...inputs) => new Promise((done) => setTimeout(() => done(inputs), {debounce_ms}))")
+        for source in (draft, hint, plan):  # the notes and the plan decide what the draft may state
+            source.change(check, drafted, checked, show_progress="hidden", trigger_mode="always_last", js=pause)
 
-        def fix_action(complaint_id: int | None, text: str, notes: str, request: gr.Request) -> tuple:
-            fixed, error = safe(lambda: h.suggest_fix(services, complaint_id, text or "", username_of(request), notes),
-                                None)
+        def fix_action(complaint_id: int | None, text: str, notes: str, plan_text: str, proposed_text: str,
+                       request: gr.Request) -> tuple:
+            fixed, error = safe(lambda: h.suggest_fix(services, complaint_id, text or "", username_of(request), notes,
+                                                      edited(plan_text, proposed_text)), None)
             if fixed is None:
                 return gr.update(), error
             return fixed, "已按建议改好，请通读后再批准" if fixed != text else "没有可以自动改的地方，请按建议手动修改"
 
-        fix_button.click(fix_action, [current, draft, hint], [draft, fix_status])
+        fix_button.click(fix_action, drafted, [draft, fix_status])
 
-        def approve_action(complaint_id: int | None, text: str, notes: str, request: gr.Request) -> str:
-            return message(lambda: h.approve(services, complaint_id, text or "", username_of(request), notes))
+        def approve_action(complaint_id: int | None, text: str, notes: str, plan_text: str, proposed_text: str,
+                           request: gr.Request) -> str:
+            return message(lambda: h.approve(services, complaint_id, text or "", username_of(request), notes,
+                                             edited(plan_text, proposed_text)))
 
-        after(approve_button.click(approve_action, [current, draft, hint], [approve_status]), "refresh", "lists")
+        after(approve_button.click(approve_action, drafted, [approve_status]), "refresh", "lists")
 
         def request_action(complaint_id: int | None, value: float | None, why: str, text: str,
                            request: gr.Request) -> str:

@@ -20,9 +20,11 @@ from complaint_desk.cases.base import CaseBase, Precedent, SimilarCase, masked
 from complaint_desk.config import Settings
 from complaint_desk.domain import STATUS_NAMES, Approval, Case, CheckResult, Complaint, DraftVersion, User, utcnow
 from complaint_desk.drafting.checking import check_for_request
-from complaint_desk.drafting.composer import chosen_remedy
+from complaint_desk.drafting.plan import chosen_remedy
 from complaint_desk.drafting.guard import GuardedDraft, StreamEvent, guard, guard_stream
 from complaint_desk.drafting.repair import repair
+from complaint_desk.drafting.plan import plan_for
+from complaint_desk.drafting.reply_plan import ReplyPlan, parse_plan
 from complaint_desk.drafting.request import DraftRequest, Grant, build_request
 from complaint_desk.drafting.service import DraftingService
 from complaint_desk.privacy import mask_pii
@@ -52,6 +54,11 @@ class WorkbenchView:
     similar: list[SimilarCase]
     precedent: Precedent
     drafts: list[DraftVersion]
+
+
+def read_plan(text: str | None) -> ReplyPlan | None:
+    """The agent's edited reply plan; empty means the one the program proposes."""
+    return parse_plan(text) if text and text.strip() else None
 
 
 class Workflow:
@@ -152,7 +159,8 @@ class Workflow:
         return WorkbenchView(complaint, queue_item(complaint, self.settings, utcnow()), similar, precedent,
                              self.store.list_drafts(complaint_id))
 
-    def check(self, text: str, complaint: Complaint, actor: User | None = None, notes: str | None = None) -> CheckResult:
+    def check(self, text: str, complaint: Complaint, actor: User | None = None, notes: str | None = None,
+              plan: str | None = None) -> CheckResult:
         """Every check a reply must pass, including those only this complaint's request knows
         (text copied from the similar cases shown beside it): what approval runs too."""
         limit = self.settings.guard.max_reply_chars
@@ -166,17 +174,24 @@ class Workflow:
         # keystroke of the live check pays for one search only
         request = build_request(complaint.text, complaint.triage, self.case_base, self.settings,
                                 industry=self._industry(complaint), similar=similar, precedent=Precedent(0, ()),
-                                grant=self._grant(actor, complaint) if actor else None, hint=notes)
+                                grant=self._grant(actor, complaint) if actor else None, hint=notes, plan=read_plan(plan))
         return check_for_request(text, request)
 
-    def suggested_fix(self, actor: User, complaint_id: int, text: str, notes: str | None = None) -> str:
+    def suggested_fix(self, actor: User, complaint_id: int, text: str, notes: str | None = None,
+                      plan: str | None = None) -> str:
         """The reply with the checks' suggested changes applied (what the guard repairs): one
         click for the agent, who still reads and approves it."""
         complaint = self.complaint(actor, complaint_id)
         require_holder(actor, complaint)
         view = self.view(complaint.id)  # type: ignore[arg-type]
-        request = self.request_for(view, notes, actor)
+        request = self.request_for(view, notes, actor, plan)
         return repair(text, check_for_request(text, request), request)
+
+    def proposed_plan(self, actor: User, complaint_id: int, notes: str | None = None,
+                      view: WorkbenchView | None = None) -> str:
+        """The reply plan the program proposes (with the current notes), for the agent to edit."""
+        complaint = self.complaint(actor, complaint_id)
+        return plan_for(self.request_for(view or self.view(complaint.id), notes, actor)).render()  # type: ignore[arg-type]
 
     def known_causes(self, limit: int = 30) -> list[tuple[str, int]]:
         """Root causes written at resolve so far, most frequent first (the resolve form offers them)."""
@@ -271,13 +286,14 @@ class Workflow:
 
     # --- drafting --------------------------------------------------------------------------
 
-    def request_for(self, view: WorkbenchView, hint: str | None = None, actor: User | None = None) -> DraftRequest:
+    def request_for(self, view: WorkbenchView, hint: str | None = None, actor: User | None = None,
+                    plan: str | None = None) -> DraftRequest:
         complaint = view.complaint
         assert complaint.triage is not None
         return build_request(complaint.text, complaint.triage.model_copy(update={"priority": view.item.priority}),
                              self.case_base, self.settings, industry=self._industry(complaint), hint=hint,
                              similar=view.similar, precedent=view.precedent,
-                             grant=self._grant(actor, complaint) if actor else None)
+                             grant=self._grant(actor, complaint) if actor else None, plan=read_plan(plan))
 
     def _drafting_view(self, actor: User, complaint_id: int) -> WorkbenchView:
         complaint = self.complaint(actor, complaint_id)
@@ -302,22 +318,27 @@ class Workflow:
                              repaired=outcome.repaired, passed=outcome.result.passed, hint=mask_pii(hint or ""))
         return draft
 
-    def draft(self, actor: User, complaint_id: int, hint: str | None = None) -> tuple[DraftVersion, GuardedDraft]:
+    def draft(self, actor: User, complaint_id: int, hint: str | None = None,
+              plan: str | None = None) -> tuple[DraftVersion, GuardedDraft]:
         view = self._drafting_view(actor, complaint_id)
-        outcome = guard(self.request_for(view, hint, actor), self.drafting.current.backend, self.settings.guard.max_regenerations)
+        outcome = guard(self.request_for(view, hint, actor, plan), self.drafting.current.backend,
+                        self.settings.guard.max_regenerations)
         return self._store_generated(actor, complaint_id, outcome, hint), outcome
 
-    def draft_stream(self, actor: User, complaint_id: int, hint: str | None = None) -> Iterator[StreamEvent]:
+    def draft_stream(self, actor: User, complaint_id: int, hint: str | None = None,
+                     plan: str | None = None) -> Iterator[StreamEvent]:
         view = self._drafting_view(actor, complaint_id)
         backend = self.drafting.current.backend
-        for event in guard_stream(self.request_for(view, hint, actor), backend, self.settings.guard.max_regenerations):
+        request = self.request_for(view, hint, actor, plan)
+        for event in guard_stream(request, backend, self.settings.guard.max_regenerations):
             if event.done and event.outcome is not None:
                 self._store_generated(actor, complaint_id, event.outcome, hint)
             yield event
 
     # --- approving and resolving -----------------------------------------------------------
 
-    def approve(self, actor: User, complaint_id: int, text: str, notes: str | None = None) -> ApprovalResult:
+    def approve(self, actor: User, complaint_id: int, text: str, notes: str | None = None,
+                plan: str | None = None) -> ApprovalResult:
         """Record the text as sent, if every check passes — including that any amount above the
         agent's limit was approved by a supervisor first (request_approval)."""
         require_role(actor, "work")
@@ -330,7 +351,7 @@ class Workflow:
             raise WorkflowError(f"这条投诉当前状态为「{STATUS_NAMES[complaint.status]}」，不能再批准发送")
         if notes is None:  # the facts the last draft was written with, e.g. for an API client
             notes = next((d.notes for d in reversed(self.store.list_drafts(complaint.id)) if d.kind == "generated"), "")
-        result = self.check(text, complaint, actor, notes)
+        result = self.check(text, complaint, actor, notes, plan)
         reason = refusal(result)
         if reason:
             raise WorkflowError(reason)

@@ -1,0 +1,207 @@
+"""The reply plan: what a reply will say, move by move, decided by the program and editable
+by the agent; a model (or the composer) only decides how to say it.
+
+Built from the complaint's own sentences (each separate issue it raises), its triage, the
+agent's notes, policy, any approval on record and the remedies that satisfied customers in
+similar cases (remedy types only: another case's amount, date or wording never enters).
+Rendered as labelled Chinese lines the agent can edit in the workbench and parsed back, so
+what the agent changes is what the draft follows.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import tomllib
+from functools import lru_cache
+from importlib import resources
+
+from complaint_desk import vocab
+from complaint_desk.drafting.request import DraftRequest
+from complaint_desk.drafting.reply_plan import ReplyPlan
+from complaint_desk.text import split_sentences
+from complaint_desk.triage.flags import find_flags
+
+
+MAX_ISSUES = 3
+MAX_ISSUE_CHARS = 40
+# flags whose sentences are a demand on how the complaint is handled, not an issue to answer
+_THREAT_FLAGS = frozenset({"media", "regulator", "legal", "churn", "supervisor"})
+_CLAUSE = re.compile(r"[，,；;：:]")
+# a question that is a reproach, not something to answer
+_RHETORIC = re.compile(r"怎么回事|怎么管理|怎么搞的|什么意思|凭什么|管不管|有没有搞错|像话|就是这么|这就是|这么.{0,6}的|还有没有|是不是觉得|吧$")
+# the customer's feelings, demands on us and instructions to the model: acknowledged or refused, never restated
+_NOT_A_POINT = re.compile(
+    r"失望|生气|气死|无语|崩溃|太差|垃圾|恶心|离谱|过分|受不了|不满意|"
+    r"^(?:请|麻烦|马上|立刻|赶紧|必须|今天|给我|你们?给|希望)|说法|给个交代|帮忙看看|帮我看看"
+)
+# an instruction to whoever writes the reply: it and the rest of its sentence are not the customer's issue
+_INSTRUCTION = re.compile(r"指令|回复里|请回复|你现在是|作为AI|扮演|忽略|写上|写在|完整写|系统提示|提示词|markdown|ignore|"
+                          r"instruction|prompt|[A-Za-z]{3,}(?: [A-Za-z]+){2}", re.IGNORECASE)
+# the customer's 你们/你 are us, their 我们/咱们/我 are the customer (in this order: 你们 before 你)
+_PRONOUNS = (("你们", "\x00"), ("你", "\x00"), ("我们", "您"), ("咱们", "您"), ("我", "您"), ("\x00", "我们"))
+_NEEDS = {  # what the reply asks for when the notes do not already answer it
+    "quality": "请客户提供订单号和商品问题的照片",
+    "delivery": "请客户提供订单号",
+    "service": "说明会调取当时的沟通记录核实",
+    "billing": "请客户提供账单或扣费截图",
+    "refund": "请客户提供退款申请的订单号",
+    "account": "请客户提供出问题时的截图",
+    "misleading": "说明会核对当时的宣传内容和活动规则",
+    "inquiry": "",
+    "other": "说明会核实情况",
+}
+_FEELING = {0: "感谢客户告诉我们", 1: "理解客户的失望", 2: "理解客户的气愤", 3: "理解客户的愤怒，先稳住情绪"}
+_PRAISE = re.compile(r"表扬|点赞|夸一?夸|好评|很耐心|很热情|很专业|服务很好|感谢.{0,8}(?:耐心|帮助|热情)")
+_ASKING = re.compile(r"^(?:请问一下|请问|顺便问问?|想问问?一下|想问问?|问一下|咨询一下|我想咨询一下|我想问一下)")
+_QUESTION = re.compile(r"^(?:请问|想问|问一下|咨询一下)|[吗呢么][？?]?$|[？?]$")
+
+
+
+@lru_cache(maxsize=1)
+def phrasebank() -> dict:
+    text = resources.files("complaint_desk.drafting").joinpath("phrasebank.toml").read_text(encoding="utf-8")
+    return tomllib.loads(text)
+
+
+def pick(options: list[str], key: str, slot: str) -> str:
+    """A variant chosen by a stable hash of (complaint, slot)."""
+    digest = hashlib.sha1(f"{slot}\x1f{key}".encode()).digest()
+    return options[int.from_bytes(digest[:4], "big") % len(options)]
+
+
+def chosen_remedy(request: DraftRequest) -> str:
+    """The precedent's most common remedy that satisfied customers, else the topic default."""
+    bank = phrasebank()["solve"]
+    if request.approved_amount:
+        return "compensation"
+    if request.precedent:
+        for remedy, _count, satisfied, _amounts in request.precedent.by_remedy:
+            if satisfied and remedy in bank["remedy"]:
+                return remedy
+    return bank["topic_default"][request.topic]
+
+
+def compensation_amount(request: DraftRequest) -> float:
+    """The amount a supervisor approved, else the policy's default: never another case's
+    amount (that would be `unfounded`), never above what an agent may grant alone."""
+    if request.approved_amount:
+        return request.approved_amount
+    return min(request.default_compensation, request.max_compensation)
+
+
+def customer_words(sentence: str) -> str:
+    """A complaint sentence as the reply can restate it: the customer's 我 becomes 您, their 你们 our 我们."""
+    text = sentence.strip().rstrip("。！？!?.…~～ ")
+    for old, new in _PRONOUNS:
+        text = text.replace(old, new)
+    return text
+
+
+def _clauses(sentence: str) -> list[str]:
+    return [c.strip() for c in _CLAUSE.split(sentence) if c.strip()]
+
+
+def _is_point(clause: str, question: bool) -> bool:
+    """A clause that says what happened or what is asked, not how the customer feels about it,
+    what they demand of us, or what they tell the model to do."""
+    core = _ASKING.sub("", clause.strip("。！？!?.…~～ "))
+    if len(core) < 4 or _NOT_A_POINT.search(core):
+        return False
+    return not (question and _RHETORIC.search(core))
+
+
+def complaint_issues(complaint: str) -> tuple[str, ...]:
+    """The complaint's separate points, one per sentence: its clauses minus threats, rhetoric,
+    demands, bare emotion and instructions to us, in the reply's pronouns."""
+    threat_spans = [(hit.start, hit.end) for hit in find_flags(complaint) if hit.flag in _THREAT_FLAGS]
+    issues: list[str] = []
+    for sentence in split_sentences(complaint):
+        if any(sentence.start <= start < sentence.end for start, _ in threat_spans):
+            continue
+        question = sentence.text.rstrip()[-1:] in "？?"
+        kept: list[str] = []
+        clauses = _clauses(sentence.text)
+        asks = False  # the sentence's closing question is among the points
+        for index, clause in enumerate(clauses):
+            if _INSTRUCTION.search(clause):
+                break
+            if _is_point(clause, question):
+                kept.append(_ASKING.sub("", clause))
+                asks = question and index == len(clauses) - 1
+        words = customer_words("，".join(kept))
+        if len(words) > MAX_ISSUE_CHARS:
+            words = words[:MAX_ISSUE_CHARS].rsplit("，", 1)[0]
+        elif asks:
+            words += "？"  # what the customer asks stays a question
+        if len(words) >= 4 and words not in issues:
+            issues.append(words)
+    return tuple(issues[:MAX_ISSUES])
+
+
+def plan_remedies(request: DraftRequest) -> tuple[str, ...]:
+    """The remedy options: the chosen remedy (with an amount only from policy or an approval),
+    plus what each flag requires."""
+    remedy = chosen_remedy(request)
+    name = vocab.REMEDY_NAMES[remedy]
+    first = f"{name} {compensation_amount(request):g} 元" if remedy == "compensation" else name
+    if request.approved_amount:
+        first += "（主管已批准）"
+    extra = [FLAG_STEPS[flag] for flag in request.flags if flag in FLAG_STEPS]
+    return (first, *extra)
+
+
+FLAG_STEPS = {
+    "safety": "先关心客户的身体和安全，建议就医并保留票据，合理费用在政策内协助承担",
+    "supervisor": "值班主管亲自联系客户",
+    "vulnerable": "安排专人优先处理",
+    "repeat": "承认之前没有解决好，这次专人负责到底",
+    "regulator": "尊重客户向有关部门反映的权利，积极配合",
+    "media": "专人负责核实处理",
+    "legal": "专人核实处理，不与客户争辩",
+    "churn": "表达珍惜，用这次处理重新赢得信任",
+}
+
+
+def contact_time(request: DraftRequest) -> str:
+    """When we promise to contact the customer: by priority, never a promise of a result."""
+    return pick(phrasebank()["follow_up"]["times"][request.priority], request.key, "time")
+
+
+def reply_kind(request: DraftRequest) -> str:
+    """Complaint, inquiry or praise: a calm message that only asks, or only praises, is not
+    apologised for or compensated, whatever topic its words are closest to."""
+    if request.anger == 0 and _PRAISE.search(request.complaint):
+        return "praise"
+    calm_question = request.anger == 0 and all(_QUESTION.search(s.text) for s in split_sentences(request.complaint))
+    return "inquiry" if request.topic == "inquiry" or calm_question else "complaint"
+
+
+def build_plan(request: DraftRequest) -> ReplyPlan:
+    """The plan the program proposes for this request."""
+    kind = reply_kind(request)
+    feelings = {"inquiry": "感谢客户的咨询", "praise": "感谢客户的肯定"}
+    remedies = {"inquiry": ("请负责的同事解答具体规定和办理方式",), "praise": ("把客户的表扬转达给相关同事",)}
+    return ReplyPlan(
+        kind=kind,
+        issues=complaint_issues(request.complaint),
+        feeling=feelings.get(kind, _FEELING[request.anger]),
+        apology="" if kind != "complaint" else f"为{vocab.TOPIC_NAMES[request.topic]}方面的问题给客户带来的麻烦道歉",
+        ask=f"告知客户：{request.hint.strip()}" if request.hint else ("" if kind == "praise" else _NEEDS[request.topic]),
+        remedies=remedies.get(kind) or plan_remedies(request),
+        consult="询问是否还有其他疑问" if kind != "complaint" else "询问客户这样处理是否可以",
+        contact=f"{contact_time(request)}联系客户",
+    )
+
+
+
+
+def plan_for(request: DraftRequest) -> ReplyPlan:
+    """The request's plan: the agent's, else the one the program proposes."""
+    return request.plan or build_plan(request)
+
+
+def answers_inquiry(request: DraftRequest) -> bool:
+    """Whether the reply answers or thanks rather than apologises: the topic says inquiry, or
+    the plan (the program's reading of the message, or the agent's) does."""
+    return request.topic == "inquiry" or plan_for(request).kind != "complaint"
