@@ -48,12 +48,22 @@ def test_regenerates_with_the_violations_as_feedback() -> None:
     assert vocab.RULE_NAMES["not_my_job"] in prompt and "您需要联系快递员" not in prompt
 
 
-def test_repairs_pushing_work_back_when_the_model_keeps_doing_it() -> None:
+def test_a_draft_missing_steps_is_rewritten_whole_not_stitched() -> None:
+    """PUSH_BACK also lacks the consult and follow-up steps: no borrowed sentence is stitched
+    on; the composer writes the whole letter and the outcome says so."""
     outcome = guard(REQUEST, Scripted(PUSH_BACK), max_regenerations=2)
-    assert outcome.attempts == 2 and outcome.repeated and outcome.repaired  # the same draft again: no third try
-    assert outcome.result.passed, [(v.rule, v.span) for v in outcome.result.violations]
-    assert "您需要联系快递员" not in outcome.text
-    assert "由我们来联系核实" in outcome.text
+    assert outcome.attempts == 2 and outcome.repeated  # the same draft again: no third try
+    assert outcome.fell_back and outcome.result.passed
+    assert "您需要联系快递员" not in outcome.text and outcome.text.startswith("您好")
+
+
+def test_pushing_work_back_in_a_whole_letter_is_mended_in_its_own_sentence() -> None:
+    whole = ("您好，包裹丢了一定让您很着急，真的很抱歉。您需要联系快递员查询包裹的具体位置。我们会为您补发一件。"
+             "您看这样可以吗？我们会在今天下班前与您联系。感谢您的理解。")
+    outcome = guard(REQUEST, Scripted(whole, whole), max_regenerations=1)
+    assert outcome.repaired and not outcome.fell_back and outcome.result.passed
+    assert "您需要联系快递员" not in outcome.text and "由我们来联系核实" in outcome.text
+    assert outcome.text.startswith("您好，包裹丢了")  # nothing put before the greeting
 
 
 def test_repairs_markdown_step_labels_lecturing_and_absurd_reassurance() -> None:
@@ -93,16 +103,16 @@ def test_strip_format_removes_template_placeholders() -> None:
     assert strip_format("尊敬的[客户姓名]，非常抱歉。\n\n此致\n敬礼\n[您的名字]") == "尊敬的客户，非常抱歉。\n\n此致敬礼"
 
 
-def test_plan_fused_with_the_apology_still_ends_feelings_first() -> None:
+def test_facts_before_feelings_fused_in_one_sentence_are_rewritten_whole() -> None:
     """What the real model wrote for a car-insurance complaint (eval run, std-014): the refusal-and-plan
-    sentence comes before any apology and cannot be moved whole."""
+    sentence comes before any apology and cannot be moved whole, so the composer writes the letter."""
     request = DraftRequest(complaint="车险理赔材料交了快一个月，钱还没到，打电话也说不清楚进度。", topic="service", anger=2,
                            persona="venting", priority="P3")
     fused = ("尊敬的客户，根据我们的记录，我们会尽力帮助您解决问题。关于您的车险理赔材料，确实卡在缺少维修发票这一步，"
              "收到发票后我们会当天加急审核，表达我们的歉意。这样处理您能接受吗？今天下班前我会再给您打电话。感谢您的耐心。")
     outcome = guard(request, Scripted(fused), max_regenerations=0)
     assert outcome.result.passed, [(v.rule, v.span) for v in outcome.result.violations]
-    assert "维修发票" in outcome.text
+    assert outcome.fell_back and outcome.text.startswith("您好") and "尊敬的客户" not in outcome.text
 
 
 def test_a_pasted_reference_reply_is_flagged_and_no_prompt_shows_another_case() -> None:
@@ -165,3 +175,13 @@ def test_a_draft_that_cannot_be_mended_is_replaced_by_the_composers() -> None:
     outcome = guard(request, Scripted(example.reply, example.reply, example.reply), max_regenerations=2)
     assert outcome.fell_back and outcome.text == compose(request) and outcome.result.passed
     assert outcome.attempts == 2 and outcome.repeated
+
+
+def test_the_agents_one_click_fix_writes_missing_feelings_after_the_greeting() -> None:
+    from complaint_desk.drafting.checking import check_for_request
+    from complaint_desk.drafting.repair import repair
+
+    cold = "您好，我们会为您补发一件。您看这样可以吗？我们会在今天下班前与您联系。感谢您的理解。"
+    fixed = repair(cold, check_for_request(cold, REQUEST), REQUEST)
+    assert fixed.startswith("您好，") and not fixed.startswith("您好，您好")
+    assert fixed.index("抱歉") < fixed.index("补发") and check_for_request(fixed, REQUEST).passed

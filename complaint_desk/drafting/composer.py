@@ -112,8 +112,15 @@ def compose(request: DraftRequest) -> str:
     letter that fails the checks that way is rewritten with the topic's own restatement."""
     letter = _own_wording(request)
     plan = plan_for(request)
-    if plan.issues and not check_for_request(letter, request).passed:
-        letter = _own_wording(replace(request, plan=replace(plan, issues=())))
+    result = check_for_request(letter, request)
+    if plan.issues and not result.passed:  # first without the clauses that carry what was flagged
+        spans = [v.span for v in result.violations if v.span]
+        kept = tuple(issue for issue in ("，".join(c for c in issue.split("，") if not any(s in c for s in spans))
+                                         for issue in plan.issues) if issue)
+        for issues in (kept, ()):
+            letter = _own_wording(replace(request, plan=replace(plan, issues=issues)))
+            if check_for_request(letter, request).passed:
+                break
     return letter
 
 

@@ -4,10 +4,12 @@
 2. the draft checks run; on violations the backend samples again (a new seed) told which
    rules failed, without being shown its failed draft, a bounded number of times, stopping
    early when it gives back a draft it wrote before;
-3. what still fails is repaired where the rule has an approved alternative (the offending
-   clause is replaced, markdown stripped, personal numbers masked, a missing move written
-   by the composer, feelings moved before facts);
-4. anything left is returned with its violations marked. Nothing is ever sent here.
+3. what still fails is repaired inside its own sentences where the rule has an approved
+   alternative (the offending clause replaced, markdown stripped, personal numbers masked);
+4. a draft still wrong (a missing step, facts before feelings, a pasted case, an unfounded
+   claim) is replaced whole by the composer's, following the same plan, and marked so;
+   only an amount above the sender's limit is left marked for the approval flow.
+Nothing is ever sent here.
 """
 
 from __future__ import annotations
@@ -54,7 +56,9 @@ def guard(request: DraftRequest, backend: LLMBackend, max_regenerations: int, fi
     # another customer's case pasted in is not mended by cutting clauses: the letter around it
     # was written for that customer, so the composer writes the whole draft instead (below)
     if not outcome.result.passed and not any(v.copied_from for v in outcome.result.violations):
-        outcome.text = repair(outcome.text, outcome.result, request)
+        # wording is mended in place; a letter missing a step or in the wrong order is not
+        # stitched with borrowed sentences (it reads stitched): the composer rewrites it below
+        outcome.text = repair(outcome.text, outcome.result, request, structural=False)
         outcome.result = check_for_request(outcome.text, request)
         outcome.repaired = True
         outcome.history.append((outcome.text, outcome.result.rules))

@@ -24,7 +24,7 @@ from complaint_desk.triage.flags import find_flags
 
 
 MAX_ISSUES = 3
-MAX_ISSUE_CHARS = 40
+MAX_ISSUE_CHARS = 50
 # flags whose sentences are a demand on how the complaint is handled, not an issue to answer
 _THREAT_FLAGS = frozenset({"media", "regulator", "legal", "churn", "supervisor"})
 _CLAUSE = re.compile(r"[，,；;：:]")

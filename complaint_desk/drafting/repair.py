@@ -108,19 +108,31 @@ def plain_words(text: str, violations: Sequence[Violation], _request: DraftReque
     return text
 
 
+_GREETING = re.compile(r"^\s*(?:您好|你好|尊敬的[^，,：:。]{0,12})[，,：:！!。]?")
+
+
 def feelings_first(text: str, _violations: Sequence[Violation], request: DraftRequest) -> str:
-    """Move empathy and apology sentences ahead of the first solution sentence; where a
-    sentence fuses the plan with the apology and cannot be moved whole, open with the
-    composer's empathy and apology so the feelings still come first."""
-    clauses = tag_clauses(text, inquiry=request.topic == "inquiry")
+    """Move empathy and apology sentences ahead of the first solution sentence, keeping the
+    greeting first and a closing thank-you last; where a sentence fuses the plan with the
+    apology and cannot be moved whole, the composer's empathy and apology follow the greeting."""
+    greeting = _GREETING.match(text)
+    head, body = (text[: greeting.end()], text[greeting.end() :]) if greeting else ("", text)
+    clauses = tag_clauses(body, inquiry=request.topic == "inquiry")
+    pieces = split_sentences(body)
+    closing = pieces.pop() if pieces and _only_thanks(pieces[-1].text) else None
     feeling, other = [], []
-    for piece in split_sentences(text):
+    for piece in pieces:
         moves = {c.dominant for c in clauses if piece.start <= c.start < piece.end}
         (feeling if moves & set(FEELINGS) and not moves & {"solve"} else other).append(piece.text)
-    moved = "".join(feeling) + "\n\n" + "".join(other)
+    moved = head + "".join(feeling) + "\n\n" + "".join(other) + (closing.text if closing else "")
     if "script_order" in _check(moved, request).rules:
         return insert_missing(moved, request, list(FEELINGS))
     return moved
+
+
+def _only_thanks(sentence_text: str) -> bool:
+    moves = set().union(*(c.moves for c in tag_clauses(sentence_text)))
+    return "thank" in moves and not moves & {"solve", "consult", "follow_up", "apologize"}
 
 
 def insert_moves(text: str, violations: Sequence[Violation], request: DraftRequest) -> str:
@@ -130,18 +142,22 @@ def insert_moves(text: str, violations: Sequence[Violation], request: DraftReque
 
 def insert_missing(text: str, request: DraftRequest, missing: Sequence[str]) -> str:
     """Write each missing move with the composer and put it where the script wants it:
-    feelings at the top, plan/consult/follow-up before a closing thank-you."""
+    feelings right after the greeting, plan/consult/follow-up before a closing thank-you.
+    Only the agent's one-click fix does this (they read the result); a model's draft that
+    needs it is rewritten whole by the composer instead (drafting/guard.py)."""
     before = "".join(sentence(m, request) for m in FEELINGS if m in missing)
+    before = before.removeprefix("您好，") if _GREETING.match(text) else before
     after = "".join(sentence(m, request) for m in ("solve", "consult", "follow_up") if m in missing)
     if after:
         pieces = split_sentences(text)
         closing = pieces[-1] if pieces else None
-        closing_moves = set().union(*(c.moves for c in tag_clauses(closing.text))) if closing else set()
-        if "thank" in closing_moves and not closing_moves & {"solve", "consult", "follow_up", "apologize"}:
+        if closing is not None and _only_thanks(closing.text):
             text = text[: closing.start].rstrip() + after + text[closing.start :]
         else:
             text = text.rstrip() + after
-    return before + text
+    greeting = _GREETING.match(text)
+    cut = greeting.end() if greeting else 0
+    return text[:cut] + before + text[cut:]
 
 
 Strategy = Callable[[str, Sequence[Violation], DraftRequest], str]
@@ -160,10 +176,16 @@ def _check(text: str, request: DraftRequest) -> CheckResult:
     return check_for_request(text, request)
 
 
-def repair(text: str, result: CheckResult, request: DraftRequest) -> str:
-    """Apply, in order, each strategy that a remaining violation's spec asks for."""
+STRUCTURAL = frozenset({"feelings_first", "insert_moves"})  # they add or move whole sentences
+
+
+def repair(text: str, result: CheckResult, request: DraftRequest, structural: bool = True) -> str:
+    """Apply, in order, each strategy that a remaining violation's spec asks for; without
+    `structural`, only edits inside the letter's own sentences (no sentence added or moved)."""
     current = result
     for name, strategy in STRATEGIES.items():
+        if not structural and name in STRUCTURAL:
+            continue
         if any(RULE_SPECS[v.rule].repair == name for v in current.violations):
             text = strategy(text, current.violations, request)
             current = _check(text, request)
