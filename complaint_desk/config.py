@@ -92,8 +92,9 @@ class LLMSettings(BaseModel):
     gguf_file: str | None = None
     device: str = "auto"
     dtype: str = "bfloat16"
-    max_new_tokens: int = 400
+    max_new_tokens: int = 360
     temperature: float = 0.3
+    repeat_penalty: float = Field(1.1, description="重复惩罚（llamacpp、transformers）：小模型容易一句话反复写")
     retry_temperature_step: float = Field(0.25, description="每次重试把采样温度提高多少（最高 1.0）")
     seed: int = Field(20261207, description="采样随机种子；第 n 次重试用 seed+n")
     context_tokens: int = Field(4096, description="llamacpp 后端的上下文长度（提示词 + 草稿）")

@@ -12,7 +12,7 @@ from complaint_desk.checks.rules import PHRASE_SPECS, STRUCTURE_SPECS
 from complaint_desk.domain import CheckResult
 from complaint_desk.drafting.checking import check_for_request
 from complaint_desk.drafting.composer import sentence
-from complaint_desk.drafting.prompts import system_prompt
+from complaint_desk.drafting.prompts import feedback_prompt, system_prompt
 from complaint_desk.drafting.repair import STRATEGIES, repair
 from complaint_desk.drafting.request import DraftRequest
 
@@ -78,7 +78,15 @@ def test_a_new_example_reaches_checker_repair_and_prompt(rule: str, monkeypatch:
     monkeypatch.setattr(RULE_SPECS[rule], "example", MARK)
     assert {v.fix for v in violations_of(rule, LETTERS[rule])} == {MARK}
     assert MARK in repair(LETTERS[rule], check(LETTERS[rule]), REQUEST)
-    assert f"应该说：{MARK}。" in system_prompt("我们", 200)
+    # a retry is told the rule and its better wording (the short system prompt lists only what not to say)
+    assert MARK in feedback_prompt(REQUEST.with_feedback(violations_of(rule, LETTERS[rule])))
+
+
+@pytest.mark.parametrize("rule", [spec.id for spec in PHRASE_SPECS if spec.forbidden and spec.repair == "replace_clause"
+                                  and spec.id != "unfounded"])
+def test_each_phrase_rules_forbidden_wording_is_in_the_system_prompt(rule: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(RULE_SPECS[rule], "forbidden", MARK)
+    assert f"「{MARK}」" in system_prompt("我们", 200)
 
 
 def test_a_rule_without_an_example_is_cut_and_gains_one_from_its_spec(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -97,9 +105,10 @@ def test_jargon_is_repaired_with_the_specs_plain_words(monkeypatch: pytest.Monke
 
 
 @pytest.mark.parametrize("rule", [spec.id for spec in RULE_SPECS.values() if not spec.example])
-def test_the_prompt_shows_the_specs_advice(rule: str, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_retry_is_told_the_specs_advice(rule: str, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(RULE_SPECS[rule], "advice", MARK)
-    assert MARK in system_prompt("我们", 200)
+    found = violations_of(rule, LETTERS[rule])
+    assert found and MARK in feedback_prompt(REQUEST.with_feedback(found))
 
 
 @pytest.mark.parametrize("rule", vocab.RULE_IDS)
@@ -131,10 +140,11 @@ def test_moves_are_in_script_order_and_the_required_ones_match_spec() -> None:
 
 
 @pytest.mark.parametrize("move", vocab.MOVE_IDS)
-def test_the_prompt_teaches_the_specs_guide_and_example(move: str, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(MOVE_SPECS[move], "guide", MARK)
-    monkeypatch.setattr(MOVE_SPECS[move], "example", "例句" + MARK)
-    assert f"{vocab.MOVE_NAMES[move]}：{MARK}，例如“例句{MARK}”" in system_prompt("我们", 200)
+def test_the_prompt_orders_the_moves_as_the_specs_do(move: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The short system prompt names the script's steps in order (the plan says what each holds)."""
+    names = [MARK if m == move else vocab.MOVE_NAMES[m] for m in vocab.MOVE_IDS]
+    monkeypatch.setitem(vocab.MOVE_NAMES, move, MARK)
+    assert " → ".join(names) in system_prompt("我们", 200)
 
 
 @pytest.mark.parametrize("move", [m for m in required_moves("delivery") if m != "solve"])  # the letter has a plan

@@ -151,7 +151,7 @@ class TransformersBackend:
     def _generation_kwargs(self, attempt: int = 0) -> dict:
         temperature = retry_temperature(self.settings, attempt)
         kwargs = {"max_new_tokens": self.settings.max_new_tokens, "do_sample": temperature > 0,
-                  "pad_token_id": self.tokenizer.pad_token_id}
+                  "pad_token_id": self.tokenizer.pad_token_id, "repetition_penalty": self.settings.repeat_penalty}
         if temperature > 0:
             kwargs["temperature"] = temperature
         return kwargs
@@ -214,7 +214,8 @@ class LlamaCppBackend:
     def _completion(self, request: DraftRequest, stream: bool):  # noqa: ANN202  (a dict, or an iterator of them)
         return self.llm.create_chat_completion(
             messages=chat_messages(request), max_tokens=self.settings.max_new_tokens, stream=stream,
-            temperature=retry_temperature(self.settings, request.attempt), seed=self.settings.seed + request.attempt)
+            temperature=retry_temperature(self.settings, request.attempt), seed=self.settings.seed + request.attempt,
+            repeat_penalty=self.settings.repeat_penalty)
 
     def generate(self, request: DraftRequest) -> str:
         with self.lock:

@@ -54,7 +54,7 @@ def sentence(move: str, request: DraftRequest) -> str:
             return ""
         return pick(bank["apologize"].get(topic, bank["apologize"]["other"]), key, "apologize")
     if move == "clarify":
-        others = "".join(f"{restated(issue)}，这一点我们也记下了。" for issue in plan.issues[1:])
+        others = "".join(noted(issue) for issue in plan.issues[1:])
         if request.hint:
             notes = request.hint.strip().rstrip("。.！!；;，, ")
             return others + pick(bank["notes"]["templates"], key, "notes").format(notes=notes)
@@ -88,6 +88,13 @@ def restated(issue: str) -> str:
     return f"您问到{issue.rstrip('？?')}" if issue.endswith(("？", "?")) else f"您反映{issue}"
 
 
+def noted(issue: str) -> str:
+    """A further point of the complaint: a question is promised an answer, a fact is acknowledged."""
+    if issue.endswith(("？", "?")):
+        return f"{restated(issue)}，我们核实后会在联系您时一并答复。"
+    return f"{restated(issue)}，这一点我们也记下了。"
+
+
 def remedy_sentence(line: str, request: DraftRequest) -> str:
     """One plan line of the solve move in the customer's words: a remedy by name (its amount
     from the line, which came from policy, an approval or the agent), a flag's required step,
@@ -96,6 +103,8 @@ def remedy_sentence(line: str, request: DraftRequest) -> str:
     step = next((flag for flag, text in FLAG_STEPS.items() if text == line), None)
     if step:
         return pick(bank["solve"]["flag"][step], request.key, f"flag-{step}")
+    if line.endswith("（金额由主管核定后告知客户）"):
+        return pick(bank["solve"]["remedy"]["compensation_serious"], request.key, "solve")
     named = ((rid, re.fullmatch(rf"{re.escape(name)}(?:\s*(\d+(?:\.\d+)?)\s*元)?(?:（主管已批准）)?", line))
              for rid, name in vocab.REMEDY_NAMES.items())
     remedy, match = next(((rid, m) for rid, m in named if m), (None, None))

@@ -29,7 +29,8 @@ MAX_ISSUE_CHARS = 50
 _THREAT_FLAGS = frozenset({"media", "regulator", "legal", "churn", "supervisor"})
 _CLAUSE = re.compile(r"[，,；;：:]")
 # a question that is a reproach, not something to answer
-_RHETORIC = re.compile(r"怎么回事|怎么管理|怎么搞的|什么意思|凭什么|管不管|有没有搞错|像话|就是这么|这就是|这么.{0,6}的|还有没有|是不是觉得|吧$")
+_RHETORIC = re.compile(r"怎么回事|怎么管理|怎么搞的|怎么不|什么意思|凭什么|难道|管不管|有没有人管|有没有搞错|像话|就是这么|这就是|"
+                       r"这么.{0,6}的|还有没有|是不是觉得|良心|是人吗|吧$")
 # the customer's feelings, demands on us and instructions to the model: acknowledged or refused, never restated
 _NOT_A_POINT = re.compile(
     r"失望|生气|气死|无语|崩溃|太差|垃圾|恶心|离谱|过分|受不了|不满意|"
@@ -139,12 +140,20 @@ def complaint_issues(complaint: str) -> tuple[str, ...]:
     return tuple(issues[:MAX_ISSUES])
 
 
+def serious(request: DraftRequest) -> bool:
+    """Anger at its height or a risk to someone's safety: no token amount, a supervisor sets it."""
+    return request.anger >= 3 or bool({"safety", "crisis"} & set(request.flags))
+
+
 def plan_remedies(request: DraftRequest) -> tuple[str, ...]:
-    """The remedy options: the chosen remedy (with an amount only from policy or an approval),
-    plus what each flag requires."""
+    """The remedy options: the chosen remedy (with an amount only from policy or an approval;
+    for a serious complaint without one, the amount is left to the supervisor), plus what
+    each flag requires."""
     remedy = chosen_remedy(request)
     name = vocab.REMEDY_NAMES[remedy]
     first = f"{name} {compensation_amount(request):g} 元" if remedy == "compensation" else name
+    if remedy == "compensation" and serious(request) and not request.approved_amount:
+        first = f"{name}（金额由主管核定后告知客户）"
     if request.approved_amount:
         first += "（主管已批准）"
     extra = [FLAG_STEPS[flag] for flag in request.flags if flag in FLAG_STEPS]

@@ -36,17 +36,13 @@ def render(name: str, **context: object) -> str:
 
 
 def system_prompt(company: str, max_compensation: float) -> str:
-    moves = [{"name": spec.name, "guide": spec.guide_text} for spec in MOVE_SPECS.values()]
-    rules = [{"name": spec.name, "forbidden": spec.forbidden, "fix": _sentence(spec.fix)}
-             for spec in RULE_SPECS.values() if spec.forbidden]
-    return render("system.j2", company=company, moves=moves, rules=rules, inquiry_moves=True,
-                  order_advice=RULE_SPECS["script_order"].advice, steps_advice=RULE_SPECS["missing_move"].advice,
-                  max_compensation=f"{max_compensation:g}")
-
-
-def _sentence(text: str) -> str:
-    """An example wording (written to fit mid-letter) closed as a sentence for the prompt."""
-    return text if text[-1:] in "。！？!?）)" else text + "。"
+    """Short on purpose (about 400 tokens: the time to first token on a CPU grows with it): the
+    plan in the user message says what to write; this says how, and what never to say."""
+    moves = [{"name": spec.name} for spec in MOVE_SPECS.values()]
+    # the phrasings to avoid; the other rules (format, personal data, facts) have their own line
+    rules = [{"forbidden": spec.forbidden} for spec in RULE_SPECS.values()
+             if spec.forbidden and spec.repair == "replace_clause" and spec.id != "unfounded"]
+    return render("system.j2", company=company, moves=moves, rules=rules, max_compensation=f"{max_compensation:g}")
 
 
 def user_prompt(request: DraftRequest) -> str:
@@ -75,7 +71,9 @@ def feedback_prompt(request: DraftRequest) -> str:
     for v in request.feedback:
         if (v.rule, v.message) not in seen:
             seen.add((v.rule, v.message))
-            items.append({"rule_name": vocab.RULE_NAMES[v.rule], "message": v.message, "fix": v.fix})
+            advice = RULE_SPECS[v.rule].advice
+            items.append({"rule_name": vocab.RULE_NAMES[v.rule], "message": v.message, "fix": v.fix,
+                          "advice": advice if advice and advice not in (v.fix or "") else ""})
     return render("feedback.j2", violations=items)
 
 
