@@ -52,8 +52,12 @@ def eval_triage(
     if output:
         output.write_text(json.dumps(report, ensure_ascii=False, indent=2), encoding="utf-8")
     if card:
+        from eval.bench import bench_triage
+
         meta = json.loads((card / META_FILE).read_text(encoding="utf-8"))
-        typer.echo(f"模型卡：{write_model_card(card, meta, {k: report[k] for k in ('model', 'baseline') if k in report})}")
+        speed = bench_triage(config)  # the card states quality and speed of the same model, same settings
+        typer.echo(f"速度：{json.dumps(speed, ensure_ascii=False)}")
+        typer.echo(f"模型卡：{write_model_card(card, meta, {k: report[k] for k in ('model', 'baseline') if k in report}, speed)}")
 
 
 @eval_app.command("retrieval")

