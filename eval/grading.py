@@ -1,0 +1,29 @@
+"""Blind grades of reply drafts (eval/grading/): a reader scored each draft on the rubric in
+eval/grading/RUBRIC.md without knowing which backend wrote it; `summarise` puts the grades
+beside what the checker said of the same drafts (report.json of the eval run)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+CRITERIA = ("feelings_first", "facts", "remedy", "consult_follow_up", "fluent", "no_forbidden")
+GRADING_DIR = Path(__file__).resolve().parent / "grading"
+
+
+def summarise(grades: Path, key: Path, report: Path) -> dict:
+    """Would-send share, mean per criterion, and the checker's agreement with the reader:
+    the share of drafts the checker passed that the reader would not send."""
+    rows = [json.loads(line) for line in grades.read_text(encoding="utf-8").splitlines() if line.strip()]
+    case_of = json.loads(key.read_text(encoding="utf-8"))
+    passed = {case["id"]: case["passed"] for case in json.loads(report.read_text(encoding="utf-8"))["cases"]}
+    checker_passed = [row for row in rows if passed.get(case_of[row["item"]])]
+    return {
+        "drafts": len(rows),
+        "would_send": sum(1 for row in rows if row["would_send"]),
+        "would_send_share": round(sum(1 for row in rows if row["would_send"]) / len(rows), 4),
+        "means": {name: round(sum(row[name] for row in rows) / len(rows), 2) for name in CRITERIA},
+        "checker_passed": len(checker_passed),
+        "checker_passed_but_not_sendable_share": round(
+            sum(1 for row in checker_passed if not row["would_send"]) / len(checker_passed), 4) if checker_passed else None,
+    }
