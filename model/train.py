@@ -20,7 +20,7 @@ import random
 import time
 from collections import Counter
 from collections.abc import Sequence
-from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 import torch
@@ -29,51 +29,21 @@ from transformers import AutoTokenizer, PreTrainedTokenizerBase
 
 from complaint_desk.base_encoder import resolve_base
 from complaint_desk.config import get_settings
-from complaint_desk.text import normalize
 from complaint_desk.triage.network import (
     FLAG_LABELS,
     FROZEN_EMBEDDINGS,
     HEADS,
     TriageNet,
-    WideInputs,
     load_encoder,
     save_checkpoint,
 )
 from complaint_desk.triage.ngrams import NgramFeaturizer
-from model.data import Labelled, load_training
+from model.calibration import ValidationBatch, calibrate, fit_flag_wide, sparse_rows
+from model.data import load_training
+from model.examples import Example, build_examples
 from model.pretrain import build_tokenizer, pretrain_mlm, pretraining_corpus
 from model.recipe import Progress, TrainConfig, length_batches, pad, schedule, seed_everything, update_step
-from model.reviews import Review, load_split
-
-
-@dataclass
-class Example:
-    text: str
-    anger: int | None
-    topic: int | None
-    persona: int | None
-    negative: bool | None  # published sentiment for unlabelled reviews
-    flags: tuple[int, ...] | None = None  # indices into FLAG_LABELS; None = not labelled
-
-
-def build_examples(labelled: Sequence[Labelled], reviews: Sequence[Review]) -> list[Example]:
-    """Hand-labelled examples plus every other training review as a sentiment-only example."""
-    labelled_texts = {item.text for item in labelled}
-    examples = [
-        Example(
-            normalize(item.text),
-            item.anger,
-            HEADS["topic"].index(item.topic) if item.topic else None,
-            HEADS["persona"].index(item.persona) if item.persona else None,
-            None,
-            tuple(FLAG_LABELS.index(flag) for flag in item.flags),
-        )
-        for item in labelled
-    ]
-    examples += [
-        Example(normalize(r.text), None, None, None, not r.positive) for r in reviews if r.text not in labelled_texts
-    ]
-    return examples
+from model.reviews import load_split
 
 
 def class_weights(values: Sequence[int | None], classes: int) -> torch.Tensor:
@@ -137,13 +107,10 @@ def warm_start_wide(net: TriageNet, wide_rows: Sequence[tuple[list[int], list[fl
     part is the calm-vs-upset sentiment model, shared by levels 1–3 (every review teaches
     it); how upset is left to the encoder.
     """
-    from scipy.sparse import csr_matrix
     from sklearn.linear_model import LogisticRegression
 
     assert net.wide is not None
-    indptr = np.cumsum([0] + [len(indices) for indices, _ in wide_rows])
-    matrix = csr_matrix((np.concatenate([w for _, w in wide_rows]), np.concatenate([i for i, _ in wide_rows]), indptr),
-                        shape=(len(wide_rows), net.wide.num_embeddings))
+    matrix = sparse_rows(wide_rows, net.wide.num_embeddings)
     weight = torch.zeros_like(net.wide.weight)
     columns = {name: sum(len(HEADS[h]) for h in list(HEADS)[:index]) for index, name in enumerate(HEADS)}
 
@@ -250,7 +217,9 @@ def finetune(
             net.train()
     net.eval()
     selection.restore(net)
-    return losses, {**selection.summary(), "calibration": calibrate(net, held_out, validation)}
+    out_of_fold = fit_flag_wide(net, wide_rows, examples, config.seed)
+    return losses, {**selection.summary(),
+                    "calibration": calibrate(net, held_out, validation, config.deep_scales, out_of_fold)}
 
 
 # --- model selection on a validation slice -----------------------------------------------
@@ -262,7 +231,6 @@ def is_validation(text: str, buckets: int) -> bool:
     return buckets > 0 and int(digest[:8], 16) % buckets == 0
 
 
-ValidationBatch = tuple[torch.Tensor, torch.Tensor, WideInputs | None]
 
 
 def validation_batches(tokenizer: PreTrainedTokenizerBase, examples: Sequence[Example], config: TrainConfig,
@@ -291,59 +259,6 @@ def validation_logits(net: TriageNet, batches: Sequence[ValidationBatch]) -> dic
             parts[name][0].append(F.linear(pooled, head.weight).float().cpu().numpy())
             parts[name][1].append(rest[name].float().cpu().numpy())
     return {name: (np.concatenate(deep), np.concatenate(fixed)) for name, (deep, fixed) in parts.items()}
-
-MIN_FLAG_PRECISION = 0.5
-NEVER = 1.01  # a threshold no probability reaches
-
-
-def precision_at(scores: np.ndarray, truth: np.ndarray, threshold: float) -> float:
-    predicted = scores >= threshold
-    return int((predicted & truth).sum()) / int(predicted.sum()) if predicted.any() else 0.0
-
-
-def f1_at(scores: np.ndarray, truth: np.ndarray, threshold: float) -> float:
-    predicted = scores >= threshold
-    return 2 * int((predicted & truth).sum()) / max(1, int(predicted.sum()) + int(truth.sum()))
-
-
-def flag_threshold(scores: np.ndarray, truth: np.ndarray) -> float:
-    """The most F1 among thresholds at least MIN_FLAG_PRECISION precise; NEVER without that evidence."""
-    precise = [t for t in np.arange(0.2, 0.96, 0.05).round(2) if precision_at(scores, truth, t) >= MIN_FLAG_PRECISION]
-    if int(truth.sum()) < 3 or not precise:
-        return NEVER
-    return float(max(precise, key=lambda t: f1_at(scores, truth, t)))
-
-
-@torch.no_grad()
-def calibrate(net: TriageNet, batches: Sequence[ValidationBatch], examples: Sequence[Example]) -> dict:
-    """On the validation slice: the anger temperature with the lowest log loss (so anger_score
-    means what it says), and each flag's threshold with the best F1 among those at least
-    MIN_FLAG_PRECISION precise. A flag raises priority, so where validation has fewer than
-    three examples of it, or no threshold is precise enough, the head never raises it alone
-    (threshold above 1) and the rule spans decide."""
-    if not examples:
-        return {}
-    outputs = [net(ids, mask, wide) for ids, mask, wide in batches]
-    anger = torch.cat([o["anger"] for o in outputs]).float()
-    rows = [i for i, e in enumerate(examples) if e.anger is not None]
-    calibration: dict = {}
-    if rows:
-        target = torch.tensor([examples[i].anger for i in rows])
-        losses = {t: F.cross_entropy(anger[rows] / t, target).item() for t in np.arange(0.5, 3.01, 0.1).round(2)}
-        calibration["anger_temperature"] = float(min(losses, key=losses.get))
-    if net.flags is None:
-        return calibration
-    probs = torch.sigmoid(torch.cat([o["flags"] for o in outputs]).float()).numpy()
-    rows = [i for i, e in enumerate(examples) if e.flags is not None]
-    truth = np.zeros((len(rows), len(FLAG_LABELS)), dtype=bool)
-    for row, i in enumerate(rows):
-        truth[row, list(examples[i].flags or ())] = True
-    thresholds = {}
-    for column, flag in enumerate(FLAG_LABELS):
-        thresholds[flag] = flag_threshold(probs[rows, column], truth[:, column])
-    calibration["flag_thresholds"] = thresholds
-    return calibration
-
 
 def _macro_f1(logits: np.ndarray, examples: Sequence[Example], attribute: str) -> float | None:
     from sklearn.metrics import f1_score
@@ -452,3 +367,36 @@ def train(config: TrainConfig, progress: Progress | None = None) -> dict:
     net.to("cpu", torch.float32)
     save_checkpoint(config.output, net, tokenizer, meta, ngrams)
     return meta
+
+
+def refinish(directory: Path, external_data_dir: Path) -> dict:
+    """Run the steps `train` ends with (the flags' n-gram half, then calibration on the same
+    validation slice) on a checkpoint trained before they existed, without retraining its
+    encoder; the result is what `train` with the same seed would write."""
+    from torch import nn
+
+    from complaint_desk.triage.network import load_checkpoint
+
+    checkpoint = load_checkpoint(directory, resolve_base=lambda name: resolve_base(name, get_settings()))
+    net, tokenizer, ngrams, meta = checkpoint.net, checkpoint.tokenizer, checkpoint.ngrams, checkpoint.meta
+    if ngrams is None:
+        raise ValueError(f"{directory} 没有 n-gram 部分，无法补做风险信号")
+    if net.flags is None:  # trained before the flag head: an untrained deep half, which calibration weighs at 0
+        net.flags = nn.Linear(net.encoder.config.hidden_size, len(FLAG_LABELS))
+        nn.init.zeros_(net.flags.weight)
+        net.flag_deep_scale = 0.0
+    cfg = meta["train_config"]
+    config = TrainConfig(output=directory, external_data_dir=external_data_dir, seed=cfg["seed"],
+                         max_length=cfg["max_length"], validation_buckets=cfg["validation_buckets"])
+    everything = build_examples(load_training(), load_split(external_data_dir, "train"))
+    validation = [e for e in everything if is_validation(e.text, config.validation_buckets)]
+    labelled = [e for e in everything if not is_validation(e.text, config.validation_buckets) and e.flags is not None]
+    net.flags_wide = nn.EmbeddingBag(len(ngrams), len(FLAG_LABELS), mode="sum")
+    net.flags_wide_bias = nn.Parameter(torch.zeros(len(FLAG_LABELS)))
+    rows = [tuple(part.tolist() for part in ngrams.transform([e.text])[:2]) for e in labelled]
+    out_of_fold = fit_flag_wide(net, rows, labelled, config.seed)  # type: ignore[arg-type]
+    meta["calibration"] = calibrate(net, validation_batches(tokenizer, validation, config, ngrams), validation,
+                                    config.deep_scales, out_of_fold)
+    meta["refinished"] = True
+    save_checkpoint(directory, net, tokenizer, meta, ngrams)
+    return meta["calibration"]

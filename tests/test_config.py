@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pytest
 
-from complaint_desk.config import Settings, get_settings
+from complaint_desk.config import LLMSettings, Settings, get_settings
 
 
 def test_defaults_live_in_the_data_dir(isolated_env: Path) -> None:
@@ -29,7 +29,7 @@ def test_precedence_code_over_env_over_toml_over_default(
     from_toml = Settings()
     assert (from_toml.llm.backend, from_toml.llm.model, from_toml.llm.temperature) == ("openai", "from-toml", 0.9)
     assert from_toml.policy.max_compensation_without_approval == 50
-    assert from_toml.llm.max_new_tokens == 400  # untouched default
+    assert from_toml.llm.max_new_tokens == LLMSettings().max_new_tokens  # untouched default
 
     monkeypatch.setenv("COMPLAINT_DESK_LLM__MODEL", "from-env")
     from_env = Settings()

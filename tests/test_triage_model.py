@@ -148,7 +148,7 @@ def test_validation_calibrates_anger_and_every_flag(tiny_checkpoint: Path) -> No
     ([0.9, 0.8, 0.1, 0.1], [1, 1, 0, 0], None),  # two examples are no evidence
 ])
 def test_a_flag_threshold_needs_evidence_and_precision(scores: list, truth: list, expected: tuple | None) -> None:
-    from model.train import NEVER, flag_threshold
+    from model.calibration import NEVER, flag_threshold
 
     threshold = flag_threshold(np.array(scores), np.array(truth, dtype=bool))
     if expected is None:
@@ -245,3 +245,27 @@ def test_the_model_card_states_base_calibration_figures_and_speed(tiny_checkpoin
     assert "| anger_score ROC-AUC (held-out reviews) | 0.9700 | 0.9600 |" in text
     assert "| crisis | 3 | 1.0 / 0.67 | 1.0 / 0.67 |" in text and '"batch_per_s": 310.8' in text
     assert str(meta["calibration"]["anger_temperature"]) in text
+
+
+def test_refinish_gives_an_older_checkpoint_the_flags_ngram_half(tiny_settings: Settings, tiny_checkpoint: Path,
+                                                                  tmp_path: Path) -> None:
+    """A checkpoint trained before the flags' n-gram half (no flag head at all) gains it and its
+    calibration without retraining the encoder; the encoder's weights stay as they were."""
+    import shutil
+
+    from safetensors.torch import save_file
+
+    from model.train import refinish
+
+    old = tmp_path / "old"
+    shutil.copytree(tiny_checkpoint, old)
+    heads = {k: v for k, v in load_file(str(old / "heads.safetensors")).items() if not k.startswith("flags")}
+    save_file(heads, str(old / "heads.safetensors"))  # as written before the flag head existed
+    before = load_checkpoint(old)
+    assert before.net.flags is None
+    calibration = refinish(old, tiny_settings.external_data_dir)
+    after = load_checkpoint(old)
+    assert after.net.flags_wide is not None and after.net.flag_deep_scale == 0.0
+    assert set(calibration["flag_thresholds"]) == set(FLAG_LABELS) and after.meta["refinished"]
+    key = "encoder.layer.0.attention.self.query.weight"
+    assert torch.equal(before.net.encoder.state_dict()[key], after.net.encoder.state_dict()[key])

@@ -40,6 +40,7 @@ class HeadProbabilities:
     topic: np.ndarray
     persona: np.ndarray
     flags: np.ndarray | None = None  # per FLAG_LABELS, independent probabilities (a checkpoint with a flag head)
+    anger_score: np.ndarray | None = None  # anger level probabilities for ranking, where they differ from `anger`
 
 
 class TriageBackend(Protocol):
@@ -119,13 +120,15 @@ class CheckpointBackend:
         encoded = self.tokenizer(chunk, truncation=True, max_length=self.max_length, padding=True, return_tensors="pt")
         wide = self.ngrams.transform(chunk) if self.ngrams is not None else None
         logits = self.net(encoded["input_ids"].to(self.device), encoded["attention_mask"].to(self.device), wide)
-        return {**logits, "anger": logits["anger"] / self.anger_temperature}
+        tempered = {head: logits[head] / self.anger_temperature for head in ("anger", "anger_score") if head in logits}
+        return {**logits, **tempered}
 
     def predict(self, texts: Sequence[str]) -> list[HeadProbabilities]:
         probs = _batched_softmax(self._forward, texts, self.batch_size)
-        flags = probs.get("flags")
+        flags, score = probs.get("flags"), probs.get("anger_score")
         return [HeadProbabilities(probs["anger"][i], probs["topic"][i], probs["persona"][i],
-                                  flags[i] if flags is not None else None) for i in range(len(texts))]
+                                  flags[i] if flags is not None else None, score[i] if score is not None else None)
+                for i in range(len(texts))]
 
 
 def _label_index(label: str) -> tuple[str, int] | None:
@@ -216,7 +219,7 @@ class Triager:
     def _result(self, text: str, p: HeadProbabilities, created: datetime | None, now: datetime) -> TriageResult:
         settings = self.settings.priority
         anger = int(np.argmax(p.anger))
-        anger_score = float(np.dot(p.anger, np.arange(4)) / 3)
+        anger_score = float(np.dot(p.anger if p.anger_score is None else p.anger_score, np.arange(4)) / 3)
         topic = HEADS["topic"][int(np.argmax(p.topic))]
         rule_hits = find_flags(text)
         hits = rule_hits + self._learned_flags({hit.flag for hit in rule_hits}, p)

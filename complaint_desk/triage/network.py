@@ -71,6 +71,17 @@ class TriageNet(nn.Module):
             nn.init.zeros_(self.wide.weight)
         # per head, the weight of the deep logits against the wide ones; chosen on validation data by training
         self.deep_scale: dict[str, float] = dict.fromkeys(HEADS, 1.0)
+        # flags get a wide half too (a logistic regression per flag on the same n-grams, fitted after the
+        # encoder), weighed against the deep flag head by `flag_deep_scale`
+        self.flags_wide = (nn.EmbeddingBag(wide_features, len(FLAG_LABELS), mode="sum")
+                           if flag_head and wide_features else None)
+        self.flags_wide_bias = nn.Parameter(torch.zeros(len(FLAG_LABELS))) if self.flags_wide is not None else None
+        if self.flags_wide is not None:
+            nn.init.zeros_(self.flags_wide.weight)
+        self.flag_deep_scale = 1.0
+        # anger_score ranks complaints (the queue), the anger level names them: where validation says a
+        # different weight of the encoder ranks better, the score gets its own (None: the level's)
+        self.score_scale: float | None = None
 
     def pooled(self, input_ids: torch.Tensor, attention_mask: torch.Tensor) -> torch.Tensor:
         hidden = self.encoder(input_ids=input_ids, attention_mask=attention_mask).last_hidden_state
@@ -83,9 +94,19 @@ class TriageNet(nn.Module):
         # the scale weighs what the encoder adds; the biases (the wide half's intercepts) stay whole
         logits = {name: nn.functional.linear(pooled, head.weight) * self.deep_scale[name] + rest[name]
                   for name, head in self.heads.items()}
+        if self.score_scale is not None:
+            logits["anger_score"] = nn.functional.linear(pooled, self.heads["anger"].weight) * self.score_scale + rest["anger"]
         if self.flags is not None:
-            logits["flags"] = self.flags(pooled)
+            logits["flags"] = self.flags(pooled) * self.flag_deep_scale + self.wide_flag_logits(pooled, wide)
         return logits
+
+    def wide_flag_logits(self, pooled: torch.Tensor, wide: WideInputs | None) -> torch.Tensor:
+        """The flags' n-gram half (zero until fitted, or without n-gram inputs)."""
+        if self.flags_wide is None or self.flags_wide_bias is None or wide is None:
+            return torch.zeros(pooled.shape[0], len(FLAG_LABELS), device=pooled.device, dtype=pooled.dtype)
+        indices, weights, offsets = (t.to(pooled.device) for t in wide)
+        flat = self.flags_wide(indices, offsets, per_sample_weights=weights.to(self.flags_wide.weight.dtype))
+        return (flat + self.flags_wide_bias.to(flat.dtype)).to(pooled.dtype)
 
     def fixed_logits(self, pooled: torch.Tensor, wide: WideInputs | None) -> dict[str, torch.Tensor]:
         """Per head, what does not depend on the encoder: the head's bias plus the wide half."""
@@ -129,11 +150,15 @@ def save_checkpoint(directory: Path, net: TriageNet, tokenizer: PreTrainedTokeni
     heads = _half(net.heads.state_dict())
     if net.flags is not None:
         heads.update({f"flags.{key}": value for key, value in _half(net.flags.state_dict()).items()})
+    if net.flags_wide is not None and net.flags_wide_bias is not None:
+        heads["flags_wide.weight"] = net.flags_wide.weight.detach().to(torch.float16).contiguous()
+        heads["flags_wide.bias"] = net.flags_wide_bias.detach().float().contiguous()
     if net.wide is not None and ngrams is not None:
         heads["wide.weight"] = net.wide.weight.detach().to(torch.float16).contiguous()
         ngrams.save(directory)
     save_file(heads, str(directory / HEADS_FILE))
-    meta = {**meta, "labels": {name: list(labels) for name, labels in HEADS.items()}, "deep_scale": net.deep_scale}
+    meta = {**meta, "labels": {name: list(labels) for name, labels in HEADS.items()}, "deep_scale": net.deep_scale,
+            "flag_deep_scale": net.flag_deep_scale, "score_scale": net.score_scale}
     if net.flags is not None:
         meta["flag_labels"] = list(FLAG_LABELS)
     (directory / META_FILE).write_text(json.dumps(meta, ensure_ascii=False, indent=2), encoding="utf-8")
@@ -181,6 +206,8 @@ def load_checkpoint(directory: Path, dtype: torch.dtype = torch.float32, device:
     weights = load_file(str(directory / HEADS_FILE))
     ngrams = NgramFeaturizer.load(directory)
     wide = weights.pop("wide.weight", None)
+    flags_wide = weights.pop("flags_wide.weight", None)
+    flags_wide_bias = weights.pop("flags_wide.bias", None)
     flag_weights = {key.removeprefix("flags."): weights.pop(key) for key in list(weights) if key.startswith("flags.")}
     net = TriageNet(encoder, wide_features=len(ngrams) if ngrams is not None and wide is not None else 0,
                     flag_head=bool(flag_weights))
@@ -190,7 +217,15 @@ def load_checkpoint(directory: Path, dtype: torch.dtype = torch.float32, device:
             raise MissingCheckpointError(f"{directory} 的风险信号标签与 SPEC 不一致：{meta.get('flag_labels')}")
         net.flags.load_state_dict({k: v.to(dtype) for k, v in flag_weights.items()})
     net.deep_scale.update(meta.get("deep_scale", {}))
+    net.flag_deep_scale = float(meta.get("flag_deep_scale", 1.0))
+    net.score_scale = meta.get("score_scale")
     net.to(device=device, dtype=dtype).eval()
     if net.wide is not None:
         net.wide.weight.data = wide.to(device=device, dtype=torch.float32)  # sparse sums stay in float32
+    if net.flags_wide is not None and net.flags_wide_bias is not None:
+        if flags_wide is not None and flags_wide_bias is not None:
+            net.flags_wide.weight.data = flags_wide.to(device=device, dtype=torch.float32)
+            net.flags_wide_bias.data = flags_wide_bias.to(device=device, dtype=torch.float32)
+        else:  # a checkpoint from before the flags' n-gram half: the deep head alone
+            net.flags_wide = net.flags_wide_bias = None
     return Checkpoint(net, tokenizer, meta, ngrams if net.wide is not None else None)
