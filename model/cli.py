@@ -3,6 +3,8 @@ product's CLI through the `complaint_desk.cli` entry point group (`complaint-des
 
 from __future__ import annotations
 
+import json
+
 from pathlib import Path
 from typing import Annotated
 
@@ -55,6 +57,17 @@ def train_triage(
     typer.echo(f"模型已保存到 {output}；接着评测并写模型卡")
     # measured by the registered eval command (eval/ measures; model/ never imports it)
     command_line()(["eval", "triage", "--card", str(output)], standalone_mode=False)
+
+
+@train_app.command("refinish")
+def refinish_command(
+    model: Annotated[Path, typer.Option(help="已训练的分诊模型目录")] = Path("model/checkpoints/triage"),
+) -> None:
+    """给较早训练的分诊模型补上风险信号的 n-gram 部分并重新校准（不重训编码器；train triage 最后也做这一步），再写模型卡。"""
+    from model.train import refinish
+
+    typer.echo(json.dumps(refinish(model, settings().external_data_dir), ensure_ascii=False))
+    command_line()(["eval", "triage", "--card", str(model)], standalone_mode=False)
 
 
 @train_app.command("export-embeddings")

@@ -16,7 +16,7 @@ runner = CliRunner()
 COMMANDS = [[], ["serve"], ["import"], ["export"], ["triage"], ["similar"], ["draft"], ["check"],
             ["eval"], ["eval", "triage"], ["eval", "retrieval"], ["eval", "checks"], ["eval", "run"], ["eval", "validate"],
             ["bench"], ["bench", "triage"], ["bench", "similar"], ["bench", "checks"], ["bench", "llm"],
-            ["train"], ["train", "triage"], ["train", "embedder"], ["user"], ["user", "add"], ["demo", "remove"]]
+            ["train"], ["train", "triage"], ["train", "refinish"], ["train", "embedder"], ["user"], ["user", "add"], ["demo", "remove"]]
 
 
 @pytest.mark.parametrize("command", COMMANDS, ids=lambda c: " ".join(c) or "root")
