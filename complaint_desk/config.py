@@ -94,6 +94,8 @@ class LLMSettings(BaseModel):
     dtype: str = "bfloat16"
     max_new_tokens: int = 360
     temperature: float = 0.3
+    stop: list[str] = Field(["此致", "\n[", "\n【", "\n客服", "\n---"],
+                            description="生成到这些文字就停（信末署名、占位符）：小模型常在信后加“此致 敬礼 [您的名字]”")
     repeat_penalty: float = Field(1.1, description="重复惩罚（llamacpp、transformers）：小模型容易一句话反复写")
     retry_temperature_step: float = Field(0.25, description="每次重试把采样温度提高多少（最高 1.0）")
     seed: int = Field(20261207, description="采样随机种子；第 n 次重试用 seed+n")

@@ -11,12 +11,13 @@ CRITERIA = ("feelings_first", "facts", "remedy", "consult_follow_up", "fluent", 
 GRADING_DIR = Path(__file__).resolve().parent / "grading"
 
 
-def summarise(grades: Path, key: Path, report: Path) -> dict:
+def summarise(grades: Path, key: Path, report: Path, verdict: str = "passed") -> dict:
     """Would-send share, mean per criterion, and the checker's agreement with the reader:
-    the share of drafts the checker passed that the reader would not send."""
+    the share of drafts the checker passed that the reader would not send (`verdict`:
+    "passed" for guarded drafts, "raw_passed" for a model's drafts as written)."""
     rows = [json.loads(line) for line in grades.read_text(encoding="utf-8").splitlines() if line.strip()]
     case_of = json.loads(key.read_text(encoding="utf-8"))
-    passed = {case["id"]: case["passed"] for case in json.loads(report.read_text(encoding="utf-8"))["cases"]}
+    passed = {case["id"]: case[verdict] for case in json.loads(report.read_text(encoding="utf-8"))["cases"]}
     checker_passed = [row for row in rows if passed.get(case_of[row["item"]])]
     return {
         "drafts": len(rows),

@@ -244,6 +244,7 @@ def test_llamacpp_loads_the_gguf_and_streams_only_text(fake_llama: Path) -> None
     assert list(backend.stream(request)) == ["您好，", "非常抱歉。"]
     assert backend.generate(request) == "您好，非常抱歉。"
     assert FakeLlama.calls[0]["messages"] == chat_messages(request)
+    assert "此致" in FakeLlama.calls[0]["stop"]  # a signature block ends the letter instead of following it
 
 
 def test_llamacpp_retries_sample_with_a_new_seed_and_a_higher_temperature(fake_llama: Path) -> None:

@@ -215,7 +215,7 @@ class LlamaCppBackend:
         return self.llm.create_chat_completion(
             messages=chat_messages(request), max_tokens=self.settings.max_new_tokens, stream=stream,
             temperature=retry_temperature(self.settings, request.attempt), seed=self.settings.seed + request.attempt,
-            repeat_penalty=self.settings.repeat_penalty)
+            repeat_penalty=self.settings.repeat_penalty, stop=self.settings.stop)
 
     def generate(self, request: DraftRequest) -> str:
         with self.lock:
@@ -249,7 +249,7 @@ class OpenAIBackend:
     def _payload(self, request: DraftRequest, stream: bool) -> dict:
         return {"model": self.settings.model, "messages": chat_messages(request), "stream": stream,
                 "max_tokens": self.settings.max_new_tokens, "temperature": retry_temperature(self.settings, request.attempt),
-                "seed": self.settings.seed + request.attempt}
+                "seed": self.settings.seed + request.attempt, "stop": self.settings.stop}
 
     def _headers(self) -> dict[str, str]:
         return {"Authorization": f"Bearer {self.settings.api_key}"}

@@ -61,6 +61,7 @@ def user_prompt(request: DraftRequest) -> str:
         flag_guidance=[render(f"flags/{flag}.j2", **context) for flag in request.flags],
         hint=mask_pii(request.hint) if request.hint else None,
         plan_lines=unfenced(plan.render()).splitlines(),  # its issues quote the complaint
+        kind=plan.kind, apologise=bool(plan.apology), contact=plan.contact.removesuffix("联系客户"),
         feedback=feedback_prompt(request) if request.feedback else None,
     )
 
