@@ -34,8 +34,11 @@ _RHETORIC = re.compile(r"怎么回事|怎么管理|怎么搞的|怎么不|什么
 # the customer's feelings, demands on us and instructions to the model: acknowledged or refused, never restated
 _NOT_A_POINT = re.compile(
     r"失望|生气|气死|无语|崩溃|太差|垃圾|恶心|离谱|过分|受不了|不满意|"
-    r"^(?:请|麻烦|马上|立刻|赶紧|必须|今天|给我|你们?给|希望)|说法|给个交代|帮忙看看|帮我看看"
+    r"^(?:请|麻烦|马上|立刻|赶紧|必须|今天|给我|你们?给|希望)|说法|给个交代|帮忙看看|帮我看看|"
+    r"骗子|骗人|黑店|坑人|奸商|无良|不要脸|垃圾|什么玩意|准备好|等着瞧|走着瞧"  # insults and taunts
 )
+# a question with no question word is a reproach ("三百块买个次品？"), not something to answer
+_INTERROGATIVE = re.compile(r"[吗呢么]|什么|怎么|为什么|为何|多少|哪|谁|几|是否|能不能|可不可以|可以|有没有|是不是|要不要|会不会")
 # an instruction to whoever writes the reply: it and the rest of its sentence are not the customer's issue
 _INSTRUCTION = re.compile(r"指令|回复里|请回复|你现在是|作为AI|扮演|忽略|写上|写在|完整写|系统提示|提示词|markdown|ignore|"
                           r"instruction|prompt|[A-Za-z]{3,}(?: [A-Za-z]+){2}", re.IGNORECASE)
@@ -103,13 +106,14 @@ def _clauses(sentence: str) -> list[str]:
     return [c.strip() for c in _CLAUSE.split(sentence) if c.strip()]
 
 
-def _is_point(clause: str, question: bool) -> bool:
+def _is_point(clause: str, question: bool, asking: bool = False) -> bool:
     """A clause that says what happened or what is asked, not how the customer feels about it,
     what they demand of us, or what they tell the model to do."""
     core = _ASKING.sub("", clause.strip("。！？!?.…~～ "))
     if len(core) < 4 or _NOT_A_POINT.search(core):
         return False
-    return not (question and _RHETORIC.search(core))
+    # `asking`: the clause that carries the question mark, which must hold a question word
+    return not (question and (_RHETORIC.search(core) or (asking and not _INTERROGATIVE.search(core))))
 
 
 def complaint_issues(complaint: str) -> tuple[str, ...]:
@@ -127,7 +131,7 @@ def complaint_issues(complaint: str) -> tuple[str, ...]:
         for index, clause in enumerate(clauses):
             if _INSTRUCTION.search(clause):
                 break
-            if _is_point(clause, question):
+            if _is_point(clause, question, asking=index == len(clauses) - 1):
                 kept.append(_ASKING.sub("", clause))
                 asks = question and index == len(clauses) - 1
         words = customer_words("，".join(kept))
