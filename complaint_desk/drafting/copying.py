@@ -41,7 +41,8 @@ def _strings(node: object) -> Iterator[str]:
 
 
 def _bank_sentences() -> Iterator[str]:
-    """Every sentence the composer can write, its {time} and {restate} filled every way."""
+    """Every sentence the composer can write, its {time} and {restate} filled every way, and
+    each with its commas as full stops too (a model ends the same stock clause either way)."""
     bank = phrasebank()
     fillers = {"time": list(_strings(bank["follow_up"]["times"])), "restate": list(_strings(bank["restate"]))}
     for text in _strings(bank):
@@ -49,7 +50,9 @@ def _bank_sentences() -> Iterator[str]:
         for name, options in fillers.items():
             if "{" + name + "}" in text:
                 filled = [f.replace("{" + name + "}", option) for f in filled for option in options]
-        yield from filled
+        for sentence in filled:
+            yield sentence
+            yield sentence.replace("，", "。")
 
 
 @lru_cache(maxsize=1)
