@@ -185,3 +185,12 @@ def test_the_agents_one_click_fix_writes_missing_feelings_after_the_greeting() -
     fixed = repair(cold, check_for_request(cold, REQUEST), REQUEST)
     assert fixed.startswith("您好，") and not fixed.startswith("您好，您好")
     assert fixed.index("抱歉") < fixed.index("补发") and check_for_request(fixed, REQUEST).passed
+
+
+def test_a_stock_clause_is_not_copying_whatever_punctuation_ends_it() -> None:
+    from complaint_desk.cases.base import load_builtin_cases
+    from complaint_desk.drafting.copying import copied_from
+
+    case = load_builtin_cases()[0].model_copy(update={"reply": "我们会在两个工作日内与您联系。请您放心。"})
+    for ending in ("。", "，"):
+        assert copied_from(f"您好，非常抱歉。我们会在两个工作日内与您联系{ending}感谢您。", [case]) == []
