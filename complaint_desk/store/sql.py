@@ -260,13 +260,6 @@ class SqlStore(AccountRows, ApprovalRows):
         with self._session() as session:
             return [_draft(row) for row in session.scalars(stmt)]
 
-    def approve_draft(self, draft_id: int, approver: str) -> None:
-        with self._session() as session:
-            row = session.get(DraftRow, draft_id)
-            if row is None:
-                raise KeyError(f"草稿 {draft_id} 不存在")
-            row.approved_by = approver
-
     # --- cases -----------------------------------------------------------------------
 
     def add_case(self, case: Case) -> None:
