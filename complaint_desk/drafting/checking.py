@@ -11,11 +11,12 @@ from complaint_desk.checks.grounding import check_grounding
 from complaint_desk.checks.money import amounts
 from complaint_desk.domain import CheckResult
 from complaint_desk.drafting.copying import copied_from
-from complaint_desk.drafting.plan import answers_inquiry, plan_for
+from complaint_desk.drafting.plan import answers_inquiry, plan_for, with_plan
 from complaint_desk.drafting.request import DraftRequest
 
 
 def check_for_request(text: str, request: DraftRequest) -> CheckResult:
+    request = with_plan(request)  # read twice below (which script, which amounts): built once
     topic = "inquiry" if answers_inquiry(request) else request.topic  # which moves the script requires
     result = check_draft(text, topic, compensation_limit=request.max_compensation)
     extra = copied_from(text, request.examples)

@@ -16,7 +16,9 @@ from dataclasses import replace
 from complaint_desk import vocab
 from complaint_desk.drafting.checking import check_for_request
 from complaint_desk.drafting.plan import (
+    APPROVED,
     FLAG_STEPS,
+    SUPERVISOR_SETS_AMOUNT,
     answers_inquiry,
     chosen_remedy,
     compensation_amount,
@@ -24,6 +26,7 @@ from complaint_desk.drafting.plan import (
     phrasebank,
     pick,
     plan_for,
+    with_plan,
 )
 from complaint_desk.drafting.request import DraftRequest
 from complaint_desk.text import shares_run
@@ -103,15 +106,15 @@ def remedy_sentence(line: str, request: DraftRequest) -> str:
     step = next((flag for flag, text in FLAG_STEPS.items() if text == line), None)
     if step:
         return pick(bank["solve"]["flag"][step], request.key, f"flag-{step}")
-    if line.endswith("（金额由主管核定后告知客户）"):
+    if line.endswith(SUPERVISOR_SETS_AMOUNT):
         return pick(bank["solve"]["remedy"]["compensation_serious"], request.key, "solve")
-    named = ((rid, re.fullmatch(rf"{re.escape(name)}(?:\s*(\d+(?:\.\d+)?)\s*元)?(?:（主管已批准）)?", line))
+    named = ((rid, re.fullmatch(rf"{re.escape(name)}(?:\s*(\d+(?:\.\d+)?)\s*元)?(?:{re.escape(APPROVED)})?", line))
              for rid, name in vocab.REMEDY_NAMES.items())
     remedy, match = next(((rid, m) for rid, m in named if m), (None, None))
     if remedy is None or match is None:
         return f"处理上，我们会{line.rstrip('。')}。"
     amount = float(match.group(1)) if match.group(1) else compensation_amount(request)
-    options = bank["approved"]["compensation"] if "批准" in line else bank["solve"]["remedy"][remedy]
+    options = bank["approved"]["compensation"] if line.endswith(APPROVED) else bank["solve"]["remedy"][remedy]
     return pick(options, request.key, "solve").format(amount=f"{amount:g}")
 
 
@@ -119,16 +122,17 @@ def compose(request: DraftRequest) -> str:
     """A complete letter in three paragraphs that follows the request's plan. The customer's
     own words restated can carry what a reply must not say (a rude remark they quote), so a
     letter that fails the checks that way is rewritten with the topic's own restatement."""
-    letter = _own_wording(request)
-    plan = plan_for(request)
-    result = check_for_request(letter, request)
+    letter = _own_wording(request)  # each wording variant settles its own plan (its contact time varies too)
+    settled = with_plan(request)  # what the checks below read: the plan the first letter followed
+    plan = plan_for(settled)
+    result = check_for_request(letter, settled)
     if plan.issues and not result.passed:  # first without the clauses that carry what was flagged
         spans = [v.span for v in result.violations if v.span]
         kept = tuple(issue for issue in ("，".join(c for c in issue.split("，") if not any(s in c for s in spans))
                                          for issue in plan.issues) if issue)
         for issues in (kept, ()):
             letter = _own_wording(replace(request, plan=replace(plan, issues=issues)))
-            if check_for_request(letter, request).passed:
+            if check_for_request(letter, settled).passed:
                 break
     return letter
 
@@ -144,6 +148,7 @@ def _own_wording(request: DraftRequest) -> str:
 
 
 def _letter(request: DraftRequest) -> str:
+    request = with_plan(request)  # built once for the letter's seven moves, not once per move
     moves_feelings = ["empathize"] if answers_inquiry(request) else ["empathize", "apologize"]
     paragraphs = [
         "".join(sentence(m, request) for m in moves_feelings),

@@ -13,15 +13,15 @@ from __future__ import annotations
 import hashlib
 import re
 import tomllib
+from dataclasses import replace
 from functools import lru_cache
 from importlib import resources
 
 from complaint_desk import vocab
-from complaint_desk.drafting.request import DraftRequest
 from complaint_desk.drafting.reply_plan import ReplyPlan
+from complaint_desk.drafting.request import DraftRequest
 from complaint_desk.text import split_sentences
 from complaint_desk.triage.flags import find_flags
-
 
 MAX_ISSUES = 3
 MAX_ISSUE_CHARS = 50
@@ -33,7 +33,7 @@ _RHETORIC = re.compile(r"怎么回事|怎么管理|怎么搞的|怎么不|什么
                        r"这么.{0,6}的|还有没有|是不是觉得|良心|是人吗|吧$")
 # the customer's feelings, demands on us and instructions to the model: acknowledged or refused, never restated
 _NOT_A_POINT = re.compile(
-    r"失望|生气|气死|无语|崩溃|太差|垃圾|恶心|离谱|过分|受不了|不满意|"
+    r"失望|生气|气死|无语|崩溃|太差|恶心|离谱|过分|受不了|不满意|"
     r"^(?:请|麻烦|马上|立刻|赶紧|必须|今天|给我|你们?给|希望)|说法|给个交代|帮忙看看|帮我看看|"
     r"骗子|骗人|黑店|坑人|奸商|无良|不要脸|垃圾|什么玩意|准备好|等着瞧|走着瞧"  # insults and taunts
 )
@@ -59,7 +59,20 @@ _FEELING = {0: "感谢客户告诉我们", 1: "理解客户的失望", 2: "理�
 _PRAISE = re.compile(r"表扬|点赞|夸一?夸|好评|很耐心|很热情|很专业|服务很好|感谢.{0,8}(?:耐心|帮助|热情)")
 _ASKING = re.compile(r"^(?:请问一下|请问|顺便问问?|想问问?一下|想问问?|问一下|咨询一下|我想咨询一下|我想问一下)")
 _QUESTION = re.compile(r"^(?:请问|想问|问一下|咨询一下)|[吗呢么][？?]?$|[？?]$")
-
+# how a remedy line says where its amount came from; the composer reads the same marks
+APPROVED = "（主管已批准）"
+SUPERVISOR_SETS_AMOUNT = "（金额由主管核定后告知客户）"
+# what each flag adds to the remedies (the composer words each from the phrase bank)
+FLAG_STEPS = {
+    "safety": "先关心客户的身体和安全，建议就医并保留票据，合理费用在政策内协助承担",
+    "supervisor": "值班主管亲自联系客户",
+    "vulnerable": "安排专人优先处理",
+    "repeat": "承认之前没有解决好，这次专人负责到底",
+    "regulator": "尊重客户向有关部门反映的权利，积极配合",
+    "media": "专人负责核实处理",
+    "legal": "专人核实处理，不与客户争辩",
+    "churn": "表达珍惜，用这次处理重新赢得信任",
+}
 
 
 @lru_cache(maxsize=1)
@@ -157,23 +170,11 @@ def plan_remedies(request: DraftRequest) -> tuple[str, ...]:
     name = vocab.REMEDY_NAMES[remedy]
     first = f"{name} {compensation_amount(request):g} 元" if remedy == "compensation" else name
     if remedy == "compensation" and serious(request) and not request.approved_amount:
-        first = f"{name}（金额由主管核定后告知客户）"
+        first = f"{name}{SUPERVISOR_SETS_AMOUNT}"
     if request.approved_amount:
-        first += "（主管已批准）"
+        first += APPROVED
     extra = [FLAG_STEPS[flag] for flag in request.flags if flag in FLAG_STEPS]
     return (first, *extra)
-
-
-FLAG_STEPS = {
-    "safety": "先关心客户的身体和安全，建议就医并保留票据，合理费用在政策内协助承担",
-    "supervisor": "值班主管亲自联系客户",
-    "vulnerable": "安排专人优先处理",
-    "repeat": "承认之前没有解决好，这次专人负责到底",
-    "regulator": "尊重客户向有关部门反映的权利，积极配合",
-    "media": "专人负责核实处理",
-    "legal": "专人核实处理，不与客户争辩",
-    "churn": "表达珍惜，用这次处理重新赢得信任",
-}
 
 
 def contact_time(request: DraftRequest) -> str:
@@ -207,11 +208,15 @@ def build_plan(request: DraftRequest) -> ReplyPlan:
     )
 
 
-
-
 def plan_for(request: DraftRequest) -> ReplyPlan:
     """The request's plan: the agent's, else the one the program proposes."""
     return request.plan or build_plan(request)
+
+
+def with_plan(request: DraftRequest) -> DraftRequest:
+    """The request with its plan settled, so the many readers of one letter or one check
+    (every move, the script, the grounding) do not each build it again."""
+    return request if request.plan is not None else replace(request, plan=build_plan(request))
 
 
 def answers_inquiry(request: DraftRequest) -> bool:

@@ -16,6 +16,7 @@ from complaint_desk.checks.format import STEP_LABELS, leaked_prompt
 from complaint_desk.domain import CheckResult, Violation
 from complaint_desk.drafting.checking import check_for_request
 from complaint_desk.drafting.composer import sentence
+from complaint_desk.drafting.plan import answers_inquiry
 from complaint_desk.drafting.request import DraftRequest
 from complaint_desk.privacy import mask_pii
 from complaint_desk.text import split_sentences
@@ -117,7 +118,7 @@ def feelings_first(text: str, _violations: Sequence[Violation], request: DraftRe
     apology and cannot be moved whole, the composer's empathy and apology follow the greeting."""
     greeting = _GREETING.match(text)
     head, body = (text[: greeting.end()], text[greeting.end() :]) if greeting else ("", text)
-    clauses = tag_clauses(body, inquiry=request.topic == "inquiry")
+    clauses = tag_clauses(body, inquiry=answers_inquiry(request))  # the script the check applied
     pieces = split_sentences(body)
     closing = pieces.pop() if pieces and _only_thanks(pieces[-1].text) else None
     feeling, other = [], []
@@ -125,7 +126,7 @@ def feelings_first(text: str, _violations: Sequence[Violation], request: DraftRe
         moves = {c.dominant for c in clauses if piece.start <= c.start < piece.end}
         (feeling if moves & set(FEELINGS) and not moves & {"solve"} else other).append(piece.text)
     moved = head + "".join(feeling) + "\n\n" + "".join(other) + (closing.text if closing else "")
-    if "script_order" in _check(moved, request).rules:
+    if "script_order" in check_for_request(moved, request).rules:
         return insert_missing(moved, request, list(FEELINGS))
     return moved
 
@@ -172,10 +173,6 @@ STRATEGIES: dict[str, Strategy] = {
 }
 
 
-def _check(text: str, request: DraftRequest) -> CheckResult:
-    return check_for_request(text, request)
-
-
 STRUCTURAL = frozenset({"feelings_first", "insert_moves"})  # they add or move whole sentences
 
 
@@ -188,5 +185,5 @@ def repair(text: str, result: CheckResult, request: DraftRequest, structural: bo
             continue
         if any(RULE_SPECS[v.rule].repair == name for v in current.violations):
             text = strategy(text, current.violations, request)
-            current = _check(text, request)
+            current = check_for_request(text, request)
     return cap_length(text.strip(), request.max_draft_chars)

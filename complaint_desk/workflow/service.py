@@ -20,10 +20,9 @@ from complaint_desk.cases.base import CaseBase, Precedent, SimilarCase, masked
 from complaint_desk.config import Settings
 from complaint_desk.domain import STATUS_NAMES, Approval, Case, CheckResult, Complaint, DraftVersion, User, utcnow
 from complaint_desk.drafting.checking import check_for_request
-from complaint_desk.drafting.plan import chosen_remedy
 from complaint_desk.drafting.guard import GuardedDraft, StreamEvent, guard, guard_stream
+from complaint_desk.drafting.plan import chosen_remedy, plan_for
 from complaint_desk.drafting.repair import repair
-from complaint_desk.drafting.plan import plan_for
 from complaint_desk.drafting.reply_plan import ReplyPlan, parse_plan
 from complaint_desk.drafting.request import DraftRequest, Grant, build_request
 from complaint_desk.drafting.service import DraftingService
