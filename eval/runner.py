@@ -27,9 +27,9 @@ from complaint_desk.checks import offers
 from complaint_desk.config import Settings
 from complaint_desk.drafting.backends import LLMBackend
 from complaint_desk.drafting.checking import check_for_request
+from complaint_desk.drafting.copying import copied_from
 from complaint_desk.drafting.guard import guard
 from complaint_desk.drafting.repair import cap_length
-from complaint_desk.drafting.copying import copied_from
 from complaint_desk.drafting.request import DraftRequest, Grant, build_request
 from complaint_desk.errors import ActionableError
 from complaint_desk.jsonl import LineError, Record, parse_lines, write_record

@@ -4,7 +4,6 @@ product's CLI through the `complaint_desk.cli` entry point group (`complaint-des
 from __future__ import annotations
 
 import json
-
 from pathlib import Path
 from typing import Annotated
 

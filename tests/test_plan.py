@@ -13,8 +13,8 @@ from complaint_desk.checks.money import amounts
 from complaint_desk.drafting.checking import check_for_request
 from complaint_desk.drafting.composer import compose
 from complaint_desk.drafting.plan import FLAG_STEPS, build_plan, complaint_issues
-from complaint_desk.drafting.reply_plan import KINDS, PlanError, parse_plan
 from complaint_desk.drafting.prompts import user_prompt
+from complaint_desk.drafting.reply_plan import KINDS, PlanError, parse_plan
 from complaint_desk.drafting.request import DraftRequest, Grant
 
 
