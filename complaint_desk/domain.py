@@ -73,6 +73,9 @@ class TriageResult(BaseModel):
     reason: str
     department: str
     model: str = ""
+    # P(暴怒) when it reached the model's recall-first threshold although the level read lower:
+    # SPEC makes every anger-3 complaint P1, and missing one costs more than a false alarm
+    likely_rage: float | None = Field(None, ge=0.0, le=1.0)
 
     @property
     def flag_ids(self) -> list[str]:

@@ -1,7 +1,7 @@
 """Calibration on the validation slice, run at the end of training (model/train.py): the
-anger temperature, anger_score's own encoder weight, the flags' n-gram half and each flag's
-threshold. A flag raises priority, so a threshold needs evidence (validation examples, or the
-n-gram half's out-of-fold predictions) and precision."""
+anger temperature, the P(暴怒) threshold for P1, anger_score's own encoder weight, the flags'
+n-gram half and each flag's threshold. A flag raises priority, so a threshold needs evidence
+(validation examples, or the n-gram half's out-of-fold predictions) and precision."""
 
 from __future__ import annotations
 
@@ -11,13 +11,13 @@ import numpy as np
 import torch
 from torch.nn import functional as F
 
-from complaint_desk.triage.network import FLAG_LABELS, TriageNet, WideInputs
+from complaint_desk.triage.network import FLAG_LABELS, NEVER, TriageNet, WideInputs
 from model.examples import Example
 
 ValidationBatch = tuple[torch.Tensor, torch.Tensor, WideInputs | None]
 
 MIN_FLAG_PRECISION = 0.5
-NEVER = 1.01  # a threshold no probability reaches
+RAGE_BETA = 2.0  # P1 is recall first (SPEC): a missed 暴怒 complaint weighs twice a false alarm
 
 
 def precision_at(scores: np.ndarray, truth: np.ndarray, threshold: float) -> float:
@@ -36,6 +36,22 @@ def flag_threshold(scores: np.ndarray, truth: np.ndarray) -> float:
     if int(truth.sum()) < 3 or not precise:
         return NEVER
     return float(max(precise, key=lambda t: f1_at(scores, truth, t)))
+
+
+def rage_threshold(levels: np.ndarray, truth: np.ndarray, beta: float = RAGE_BETA) -> float:
+    """The P(暴怒) threshold with the best F-beta for "is 暴怒" (the level's own argmax counts
+    as a hit whatever the threshold): recall first, because every 暴怒 complaint is P1. NEVER
+    without three 暴怒 examples to set it on."""
+    if int(truth.sum()) < 3:
+        return NEVER
+    read_as_rage = levels.argmax(1) == 3
+
+    def f_beta(threshold: float) -> float:
+        predicted = read_as_rage | (levels[:, 3] >= threshold)
+        hits = int((predicted & truth).sum())
+        return (1 + beta**2) * hits / max(1, beta**2 * int(truth.sum()) + int(predicted.sum()))
+
+    return float(max(np.arange(0.05, 0.96, 0.05).round(2), key=f_beta))
 
 
 def fit_flag_wide(net: TriageNet, wide_rows: Sequence[tuple[list[int], list[float]]], examples: Sequence[Example],
@@ -84,7 +100,8 @@ def sparse_rows(rows: Sequence[tuple[list[int], list[float]]], width: int):  # n
 @torch.no_grad()
 def calibrate(net: TriageNet, batches: Sequence[ValidationBatch], examples: Sequence[Example],
               scales: Sequence[float] = (0.0, 0.25, 0.5, 1.0), out_of_fold: dict[str, float] | None = None) -> dict:
-    """On the validation slice: the anger temperature with the lowest log loss; the encoder's
+    """On the validation slice: the anger temperature with the lowest log loss; the P(暴怒)
+    threshold that makes a complaint P1 though read calmer (recall first); the encoder's
     weight in anger_score with the best calm/upset AUC (ranking; the level keeps its own); the
     deep flag head's weight against the flags' n-gram half with the best mean flag F1; and each
     flag's threshold with the best F1 among those at least MIN_FLAG_PRECISION precise. A flag
@@ -111,6 +128,8 @@ def calibrate(net: TriageNet, batches: Sequence[ValidationBatch], examples: Sequ
         target = torch.tensor([examples[i].anger for i in rows])
         losses = {t: F.cross_entropy(level / t, target).item() for t in np.arange(0.5, 3.01, 0.1).round(2)}
         temperature = calibration["anger_temperature"] = float(min(losses, key=losses.get))
+        levels = torch.softmax(level / temperature, dim=-1).numpy()
+        calibration["rage_threshold"] = rage_threshold(levels, target.numpy() == 3)
     net.score_scale = _best_score_scale(deep, rest, examples, scales, temperature, net.deep_scale["anger"])
     calibration["score_scale"] = net.score_scale
     if net.flags is None:

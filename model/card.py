@@ -76,7 +76,9 @@ def write_model_card(directory: Path, meta: dict, metrics: dict, speed: dict | N
         "  1–3-grams (\"wide\", warm-started with per-head logistic regressions and kept fixed); the two logits are",
         "  summed. A sigmoid flag head (one output per SPEC flag) reads the same pooled vector.",
         f"- calibration on the validation slice: anger temperature {calibration.get('anger_temperature', 1.0)} "
-        "(anger_score = expected level / 3 of the tempered softmax); flag thresholds (F1-best among those at least "
+        "(anger_score = expected level / 3 of the tempered softmax); P1 also when P(暴怒) ≥ "
+        f"{calibration.get('rage_threshold', 1.01)} though the level reads lower (F2-best on validation: recall "
+        "first, the reason says 「可能暴怒（模型判断 …）」); flag thresholds (F1-best among those at least "
         f"0.5 precise; 1.01 = never raised by the head alone): {json.dumps(calibration.get('flag_thresholds', {}))}",
         "- model selection: one example in ten (by text hash) is validation; after the warm start (epoch 0) and each",
         "  epoch each head's deep logits are weighed 0 / 0.25 / 0.5 / 1 against the wide half; the best epoch is kept.",

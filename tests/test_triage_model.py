@@ -12,6 +12,7 @@ from safetensors.torch import load_file
 
 from complaint_desk import vocab
 from complaint_desk.config import Settings
+from complaint_desk.domain import Complaint, utcnow
 from complaint_desk.triage.model import TRIAGE_BACKENDS, HeadProbabilities, Triager
 from complaint_desk.triage.network import FLAG_LABELS, HEADS, MissingCheckpointError, load_checkpoint
 from complaint_desk.triage.priority import P1_FLAGS
@@ -140,6 +141,25 @@ def test_validation_calibrates_anger_and_every_flag(tiny_checkpoint: Path) -> No
     assert 0.5 <= calibration["anger_temperature"] <= 3.0
     assert set(calibration["flag_thresholds"]) == set(FLAG_LABELS)
     assert all(0.2 <= t <= 0.95 or t > 1 for t in calibration["flag_thresholds"].values())
+    assert 0.05 <= calibration["rage_threshold"] <= 0.95 or calibration["rage_threshold"] > 1
+
+
+@pytest.mark.parametrize("levels, truth, expected", [
+    # the level misses every 暴怒: the threshold goes below all three but not to the calm one at 0.2
+    ([[0, .1, .6, .3], [0, .15, .6, .25], [0, 0, .6, .4], [.9, .08, 0, .02], [.99, 0, 0, .01], [0, .2, .6, .2]],
+     [1, 1, 1, 0, 0, 0], (0.25, 0.25)),
+    # the level already reads them as 暴怒: nothing to lower, so the calm one at 0.35 stays out
+    ([[.2, .2, .2, .4], [.2, .2, .2, .4], [0, 0, .5, .5], [0, 0, .65, .35]], [1, 1, 1, 0], (0.4, 0.95)),
+    ([[0, 0, .1, .9], [0, 0, .2, .8], [0, 0, .9, .1]], [1, 1, 0], None),  # two examples are no evidence
+])
+def test_the_rage_threshold_is_recall_first(levels: list, truth: list, expected: tuple | None) -> None:
+    from model.calibration import NEVER, rage_threshold
+
+    threshold = rage_threshold(np.array(levels), np.array(truth, dtype=bool))
+    if expected is None:
+        assert threshold == NEVER
+    else:
+        assert expected[0] <= threshold <= expected[1]
 
 
 @pytest.mark.parametrize("scores, truth, expected", [
@@ -162,14 +182,16 @@ class _FixedBackend:
 
     name = "fixed"
 
-    def __init__(self, flag_probability: dict[str, float], thresholds: dict[str, float]) -> None:
+    def __init__(self, flag_probability: dict[str, float], thresholds: dict[str, float],
+                 anger: tuple[float, ...] = (0.0, 1.0, 0.0, 0.0), rage_threshold: float = 1.01) -> None:
         self.flags = np.array([flag_probability.get(flag, 0.0) for flag in FLAG_LABELS])
         self.flag_thresholds = thresholds
+        self.anger = np.array(anger)
+        self.rage_threshold = rage_threshold
 
     def predict(self, texts: list[str]) -> list[HeadProbabilities]:
-        calm = np.eye(4)[1]
-        return [HeadProbabilities(calm, np.eye(len(vocab.TOPIC_IDS))[0], np.eye(len(vocab.PERSONA_IDS))[0], self.flags)
-                for _ in texts]
+        return [HeadProbabilities(self.anger, np.eye(len(vocab.TOPIC_IDS))[0], np.eye(len(vocab.PERSONA_IDS))[0],
+                                  self.flags) for _ in texts]
 
 
 @pytest.mark.parametrize("flag", FLAG_LABELS)
@@ -187,6 +209,24 @@ def test_a_learned_flag_below_its_threshold_or_already_spanned_adds_nothing(sett
     assert "safety" not in below.flag_ids
     spanned = Triager(settings, backend=_FixedBackend({"regulator": 0.9}, {"regulator": 0.6})).triage("我要打12315")
     assert [(hit.text, hit.probability) for hit in spanned.flags if hit.flag == "regulator"] == [("12315", None)]
+
+
+@pytest.mark.parametrize("rage, expected", [(0.3, "P1"), (0.1, None)])
+def test_doubtful_rage_is_p1_and_says_so(settings: Settings, rage: float, expected: str | None) -> None:
+    """Read as 生气 but P(暴怒) at or above the calibrated threshold: P1, the reason says the
+    model's doubt, and the queue keeps it P1 from the stored result."""
+    from complaint_desk.workflow.queue import queue_item
+
+    backend = _FixedBackend({}, {}, anger=(0.0, 0.1, 0.9 - rage, rage), rage_threshold=0.2)
+    result = Triager(settings, backend=backend).triage("你们到底还想不想做生意了？")
+    assert result.anger == 2
+    if expected:
+        assert result.priority == "P1" and result.likely_rage == pytest.approx(rage)
+        assert f"可能暴怒（模型判断 {rage:.0%}）" in result.reason
+        complaint = Complaint(text="你们到底还想不想做生意了？", triage=result)
+        assert queue_item(complaint, settings, utcnow()).priority == "P1"
+    else:
+        assert result.priority != "P1" and result.likely_rage is None and "可能暴怒" not in result.reason
 
 
 def test_a_model_on_a_pretrained_base_stores_only_the_delta(tiny_settings: Settings, tiny_checkpoint: Path,

@@ -29,7 +29,7 @@ from complaint_desk.registry import Registry
 from complaint_desk.text import normalize
 from complaint_desk.triage import priority as prio
 from complaint_desk.triage.flags import find_flags
-from complaint_desk.triage.network import FLAG_LABELS, HEADS, MissingCheckpointError, load_checkpoint
+from complaint_desk.triage.network import FLAG_LABELS, HEADS, NEVER, MissingCheckpointError, load_checkpoint
 
 
 @dataclass(frozen=True)
@@ -46,6 +46,7 @@ class HeadProbabilities:
 class TriageBackend(Protocol):
     name: str
     flag_thresholds: dict[str, float]  # learned flag probability at or above which a flag is raised
+    rage_threshold: float  # P(暴怒) at or above which a complaint read as calmer is still P1
 
     def predict(self, texts: Sequence[str]) -> list[HeadProbabilities]: ...
 
@@ -111,6 +112,7 @@ class CheckpointBackend:
         calibration = self.meta.get("calibration", {})
         self.anger_temperature = float(calibration.get("anger_temperature", 1.0))
         self.flag_thresholds: dict[str, float] = calibration.get("flag_thresholds", {}) if self.net.flags else {}
+        self.rage_threshold = float(calibration.get("rage_threshold", NEVER))
         self.ngrams = checkpoint.ngrams
         self.max_length = min(settings.triage.max_length, int(self.meta.get("max_length", settings.triage.max_length)))
         self.batch_size = settings.triage.batch_size
@@ -174,6 +176,8 @@ class HFClassifierBackend:
         own = settings.model_copy(update={"triage": settings.triage.model_copy(update={"model": settings.triage.fallback_model})})
         self.fallback = fallback or CheckpointBackend(own)
         self.flag_thresholds = self.fallback.flag_thresholds
+        # the fallback's threshold was calibrated on its own anger head, not on this model's
+        self.rage_threshold = NEVER if self.head == "anger" else self.fallback.rage_threshold
         self.batch_size = settings.triage.batch_size
         self.max_length = settings.triage.max_length
         self.version = f"hf:{source}"
@@ -225,7 +229,9 @@ class Triager:
         hits = rule_hits + self._learned_flags({hit.flag for hit in rule_hits}, p)
         flag_ids = [hit.flag for hit in hits]
         waited = max(0.0, (now - created).total_seconds() / 3600) if created else 0.0
-        score = prio.priority_score(anger_score, anger, flag_ids, waited, settings)
+        rage = float(p.anger[3])
+        likely_rage = round(rage, 4) if anger < 3 and rage >= self.backend.rage_threshold else None
+        score = prio.priority_score(anger_score, anger, flag_ids, waited, settings, likely_rage)
         level = prio.priority_level(score, settings)
         return TriageResult(
             anger=anger,
@@ -237,9 +243,10 @@ class Triager:
             flags=hits,
             priority=level,
             priority_score=score,
-            reason=prio.reason(anger, hits, waited, settings, level),
+            reason=prio.reason(anger, hits, waited, settings, level, likely_rage),
             department=prio.department(topic),
             model=getattr(self.backend, "version", self.backend.name),
+            likely_rage=likely_rage,
         )
 
     def _learned_flags(self, spanned: set[str], p: HeadProbabilities) -> list[FlagHit]:
@@ -249,7 +256,7 @@ class Triager:
             return []
         return [FlagHit(start=0, end=0, text="", flag=flag, probability=round(float(p.flags[index]), 4))
                 for index, flag in enumerate(FLAG_LABELS)
-                if flag not in spanned and p.flags[index] >= self.backend.flag_thresholds.get(flag, 1.01)]
+                if flag not in spanned and p.flags[index] >= self.backend.flag_thresholds.get(flag, NEVER)]
 
 
 @lru_cache(maxsize=1)

@@ -34,6 +34,7 @@ HEADS: dict[str, tuple[str, ...]] = {
     "persona": vocab.PERSONA_IDS,
 }
 FLAG_LABELS: tuple[str, ...] = vocab.FLAG_IDS  # the learned multi-label flag head, beside the rule spans
+NEVER = 1.01  # a calibrated threshold no probability reaches: the model never decides alone
 ENCODER_DIR = "encoder"
 DELTA_FILE = "delta.safetensors"
 HEADS_FILE = "heads.safetensors"

@@ -44,11 +44,11 @@ SPAN_IN_REASON = frozenset({"repeat"})
 
 
 def priority_score(anger_score: float, anger: int, flags: Sequence[str], waited_hours: float,
-                   settings: PrioritySettings) -> float:
+                   settings: PrioritySettings, likely_rage: float | None = None) -> float:
     score = ANGER_WEIGHT * (0.5 * anger_score + 0.5 * anger / 3)
     score += sum(FLAG_WEIGHTS[flag] for flag in set(flags))
     score += WAITING_WEIGHT * min(1.0, max(0.0, waited_hours) / settings.waiting_hours_full_weight)
-    if anger == 3 or P1_FLAGS.intersection(flags):
+    if anger == 3 or likely_rage is not None or P1_FLAGS.intersection(flags):
         score = max(score, settings.p1_threshold)
     return round(min(1.0, score), 4)
 
@@ -64,11 +64,13 @@ def priority_level(score: float, settings: PrioritySettings) -> str:
 
 
 def reason(anger: int, hits: Sequence[FlagHit], waited_hours: float, settings: PrioritySettings,
-           priority: str) -> str:
+           priority: str, likely_rage: float | None = None) -> str:
     """'暴怒 + 曝光威胁 + 第三次反映': what put the complaint where it is in the queue."""
     parts: list[str] = []
     if anger >= 1:
         parts.append(vocab.ANGER_NAMES[anger])
+    if likely_rage is not None:  # P1 on the model's doubt: say so, and how sure it is
+        parts.append(f"可能{vocab.ANGER_NAMES[3]}（模型判断 {likely_rage:.0%}）")
     seen: set[str] = set()
     for hit in sorted(hits, key=lambda h: -FLAG_WEIGHTS[h.flag]):
         if hit.flag in seen:

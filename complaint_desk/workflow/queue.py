@@ -42,9 +42,10 @@ def queue_item(complaint: Complaint, settings: Settings, now: datetime) -> Queue
     if triage is None:
         return QueueItem(complaint, "P3", settings.priority.p3_threshold, "尚未分诊", waited,
                          settings.priority.sla_hours["P3"])
-    score = prio.priority_score(triage.anger_score, triage.anger, triage.flag_ids, waited, settings.priority)
+    score = prio.priority_score(triage.anger_score, triage.anger, triage.flag_ids, waited, settings.priority,
+                                triage.likely_rage)
     level = prio.priority_level(score, settings.priority)
-    reason = prio.reason(triage.anger, triage.flags, waited, settings.priority, level)
+    reason = prio.reason(triage.anger, triage.flags, waited, settings.priority, level, triage.likely_rage)
     return QueueItem(complaint, level, score, reason, waited, settings.priority.sla_hours[level])
 
 
