@@ -18,13 +18,12 @@ from tqdm import tqdm
 
 from complaint_desk import vocab
 from complaint_desk.cases.base import CaseBase, match_reason
-from complaint_desk.checks import check_draft
 from complaint_desk.config import Settings, get_settings
-from complaint_desk.domain import CheckResult, User
+from complaint_desk.domain import User
 from complaint_desk.drafting.backends import load_backend
-from complaint_desk.drafting.checking import check_for_request
+from complaint_desk.drafting.checking import check_in_context
 from complaint_desk.drafting.guard import guard
-from complaint_desk.drafting.request import DraftRequest, build_request
+from complaint_desk.drafting.request import build_request
 from complaint_desk.drafting.service import DraftingService
 from complaint_desk.errors import ActionableError
 from complaint_desk.jsonl import LineError, open_output, read_records, write_record
@@ -271,16 +270,6 @@ def similar_command(
     typer.echo(base.precedent(text, industry=industry).summary)
 
 
-def check_row(row: dict, topic: str | None, limit: float) -> CheckResult:
-    """A row's draft checked on its text, and against its complaint and notes when it has them."""
-    if "complaint" not in row and "notes" not in row:
-        return check_draft(row["text"], topic, compensation_limit=limit)
-    request = DraftRequest(complaint=row.get("complaint") or "", topic=topic or "other", anger=0, persona="venting",
-                           hint=row.get("notes") or None, max_compensation=limit, grounded=True,
-                           default_compensation=settings().policy.default_compensation)
-    return check_for_request(row["text"], request)
-
-
 @app.command("check")
 def check_command(
     input_file: Annotated[str, typer.Argument(
@@ -290,7 +279,6 @@ def check_command(
     """检查回复草稿：禁用说法、脚本顺序、缺少的步骤、格式和隐私；输出违规位置与建议改法。"""
     records, errors = read_records(input_file)
     report_line_errors(errors)
-    limit = settings().policy.max_compensation_without_approval
     needs_topic = [r for r in records if "topic" not in r.data and r.data.get("complaint")]
     topics: dict[int, str] = {}
     if needs_topic:
@@ -299,7 +287,8 @@ def check_command(
     with open_output(output) as handle, progress_bar(len(records), "检查") as bar:
         for record in records:
             topic = record.data.get("topic") or topics.get(record.line)
-            result = check_row(record.data, topic, limit)
+            result = check_in_context(record.data["text"], topic, record.data.get("complaint"),
+                                      record.data.get("notes"), settings().policy)
             write_record(handle, {
                 "id": record.data["id"],
                 "passed": result.passed,

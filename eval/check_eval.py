@@ -8,7 +8,8 @@ from collections import Counter
 from pathlib import Path
 
 from complaint_desk import vocab
-from complaint_desk.checks import check_draft
+from complaint_desk.config import get_settings
+from complaint_desk.drafting.checking import check_in_context
 from complaint_desk.jsonl import read_jsonl
 
 DATA_DIR = Path(__file__).resolve().parent / "data"
@@ -22,6 +23,7 @@ CHECK_SETS = {
     "blind5": DATA_DIR / "check_set_blind5.jsonl",
     "blind6": DATA_DIR / "check_set_blind6.jsonl",
     "blind7": DATA_DIR / "check_set_blind7.jsonl",
+    "blind8": DATA_DIR / "check_set_blind8.jsonl",
 }
 
 
@@ -39,15 +41,25 @@ def _ratio(numerator: int, denominator: int) -> float | None:
     return round(numerator / denominator, 4) if denominator else None
 
 
+def labelled_for_grounding(records: list[dict]) -> bool:
+    """A set whose rows carry the agent's notes was labelled for `unfounded` (SPEC added it after
+    set 7): its drafts are checked against their complaint and notes, as `complaint-desk check`
+    does. Earlier sets never labelled it, so they are checked on their text alone."""
+    return any("notes" in record for record in records)
+
+
 def evaluate_check_set(path: Path) -> dict:
     records = load_check_set(path)
+    grounded = labelled_for_grounding(records)
+    policy = get_settings().policy
     true_positive: Counter[str] = Counter()
     false_positive: Counter[str] = Counter()
     false_negative: Counter[str] = Counter()
     violating = flagged_violating = compliant = flagged_compliant = 0
     cases = []
     for record in records:
-        found = set(check_draft(record["text"], record.get("topic")).rules)
+        context = (record.get("complaint", ""), record.get("notes")) if grounded else (None, None)
+        found = set(check_in_context(record["text"], record.get("topic"), *context, policy).rules)
         expected = set(record["expected"])
         for rule in found & expected:
             true_positive[rule] += 1

@@ -9,6 +9,7 @@ from complaint_desk.checks import check_draft, check_grant
 from complaint_desk.checks.draft import Draft
 from complaint_desk.checks.grounding import check_grounding
 from complaint_desk.checks.money import amounts
+from complaint_desk.config import PolicySettings
 from complaint_desk.domain import CheckResult
 from complaint_desk.drafting.copying import copied_from
 from complaint_desk.drafting.plan import answers_inquiry, plan_for, with_plan
@@ -35,3 +36,16 @@ def check_for_request(text: str, request: DraftRequest) -> CheckResult:
         return result
     violations = sorted([*result.violations, *extra], key=lambda v: (v.start, v.rule))
     return result.model_copy(update={"passed": False, "violations": violations})
+
+
+def check_in_context(text: str, topic: str | None, complaint: str | None, notes: str | None,
+                     policy: PolicySettings) -> CheckResult:
+    """A draft checked on its text, and against its complaint and the agent's notes when either
+    is known (`unfounded`): what `complaint-desk check` runs on a row, and the check sets
+    labelled for grounding. The complaint's anger is not known here, so it reads as calm."""
+    if complaint is None and notes is None:
+        return check_draft(text, topic, compensation_limit=policy.max_compensation_without_approval)
+    request = DraftRequest(complaint=complaint or "", topic=topic or "other", anger=0, persona="venting",
+                           hint=notes or None, max_compensation=policy.max_compensation_without_approval,
+                           grounded=True, default_compensation=policy.default_compensation)
+    return check_for_request(text, request)
