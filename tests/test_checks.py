@@ -122,6 +122,14 @@ def test_solution_before_feelings_is_out_of_order() -> None:
     assert "script_order" in check_draft(text, "delivery").rules
 
 
+@pytest.mark.parametrize("lead", ["您反映", "您说", "听您说", "您提到"])
+def test_the_customers_account_said_back_is_not_a_solution_out_of_order(lead: str) -> None:
+    """A restatement that happens to hold a remedy word (上门, 退) is the customer's account."""
+    opening = f"您好，{lead}维修师傅上门说好上午来，结果下午四点才到，这确实让人失望。给您添了麻烦，非常抱歉。"
+    assert "script_order" not in check_draft(opening + PLAN + CLOSE, "service").rules
+    assert "script_order" in check_draft(PLAN + "让您白等了一上午，真的非常抱歉。" + CLOSE, "service").rules
+
+
 @pytest.mark.parametrize(("drop", "move"), [
     ("您看这样处理可以吗？", "征求意见"),
     ("我们会在两个工作日内与您联系，告诉您处理进展。", "跟进承诺"),

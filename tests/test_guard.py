@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import re
+
 from complaint_desk import vocab
 from complaint_desk.drafting.composer import ComposerBackend
 from complaint_desk.drafting.guard import guard
@@ -184,7 +186,8 @@ def test_the_agents_one_click_fix_writes_missing_feelings_after_the_greeting() -
     cold = "您好，我们会为您补发一件。您看这样可以吗？我们会在今天下班前与您联系。感谢您的理解。"
     fixed = repair(cold, check_for_request(cold, REQUEST), REQUEST)
     assert fixed.startswith("您好，") and not fixed.startswith("您好，您好")
-    assert fixed.index("抱歉") < fixed.index("补发") and check_for_request(fixed, REQUEST).passed
+    apology = re.search("抱歉|道歉|对不起", fixed)
+    assert apology and apology.start() < fixed.index("补发") and check_for_request(fixed, REQUEST).passed
 
 
 def test_a_stock_clause_is_not_copying_whatever_punctuation_ends_it() -> None:

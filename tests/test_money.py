@@ -71,7 +71,8 @@ def test_an_agent_cannot_send_any_of_them(services: Services, offer: str, value:
     flow, li = services.workflow, services.workflow.actor("li")
     complaint = flow.take_next(li)
     draft, _ = flow.draft(li, complaint.id)
-    text = draft.text.replace("您看", offer + "您看", 1)
+    head, _, tail = draft.text.rpartition("\n\n")  # the offer goes before the closing paragraph
+    text = f"{head}\n\n{offer}{tail}"
     assert offer in text
     with pytest.raises(WorkflowError, match="提交主管审批"):
         flow.approve(li, complaint.id, text)

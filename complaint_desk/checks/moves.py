@@ -208,6 +208,8 @@ _CONTACT_CUE = re.compile(_CONTACT)
 _GREETING = re.compile(r"^(您好|你好|亲|亲爱的.{0,6}|尊敬的.{0,8}|[^，,]{0,6}(您好|你好))(嘛|呀|啊)?[，,:：!！]?$|^[^，,]{1,8}[:：]$")
 # before the first apology, a clause that tells what went wrong is a restatement, not a plan
 _RESTATEMENT = re.compile(r"上次|之前|却|反而|竟然|居然|结果|被|没|不|就|仅|又")
+# a sentence that says back what the customer reported: all of it is their account, not our plan
+_RESTATING = re.compile(r"您(?:反映|说|提到|问到|讲|告诉我们)|听您说")
 # the dominant move of a clause that carries several cues
 PRECEDENCE: tuple[str, ...] = ("consult", "follow_up", "apologize", "solve", "clarify", "empathize", "thank")
 _CLAUSE = re.compile(r"[^，,；;。！!？?\n：:]+[，,；;。！!？?\n：:]*")
@@ -278,13 +280,20 @@ def _answer_clauses(tagged: list[Clause]) -> list[Clause]:
     return result
 
 
+def _sentence_so_far(text: str, clause: Clause) -> str:
+    """The clause's sentence from its start up to the clause's end."""
+    start = max(text.rfind(mark, 0, clause.start) for mark in "。！？!?\n") + 1
+    return text[start : clause.end]
+
+
 def tag_clauses(text: str, inquiry: bool = False) -> list[Clause]:
     """Every clause with every move it carries, after the positional readings above."""
     tagged = _cued_clauses(text)
     first_apology = next((i for i, c in enumerate(tagged) if "apologize" in c.moves), None)
     if first_apology is not None:
         tagged = [replace(c, moves=c.moves - {"solve"}) if i < first_apology and "solve" in c.moves
-                  and _RESTATEMENT.search(c.text) else c for i, c in enumerate(tagged)]
+                  and (_RESTATEMENT.search(c.text) or _RESTATING.search(_sentence_so_far(text, c))) else c
+                  for i, c in enumerate(tagged)]
     if first_apology is not None and not any(c.moves - {"empathize", "thank"} for c in tagged[:first_apology]):
         tagged = [replace(c, moves=frozenset({"empathize"}))
                   if i < first_apology and not c.moves and not _GREETING.match(c.text) else c

@@ -10,11 +10,12 @@ model is reachable, and the guard borrows its sentences to repair a model's draf
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import replace
 
 from complaint_desk import vocab
 from complaint_desk.drafting.checking import check_for_request
+from complaint_desk.drafting.fitting import context, fitting
 from complaint_desk.drafting.plan import (
     APPROVED,
     FLAG_STEPS,
@@ -31,6 +32,7 @@ from complaint_desk.drafting.plan import (
 from complaint_desk.drafting.request import DraftRequest
 from complaint_desk.text import shares_run
 
+_SUGGESTION = re.compile(r"^建议|建议(?:你们|贵|可以|能|增加|加)|希望(?:你们|能|可以)|如果能")
 OWN_WORDING_RUN = 12  # as many characters in a row as the copy check counts (drafting/copying.py)
 WORDING_TRIES = 8
 
@@ -45,45 +47,68 @@ def sentence(move: str, request: DraftRequest) -> str:
     if move == "empathize":
         if plan.kind == "praise":
             return pick(bank["praise"]["open"], key, "praise")
+        if suggesting(request):
+            first = plan.issues[0] if plan.issues else ""
+            said = f"您{first}，" if first.startswith("建议") else (f"您提到{first}，" if first else "")
+            return pick(bank["suggestion"]["open"], key, "open").format(said=said)
         if inquiry:
             asked = f"{restated(plan.issues[0])}，我们记下了。" if plan.issues else ""
             return pick(bank["inquiry"]["open"], key, "open") + asked
-        restate = restated(plan.issues[0]) if plan.issues else pick(bank["restate"][topic], key, "restate")
-        opening = pick(bank["empathize"]["anger"][str(request.anger)], key, "empathize").format(restate=restate)
-        extra = pick(bank["empathize"]["persona"][request.persona], key, "persona")
-        return opening + extra
+        restate = restated(plan.issues[0]) if plan.issues else fitted(bank["restate"][topic], request, "restate",
+                                                                      bank["restate"]["other"])
+        opening = fitted(bank["empathize"]["anger"][str(request.anger)], request, "empathize").format(restate=restate)
+        return opening + fitted(bank["empathize"]["persona"][request.persona], request, "persona")
     if move == "apologize":
         if not plan.apology:
             return ""
-        return pick(bank["apologize"].get(topic, bank["apologize"]["other"]), key, "apologize")
+        return fitted(bank["apologize"].get(topic, []), request, "apologize", bank["apologize"]["other"])
     if move == "clarify":
-        others = "".join(noted(issue) for issue in plan.issues[1:])
+        others = noted(plan.issues[1:], "praise" if plan.kind == "praise" else
+                       "suggestion" if suggesting(request) else "complaint")
         if request.hint:
             notes = request.hint.strip().rstrip("。.！!；;，, ")
             return others + pick(bank["notes"]["templates"], key, "notes").format(notes=notes)
-        return others + ("" if inquiry else pick(bank["clarify"][topic], key, "clarify"))
+        return others + ("" if inquiry else fitted(bank["clarify"][topic], request, "clarify", bank["clarify"]["other"]))
     if move == "solve":
         if plan.kind == "praise":
             return pick(bank["praise"]["pass_on"], key, "pass_on")
+        if suggesting(request):
+            return pick(bank["suggestion"]["pass_on"], key, "pass_on")
         if inquiry:
             return pick(bank["inquiry"]["answer"], key, "answer")
         if plan.remedies:
             return "".join(remedy_sentence(line, request) for line in plan.remedies)
         remedy = chosen_remedy(request)
         options = bank["approved"]["compensation"] if request.approved_amount else bank["solve"]["remedy"][remedy]
-        text = pick(options, key, "solve").format(amount=f"{compensation_amount(request):g}")
-        flags = "".join(pick(bank["solve"]["flag"][flag], key, f"flag-{flag}") for flag in request.flags)
+        text = fitted(options, request, "solve", options[:1]).format(amount=f"{compensation_amount(request):g}")
+        flags = "".join(fitted(bank["solve"]["flag"][flag], request, f"flag-{flag}") for flag in request.flags)
         return text + flags
     if move == "consult":
         options = bank["consult"].get(request.persona if not inquiry else "inquiry", bank["consult"]["default"])
         return pick(options, key, "consult")
     if move == "follow_up":
+        if plan.kind == "praise":  # nothing to follow up: thanked and passed on
+            return ""
         time = plan.contact.removesuffix("联系客户") if plan.contact else contact_time(request)
-        return pick(bank["follow_up"]["templates"], key, "follow_up").format(time=time)
+        templates = bank["follow_up"]["inquiry" if inquiry else "templates"]
+        return pick(templates, key, "follow_up").format(time=time)
     if move == "thank":
         options = bank["thank"].get(request.persona, bank["thank"]["default"])
         return pick(options, key, "thank")
     raise ValueError(f"unknown move {move!r}")
+
+
+def suggesting(request: DraftRequest) -> bool:
+    """A calm message that only suggests: thanked and passed on, not answered as a question."""
+    return answers_inquiry(request) and plan_for(request).kind != "praise" and bool(
+        _SUGGESTION.search(request.complaint)) and not re.search(r"[？?]|请问|想问", request.complaint)
+
+
+def fitted(options: Sequence[str], request: DraftRequest, slot: str, fallback: Sequence[str] = ("",)) -> str:
+    """A variant that names only what the complaint or the notes speak of (drafting/fitting.py),
+    else one of the fallback's (by default nothing: a filler that does not fit is left out)."""
+    said = context(request)
+    return pick(fitting(options, said) or fitting(fallback, said) or list(fallback), request.key, slot)
 
 
 def restated(issue: str) -> str:
@@ -91,11 +116,21 @@ def restated(issue: str) -> str:
     return f"您问到{issue.rstrip('？?')}" if issue.endswith(("？", "?")) else f"您反映{issue}"
 
 
-def noted(issue: str) -> str:
-    """A further point of the complaint: a question is promised an answer, a fact is acknowledged."""
-    if issue.endswith(("？", "?")):
-        return f"{restated(issue)}，我们核实后会在联系您时一并答复。"
-    return f"{restated(issue)}，这一点我们也记下了。"
+def noted(issues: Sequence[str], kind: str = "complaint") -> str:
+    """The message's further points: its facts taken up together in one sentence (one
+    "这一点我们也记下了" per point reads as a form) — looked into for a complaint, passed on
+    with a suggestion, nothing to add to praise — a suggestion passed on, each question
+    promised an answer."""
+    questions = [issue for issue in issues if issue.endswith(("？", "?"))]
+    suggestions = [issue for issue in issues if issue not in questions and issue.startswith("建议")]
+    facts = [issue for issue in issues if issue not in questions and issue not in suggestions]
+    said = ""
+    if facts and kind != "praise":
+        what = "这些" if len(facts) > 1 else "这一点"
+        then = "我们都会一并核实" if kind == "complaint" else "我们也会一起转给负责的同事"
+        said += f"另外，您提到{'，还有'.join(facts)}，{what}{then}。"
+    said += "".join(f"您{issue}，我们会转给负责的同事认真研究。" for issue in suggestions)
+    return said + "".join(f"{restated(issue)}，我们核实后会在联系您时一并答复。" for issue in questions)
 
 
 def remedy_sentence(line: str, request: DraftRequest) -> str:
@@ -105,7 +140,7 @@ def remedy_sentence(line: str, request: DraftRequest) -> str:
     bank = phrasebank()
     step = next((flag for flag, text in FLAG_STEPS.items() if text == line), None)
     if step:
-        return pick(bank["solve"]["flag"][step], request.key, f"flag-{step}")
+        return fitted(bank["solve"]["flag"][step], request, f"flag-{step}")
     if line.endswith(SUPERVISOR_SETS_AMOUNT):
         return pick(bank["solve"]["remedy"]["compensation_serious"], request.key, "solve")
     named = ((rid, re.fullmatch(rf"{re.escape(name)}(?:\s*(\d+(?:\.\d+)?)\s*元)?(?:{re.escape(APPROVED)})?", line))
@@ -115,7 +150,7 @@ def remedy_sentence(line: str, request: DraftRequest) -> str:
         return f"处理上，我们会{line.rstrip('。')}。"
     amount = float(match.group(1)) if match.group(1) else compensation_amount(request)
     options = bank["approved"]["compensation"] if line.endswith(APPROVED) else bank["solve"]["remedy"][remedy]
-    return pick(options, request.key, "solve").format(amount=f"{amount:g}")
+    return fitted(options, request, "solve", options[:1]).format(amount=f"{amount:g}")
 
 
 def compose(request: DraftRequest) -> str:

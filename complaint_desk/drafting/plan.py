@@ -18,6 +18,7 @@ from functools import lru_cache
 from importlib import resources
 
 from complaint_desk import vocab
+from complaint_desk.drafting.fitting import asked_remedy, context, remedy_fits, urgent
 from complaint_desk.drafting.reply_plan import ReplyPlan
 from complaint_desk.drafting.request import DraftRequest
 from complaint_desk.text import split_sentences
@@ -31,11 +32,14 @@ _CLAUSE = re.compile(r"[，,；;：:]")
 # a question that is a reproach, not something to answer
 _RHETORIC = re.compile(r"怎么回事|怎么管理|怎么搞的|怎么不|什么意思|凭什么|难道|管不管|有没有人管|有没有搞错|像话|就是这么|这就是|"
                        r"这么.{0,6}的|还有没有|是不是觉得|良心|是人吗|吧$")
+# a reproach however it is punctuated ("差得也太远了吧", "收钱时怎么不说没空"): felt, not a point to restate
+_REPROACH = re.compile(r"怎么不|凭什么|难道|是人吗|良心|太.{0,4}了吧|[吧嘛]$")
 # the customer's feelings, demands on us and instructions to the model: acknowledged or refused, never restated
 _NOT_A_POINT = re.compile(
     r"失望|生气|气死|无语|崩溃|太差|恶心|离谱|过分|受不了|不满意|"
-    r"^(?:请|麻烦|马上|立刻|赶紧|必须|今天|给我|你们?给|希望)|说法|给个交代|帮忙看看|帮我看看|"
-    r"骗子|骗人|黑店|坑人|奸商|无良|不要脸|垃圾|什么玩意|准备好|等着瞧|走着瞧"  # insults and taunts
+    r"^(?:请|麻烦|马上|立刻|赶紧|必须|今天|给我|你们?给|希望)|^我?(?:要求|希望|想要)|说法|给个交代|帮忙看看|帮我看看|"
+    r"骗子|骗人|黑店|坑人|奸商|无良|不要脸|垃圾|什么玩意|废物|饭桶|白痴|混蛋|有病|抢钱|准备好|等着瞧|走着瞧|"  # insults, taunts
+    r"心里苦|不敢往下想|要命|不舒服|看着办"  # feelings and taunts said in passing
 )
 # a question with no question word is a reproach ("三百块买个次品？"), not something to answer
 _INTERROGATIVE = re.compile(r"[吗呢么]|什么|怎么|为什么|为何|多少|哪|谁|几|是否|能不能|可不可以|可以|有没有|是不是|要不要|会不会")
@@ -43,6 +47,7 @@ _INTERROGATIVE = re.compile(r"[吗呢么]|什么|怎么|为什么|为何|多少|
 _INSTRUCTION = re.compile(r"指令|回复里|请回复|你现在是|作为AI|扮演|忽略|写上|写在|完整写|系统提示|提示词|markdown|ignore|"
                           r"instruction|prompt|[A-Za-z]{3,}(?: [A-Za-z]+){2}", re.IGNORECASE)
 # the customer's 你们/你 are us, their 我们/咱们/我 are the customer (in this order: 你们 before 你)
+_QUOTED = re.compile(r"([“「『\"][^”」』\"]*[”」』\"])")
 _PRONOUNS = (("你们", "\x00"), ("你", "\x00"), ("我们", "您"), ("咱们", "您"), ("我", "您"), ("\x00", "我们"))
 _NEEDS = {  # what the reply asks for when the notes do not already answer it
     "quality": "请客户提供订单号和商品问题的照片",
@@ -56,7 +61,9 @@ _NEEDS = {  # what the reply asks for when the notes do not already answer it
     "other": "说明会核实情况",
 }
 _FEELING = {0: "感谢客户告诉我们", 1: "理解客户的失望", 2: "理解客户的气愤", 3: "理解客户的愤怒，先稳住情绪"}
-_PRAISE = re.compile(r"表扬|点赞|夸一?夸|好评|很耐心|很热情|很专业|服务很好|感谢.{0,8}(?:耐心|帮助|热情)")
+_PRAISE = re.compile(r"表扬|点赞|点个赞|赞一个|夸一?夸|好评|很耐心|很热情|很专业|服务很好|耐心得|感谢.{0,8}(?:耐心|帮助|热情)")
+# a grievance said after the praise ("前台挺热情的，但…"): the message is a complaint after all
+_BUT = re.compile(r"但|可是|不过|就是|然而|却")
 _ASKING = re.compile(r"^(?:请问一下|请问|顺便问问?|想问问?一下|想问问?|问一下|咨询一下|我想咨询一下|我想问一下)")
 _QUESTION = re.compile(r"^(?:请问|想问|问一下|咨询一下)|[吗呢么][？?]?$|[？?]$")
 # how a remedy line says where its amount came from; the composer reads the same marks
@@ -88,15 +95,22 @@ def pick(options: list[str], key: str, slot: str) -> str:
 
 
 def chosen_remedy(request: DraftRequest) -> str:
-    """The precedent's most common remedy that satisfied customers, else the topic default."""
+    """What the customer asks for, else the precedent's most common remedy that satisfied
+    customers, else the topic default — of the latter two only one the complaint gives ground
+    for (no 补发 for a missed callback), and one that puts things right before a token amount;
+    else escalation to the responsible supervisor."""
     bank = phrasebank()["solve"]
     if request.approved_amount:
         return "compensation"
-    if request.precedent:
-        for remedy, _count, satisfied, _amounts in request.precedent.by_remedy:
-            if satisfied and remedy in bank["remedy"]:
-                return remedy
-    return bank["topic_default"][request.topic]
+    asked = asked_remedy(request.complaint)
+    if asked in bank["remedy"]:
+        return asked
+    said = context(request)
+    satisfied = [remedy for remedy, _count, happy, _amounts in (request.precedent.by_remedy if request.precedent else ())
+                 if happy]
+    # what puts the problem right comes before money that only says sorry
+    candidates = sorted([*satisfied, bank["topic_default"][request.topic]], key=lambda r: r == "compensation")
+    return next((r for r in candidates if r in bank["remedy"] and remedy_fits(r, said)), "escalation")
 
 
 def compensation_amount(request: DraftRequest) -> float:
@@ -108,11 +122,13 @@ def compensation_amount(request: DraftRequest) -> float:
 
 
 def customer_words(sentence: str) -> str:
-    """A complaint sentence as the reply can restate it: the customer's 我 becomes 您, their 你们 our 我们."""
-    text = sentence.strip().rstrip("。！？!?.…~～ ")
-    for old, new in _PRONOUNS:
-        text = text.replace(old, new)
-    return text
+    """A complaint sentence as the reply can restate it: the customer's 我 becomes 您, their 你们
+    our 我们 — outside quotation marks, where the words are someone else's (“这不归我们管”)."""
+    parts = _QUOTED.split(sentence.strip().rstrip("。！？!?.…~～ "))
+    for index in range(0, len(parts), 2):
+        for old, new in _PRONOUNS:
+            parts[index] = parts[index].replace(old, new)
+    return "".join(parts)
 
 
 def _clauses(sentence: str) -> list[str]:
@@ -123,7 +139,7 @@ def _is_point(clause: str, question: bool, asking: bool = False) -> bool:
     """A clause that says what happened or what is asked, not how the customer feels about it,
     what they demand of us, or what they tell the model to do."""
     core = _ASKING.sub("", clause.strip("。！？!?.…~～ "))
-    if len(core) < 4 or _NOT_A_POINT.search(core):
+    if len(core) < 4 or _NOT_A_POINT.search(core) or _REPROACH.search(core):
         return False
     # `asking`: the clause that carries the question mark, which must hold a question word
     return not (question and (_RHETORIC.search(core) or (asking and not _INTERROGATIVE.search(core))))
@@ -167,25 +183,35 @@ def plan_remedies(request: DraftRequest) -> tuple[str, ...]:
     for a serious complaint without one, the amount is left to the supervisor), plus what
     each flag requires."""
     remedy = chosen_remedy(request)
+    extra = [FLAG_STEPS[flag] for flag in request.flags if flag in FLAG_STEPS]
+    if remedy == "escalation" and "supervisor" in request.flags:  # the flag's step already says it
+        return tuple(extra)
     name = vocab.REMEDY_NAMES[remedy]
     first = f"{name} {compensation_amount(request):g} 元" if remedy == "compensation" else name
-    if remedy == "compensation" and serious(request) and not request.approved_amount:
+    # a claimed loss or a serious complaint: a token amount would read as an insult
+    claimed = asked_remedy(request.complaint) == "compensation"
+    if remedy == "compensation" and (serious(request) or claimed) and not request.approved_amount:
         first = f"{name}{SUPERVISOR_SETS_AMOUNT}"
     if request.approved_amount:
         first += APPROVED
-    extra = [FLAG_STEPS[flag] for flag in request.flags if flag in FLAG_STEPS]
     return (first, *extra)
 
 
 def contact_time(request: DraftRequest) -> str:
-    """When we promise to contact the customer: by priority, never a promise of a result."""
-    return pick(phrasebank()["follow_up"]["times"][request.priority], request.key, "time")
+    """When we promise to contact the customer, never a promise of a result: by priority, as
+    soon as P1 when the customer is pressed for time, and soon for a plain question."""
+    times = phrasebank()["follow_up"]["times"]
+    if urgent(request.complaint):
+        return pick(times["P1"], request.key, "time")
+    level = "inquiry" if request.topic == "inquiry" or reply_kind(request) != "complaint" else request.priority
+    return pick(times[level], request.key, "time")
 
 
 def reply_kind(request: DraftRequest) -> str:
     """Complaint, inquiry or praise: a calm message that only asks, or only praises, is not
     apologised for or compensated, whatever topic its words are closest to."""
-    if request.anger == 0 and _PRAISE.search(request.complaint):
+    praise = _PRAISE.search(request.complaint)
+    if praise and request.anger < 3 and not _BUT.search(request.complaint[praise.start():]):
         return "praise"
     calm_question = request.anger == 0 and all(_QUESTION.search(s.text) for s in split_sentences(request.complaint))
     return "inquiry" if request.topic == "inquiry" or calm_question else "complaint"
