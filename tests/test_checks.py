@@ -187,6 +187,35 @@ MORE_VIOLATIONS = [
     ("jargon", "系统显示您的账户触发了KYC复核。"),
     ("jargon", "已按RMA-03流程给您登记。"),
     ("format", "Sure, here is a polite reply for the customer."),
+    # kinds found by blind set 8, in words of our own
+    ("cannot_solve", "说实在的，这个问题我们店里真是没辙了。"),
+    ("cannot_solve", "包裹能不能找回，我们网点是办不到的。"),
+    ("dont_know", "这笔费用怎么来的，我也说不上来。"),
+    ("dont_know", "为什么被限额，我们这边也摸不着头脑。"),
+    ("not_my_job", "这笔扣款跟我们关系不大，您要找的其实是那家支付平台。"),
+    ("not_my_job", "建议您打个电话问问厂家那边。"),
+    ("not_my_job", "具体是哪位师傅，您自己去门店的公示栏看一下。"),
+    ("leader_decided", "涨价是总部那边统一定下来的，我们门店做不了主。"),
+    ("final_answer", "复检结论已经板上钉钉了。"),
+    ("final_answer", "这件事处理到这儿就算了结了，不会再有别的说法。"),
+    ("result_deadline", "我们保证下周就把退款打到您卡上。"),
+    ("result_deadline", "两周以内，赔偿方案就会定下来交给您。"),
+    ("over_promise", "赔多少您说了算，您说多少就赔多少。"),
+    ("over_promise", "再送您一整年的免费会员。"),
+    ("over_promise", "这位员工我们马上开除，绝不姑息。"),
+    ("blame", "也请您以后注意一下言辞。"),
+    ("blame", "大部分用户按说明操作都没问题，您再细心点。"),
+    ("blame", "下回您可得看清楚再下单。"),
+    ("argue", "说我们乱收费，这可真是冤枉我们了。"),
+    ("argue", "您这个说法站不住脚。"),
+    ("argue", "我们的计费系统不可能算错。"),
+    ("insincere", "很遗憾您对我们的服务有了这样的看法。"),
+    ("insincere", "我们走个流程，跟您说声对不起。"),
+    ("insincere", "我代表天气向您道个歉。"),
+    ("policy_refusal", "按公司管理办法，代办是不被允许的。"),
+    ("policy_refusal", "这种情况按规定是办不了的，没有例外。"),
+    ("jargon", "您的设备指纹命中了风险库。"),
+    ("format", "（注意：这里语气要委婉一些）"),
 ]
 MORE_COMPLIANT = [
     "我们没有规定不许您退货，收到商品七天内都可以申请。",
@@ -195,6 +224,9 @@ MORE_COMPLIANT = [
     "今天下午五点前我一定先给您打个电话。",
     "我不知道您明天是否方便接听电话，您可以告诉我一个时间。",
     "您可以在APP里随时查看进度，VIP会员另有专线。",
+    "您不用自己去营业厅跑一趟，我们来办。",
+    "虽然我们网点没办法直接找回包裹，但我马上联系中转站的同事一起查。",
+    "让您受了冤枉气，真的很抱歉。",
 ]
 
 
@@ -207,6 +239,22 @@ def test_more_phrasings_of_each_rule_are_caught(rule: str, sentence: str) -> Non
 def test_reassuring_uses_of_the_same_words_pass(sentence: str) -> None:
     draft = letter("我们马上为您补发一份。" + sentence)
     assert check_draft(draft, "delivery").passed, check_draft(draft, "delivery").violations
+
+
+def test_a_json_wrapped_letter_is_format() -> None:
+    assert "format" in check_draft('{"reply": "' + letter(PLAN) + '"}', "delivery").rules
+
+
+def test_a_hollow_apology_is_reported_once() -> None:
+    """The insincere violation asks for a sincere apology; the apology is not also 'missing'."""
+    result = check_draft(letter(PLAN).replace("真的非常抱歉", "我代表那台机器向您道个歉"), "delivery")
+    assert "insincere" in result.rules and not [v for v in result.violations if v.move == "apologize"]
+
+
+def test_blind_set_8_holds_its_measured_level() -> None:
+    """Written blind in session 6: first run 0.625 / 0.133; the floor is today's figure."""
+    report = evaluate_check_set(CHECK_SETS["blind8"])
+    assert report["recall"] >= 0.92 and report["false_positive_rate"] <= 0.02, report
 
 
 def test_blind_set_7_holds_its_measured_level() -> None:

@@ -54,6 +54,24 @@ def test_the_agents_notes_ground_what_they_say(sentence: str, notes: str) -> Non
     assert unfounded(sentence) and not unfounded(sentence, notes)
 
 
+def test_a_small_gesture_within_policy_is_an_offer_not_a_fact_from_nowhere() -> None:
+    """Policy's default compensation (20 元) is what a sender may offer on their own; more
+    than that needs the notes or an approval."""
+    assert not unfounded("另外送您一张10元的优惠券，表示歉意。")
+    assert unfounded("另外送您一张50元的优惠券，表示歉意。") == ["50元"]
+
+
+def test_a_number_the_customer_wrote_without_yuan_is_theirs() -> None:
+    complaint = "店铺写着满50减15，我点了52的结果没减"
+    assert not unfounded("核实后这15元会退回您的付款账户。", complaint=complaint)
+
+
+def test_with_notes_a_look_up_is_true_and_a_later_confirmation_is_no_claim() -> None:
+    assert unfounded("我们查看了记录，包裹还在转运。") == ["我们查看了"]
+    assert not unfounded("我们查看了记录，包裹还在转运。", notes="包裹在武汉转运中心滞留")
+    assert not unfounded("明天中午前我们会联系您，确认退款已经提交。")
+
+
 def test_what_the_customer_says_was_done_may_be_repeated() -> None:
     complaint = "你们已经退款了，可是钱一直没到账"
     assert not unfounded("您说已经退款但还没到账，我们已经退款的这笔会帮您查。", complaint=complaint)

@@ -50,10 +50,12 @@ def check_draft(text: str, topic: str | None = None, rules: Sequence[str] | None
     deadlines = [bounds(text, v.start, v.end, CLAUSE_BREAK) for v in violations if v.rule == "result_deadline"]
     violations = [v for v in violations
                   if not (v.rule == "over_promise" and any(s <= v.start < e for s, e in deadlines))]
-    # a hollow apology is not the apology move (SPEC: the apology must be sincere)
+    # a hollow apology is not the apology move (SPEC: the apology must be sincere); the
+    # insincere violation already asks for a sincere one, so it is not reported missing twice
     hollow = [bounds(text, v.start, v.end, SENTENCE_BREAK) for v in insincere]
     if "missing_move" in selected or "script_order" in selected:
-        violations.extend(v for v in check_script(clauses, topic, hollow) if v.rule in selected)
+        violations.extend(v for v in check_script(clauses, topic, hollow) if v.rule in selected
+                          and not (insincere and v.rule == "missing_move" and v.move == "apologize"))
     violations.sort(key=lambda v: (v.start, v.rule))
     moves = [MoveSpan(move=c.dominant, start=c.start, end=c.end, text=c.text) for c in clauses if c.dominant]
     return CheckResult(passed=not violations, violations=violations, moves=moves)

@@ -31,7 +31,8 @@ def check_for_request(text: str, request: DraftRequest) -> CheckResult:
         # an amount the plan names came from policy, an approval or the agent who edited it
         granted += [a.value for line in plan_for(request).remedies for a in amounts(line)]
         limit = request.grant.limit if request.grant is not None else request.max_compensation
-        extra += check_grounding(draft, request.complaint, request.hint or "", granted, limit)  # type: ignore[arg-type]
+        extra += check_grounding(draft, request.complaint, request.hint or "", granted, limit,  # type: ignore[arg-type]
+                                 goodwill=request.default_compensation)
     if not extra:
         return result
     violations = sorted([*result.violations, *extra], key=lambda v: (v.start, v.rule))
