@@ -15,7 +15,7 @@ from dataclasses import replace
 
 from complaint_desk import vocab
 from complaint_desk.drafting.checking import check_for_request
-from complaint_desk.drafting.fitting import context, fitting
+from complaint_desk.drafting.fitting import context, fitting, urgent
 from complaint_desk.drafting.plan import (
     APPROVED,
     FLAG_STEPS,
@@ -33,6 +33,7 @@ from complaint_desk.drafting.request import DraftRequest
 from complaint_desk.text import shares_run
 
 _SUGGESTION = re.compile(r"^建议|建议(?:你们|贵|可以|能|增加|加)|希望(?:你们|能|可以)|如果能")
+GIST_CHARS = 40  # a point said back is cut after the clause that reaches this length
 OWN_WORDING_RUN = 12  # as many characters in a row as the copy check counts (drafting/copying.py)
 WORDING_TRIES = 8
 
@@ -54,8 +55,8 @@ def sentence(move: str, request: DraftRequest) -> str:
         if inquiry:
             asked = f"{restated(plan.issues[0])}，我们记下了。" if plan.issues else ""
             return pick(bank["inquiry"]["open"], key, "open") + asked
-        restate = restated(plan.issues[0]) if plan.issues else fitted(bank["restate"][topic], request, "restate",
-                                                                      bank["restate"]["other"])
+        restate = restated(gist(plan.issues[0]), pick(bank["restate"]["leads"], key, "lead")) if plan.issues else \
+            fitted(bank["restate"][topic], request, "restate", bank["restate"]["other"])
         opening = fitted(bank["empathize"]["anger"][str(request.anger)], request, "empathize").format(restate=restate)
         return opening + fitted(bank["empathize"]["persona"][request.persona], request, "persona")
     if move == "apologize":
@@ -76,8 +77,10 @@ def sentence(move: str, request: DraftRequest) -> str:
             return pick(bank["suggestion"]["pass_on"], key, "pass_on")
         if inquiry:
             return pick(bank["inquiry"]["answer"], key, "answer")
+        # pressed for time (a hearing, no power, money for a hospital): say first that it goes ahead of the queue
+        hurry = pick(bank["urgent"]["solve"], key, "urgent") if urgent(request.complaint) else ""
         if plan.remedies:
-            return "".join(remedy_sentence(line, request) for line in plan.remedies)
+            return hurry + "".join(remedy_sentence(line, request) for line in plan.remedies)
         remedy = chosen_remedy(request)
         options = bank["approved"]["compensation"] if request.approved_amount else bank["solve"]["remedy"][remedy]
         text = fitted(options, request, "solve", options[:1]).format(amount=f"{compensation_amount(request):g}")
@@ -111,25 +114,28 @@ def fitted(options: Sequence[str], request: DraftRequest, slot: str, fallback: S
     return pick(fitting(options, said) or fitting(fallback, said) or list(fallback), request.key, slot)
 
 
-def restated(issue: str) -> str:
+def restated(issue: str, lead: str = "您反映") -> str:
     """A point of the complaint said back: what the customer reported, or what they asked."""
-    return f"您问到{issue.rstrip('？?')}" if issue.endswith(("？", "?")) else f"您反映{issue}"
+    return f"您问到{issue.rstrip('？?')}" if issue.endswith(("？", "?")) else f"{lead}{issue}"
+
+
+def gist(issue: str) -> str:
+    """The first clauses of a point, short enough to say back without reciting the complaint."""
+    kept = ""
+    for clause in issue.split("，"):
+        if kept and len(kept) + len(clause) > GIST_CHARS:
+            break
+        kept = f"{kept}，{clause}" if kept else clause
+    return kept + ("？" if issue.endswith(("？", "?")) and not kept.endswith(("？", "?")) else "")
 
 
 def noted(issues: Sequence[str], kind: str = "complaint") -> str:
-    """The message's further points: its facts taken up together in one sentence (one
-    "这一点我们也记下了" per point reads as a form) — looked into for a complaint, passed on
-    with a suggestion, nothing to add to praise — a suggestion passed on, each question
-    promised an answer."""
+    """The message's further points that need something from us: a suggestion passed on, a
+    question promised an answer. Its further facts are not recited back ("还有…我们也会核实"
+    read to the blind graders as a form); the restated first point and the plan answer them."""
     questions = [issue for issue in issues if issue.endswith(("？", "?"))]
     suggestions = [issue for issue in issues if issue not in questions and issue.startswith("建议")]
-    facts = [issue for issue in issues if issue not in questions and issue not in suggestions]
-    said = ""
-    if facts and kind != "praise":
-        what = "这些" if len(facts) > 1 else "这一点"
-        then = "我们都会一并核实" if kind == "complaint" else "我们也会一起转给负责的同事"
-        said += f"另外，您提到{'，还有'.join(facts)}，{what}{then}。"
-    said += "".join(f"您{issue}，我们会转给负责的同事认真研究。" for issue in suggestions)
+    said = "".join(f"您{issue}，我们会转给负责的同事认真研究。" for issue in suggestions if kind != "praise")
     return said + "".join(f"{restated(issue)}，我们核实后会在联系您时一并答复。" for issue in questions)
 
 

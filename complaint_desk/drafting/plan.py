@@ -33,7 +33,7 @@ _CLAUSE = re.compile(r"[，,；;：:]")
 _RHETORIC = re.compile(r"怎么回事|怎么管理|怎么搞的|怎么不|什么意思|凭什么|难道|管不管|有没有人管|有没有搞错|像话|就是这么|这就是|"
                        r"这么.{0,6}的|还有没有|是不是觉得|良心|是人吗|吧$")
 # a reproach however it is punctuated ("差得也太远了吧", "收钱时怎么不说没空"): felt, not a point to restate
-_REPROACH = re.compile(r"怎么不|凭什么|难道|是人吗|良心|太.{0,4}了吧|[吧嘛]$")
+_REPROACH = re.compile(r"怎么不|凭什么|难道|是人吗|良心|太.{0,4}了吧|[吧嘛]$|你们(非|就|却|偏)(说|要)")
 # the customer's feelings, demands on us and instructions to the model: acknowledged or refused, never restated
 _NOT_A_POINT = re.compile(
     r"失望|生气|气死|无语|崩溃|太差|恶心|离谱|过分|受不了|不满意|"
@@ -48,7 +48,8 @@ _INSTRUCTION = re.compile(r"指令|回复里|请回复|你现在是|作为AI|扮
                           r"instruction|prompt|[A-Za-z]{3,}(?: [A-Za-z]+){2}", re.IGNORECASE)
 # the customer's 你们/你 are us, their 我们/咱们/我 are the customer (in this order: 你们 before 你)
 _QUOTED = re.compile(r"([“「『\"][^”」』\"]*[”」』\"])")
-_PRONOUNS = (("你们", "\x00"), ("你", "\x00"), ("我们", "您"), ("咱们", "您"), ("我", "您"), ("\x00", "我们"))
+_PRONOUNS = (("你们", "\x00"), ("你", "\x00"), ("我妈", "您母亲"), ("我爸", "您父亲"), ("我老婆", "您爱人"),
+             ("我老公", "您爱人"), ("我媳妇", "您爱人"), ("我们", "您"), ("咱们", "您"), ("我", "您"), ("\x00", "我们"))
 _NEEDS = {  # what the reply asks for when the notes do not already answer it
     "quality": "请客户提供订单号和商品问题的照片",
     "delivery": "请客户提供订单号",
