@@ -57,7 +57,9 @@ def sentence(move: str, request: DraftRequest) -> str:
             return pick(bank["inquiry"]["open"], key, "open") + asked
         restate = restated(gist(plan.issues[0]), pick(bank["restate"]["leads"], key, "lead")) if plan.issues else \
             fitted(bank["restate"][topic], request, "restate", bank["restate"]["other"])
-        opening = fitted(bank["empathize"]["anger"][str(request.anger)], request, "empathize").format(restate=restate)
+        feelings = bank["empathize"]["flag"]["safety"] if "safety" in request.flags else \
+            bank["empathize"]["anger"][str(request.anger)]
+        opening = fitted(feelings, request, "empathize").format(restate=restate)
         return opening + fitted(bank["empathize"]["persona"][request.persona], request, "persona")
     if move == "apologize":
         if not plan.apology:
@@ -96,7 +98,8 @@ def sentence(move: str, request: DraftRequest) -> str:
         templates = bank["follow_up"]["inquiry" if inquiry else "templates"]
         return pick(templates, key, "follow_up").format(time=time)
     if move == "thank":
-        options = bank["thank"].get(request.persona, bank["thank"]["default"])
+        options = bank["thank"]["upset"] if request.anger >= 2 and plan.kind == "complaint" else \
+            bank["thank"].get(request.persona, bank["thank"]["default"])
         return pick(options, key, "thank")
     raise ValueError(f"unknown move {move!r}")
 

@@ -31,7 +31,7 @@ _THREAT_FLAGS = frozenset({"media", "regulator", "legal", "churn", "supervisor"}
 _CLAUSE = re.compile(r"[，,；;：:]")
 # a question that is a reproach, not something to answer
 _RHETORIC = re.compile(r"怎么回事|怎么管理|怎么搞的|怎么不|什么意思|凭什么|难道|管不管|有没有人管|有没有搞错|像话|就是这么|这就是|"
-                       r"这么.{0,6}的|还有没有|是不是觉得|良心|是人吗|吧$")
+                       r"这么.{0,6}的|还有没有|是不是觉得|良心|是人吗|吧$|负责吗|就不能|火星")
 # a reproach however it is punctuated ("差得也太远了吧", "收钱时怎么不说没空"): felt, not a point to restate
 _REPROACH = re.compile(r"怎么不|凭什么|难道|是人吗|良心|太.{0,4}了吧|[吧嘛]$|你们(非|就|却|偏)(说|要)")
 # the customer's feelings, demands on us and instructions to the model: acknowledged or refused, never restated
