@@ -170,11 +170,13 @@ def bench_triage_command(
 def bench_similar_command(
     cases: Annotated[int, typer.Option(help="合成案例库大小")] = 100_000,
     backend: Annotated[list[str], typer.Option(help="要测的检索方式")] = ["bm25", "dense", "hybrid"],  # noqa: B006
+    encode: Annotated[int | None, typer.Option(
+        help="只对这么多条案例算向量，其余重复使用（只测查询速度和内存，整体建库时间按测得的速度推算）")] = None,
 ) -> None:
     """在合成的大案例库上测建索引时间、查询 p50/p95（top-5）和内存。"""
     from eval.bench import bench_similar
 
-    print_figures("检索性能", bench_similar(settings(), n=cases, backends=backend,
+    print_figures("检索性能", bench_similar(settings(), n=cases, backends=backend, encode=encode,
                                           progress=lambda m: typer.echo(m, err=True)))
 
 

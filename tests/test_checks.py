@@ -261,3 +261,11 @@ def test_blind_set_7_holds_its_measured_level() -> None:
     """Written blind on 2026-12-07: first run 0.836 / 0.100; the floor is today's figure."""
     report = evaluate_check_set(CHECK_SETS["blind7"])
     assert report["recall"] >= 0.97 and report["false_positive_rate"] <= 0.03, report
+
+
+@pytest.mark.parametrize("closing", ["感谢您的反馈，也谢谢您的耐心。", "再次感谢您把情况告诉我们。"])
+def test_thanks_that_close_the_letter_are_the_thank_move(closing: str) -> None:
+    """Thanks after the plan are 致谢 even where their words also open letters as empathy."""
+    moves = [m.move for m in check_draft(OPEN + PLAN + "您看这样处理可以吗？我们会在两个工作日内与您联系。" + closing,
+                                         "delivery").moves]
+    assert moves[-1] == "thank" and "empathize" not in moves[moves.index("solve"):]

@@ -95,3 +95,13 @@ def test_tokenize_drops_stopwords_and_punctuation() -> None:
 def test_metrics() -> None:
     metrics = score_rankings([["a", "x", "b"], ["y", "z"]], [["a", "b"], ["q"]], k=5, mrr_depth=10)
     assert metrics["recall@5"] == 0.5 and metrics["hit@5"] == 0.5 and metrics["mrr@10"] == 0.5
+
+
+def test_the_large_base_benchmark_times_a_dense_index_filled_from_a_sample(retrieval_settings: Settings) -> None:
+    """`bench similar --encode K` embeds K cases and fills the index to n with their vectors:
+    the search runs over all n rows, and the full build time is reported as extrapolated."""
+    from eval.bench import bench_similar
+
+    report = bench_similar(retrieval_settings, n=300, queries=5, backends=("bm25", "dense"), encode=40)
+    assert report["dense_encoded_cases"] == 40 and report["dense_build_s_extrapolated"] >= 0
+    assert "dense_index_mb" in report and report["dense_p95_ms"] >= report["dense_p50_ms"] > 0

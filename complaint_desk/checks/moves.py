@@ -307,8 +307,10 @@ def tag_clauses(text: str, inquiry: bool = False) -> list[Clause]:
     if inquiry:
         tagged = _answer_clauses(tagged)
     facts = next((i for i, c in enumerate(tagged) if c.moves & {"solve", "consult", "follow_up"}), len(tagged))
-    # thanks in the opening, before any plan, is empathy ("谢谢您的反馈"); after it, 致谢
-    return [replace(c, moves=frozenset({"empathize"})) if c.moves == {"thank"} and i < facts else c
+    # thanks in the opening, before any plan, is empathy ("谢谢您的反馈"); after it, 致谢 — even
+    # where its words are also an empathy cue ("感谢您的反馈，也谢谢您的耐心" closing a letter)
+    return [replace(c, moves=frozenset({"empathize"})) if c.moves == {"thank"} and i < facts else
+            replace(c, moves=c.moves - {"empathize"}) if "thank" in c.moves and i > facts else c
             for i, c in enumerate(tagged)]
 
 
