@@ -98,3 +98,20 @@ def test_a_suggestion_is_passed_on_not_answered_as_a_question() -> None:
 
 def test_words_in_quotation_marks_keep_their_pronouns() -> None:
     assert customer_words("我找物业，就一句“这不归我们管”") == "您找物业，就一句“这不归我们管”"
+
+
+def test_a_customer_who_cannot_hear_is_not_promised_a_call() -> None:
+    request = DraftRequest(complaint="账号找回只能打电话语音验证，我是聋人，听不见。", topic="account", anger=1,
+                           persona="venting", priority="P3")
+    letter = compose(request)
+    assert "电话" not in letter.replace("打电话语音验证", "") and "短信" in letter
+
+
+def test_contempt_for_the_thing_is_not_said_back() -> None:
+    assert customer_words("你们那个破会员系统把我充的钱清零了") == "我们会员系统把您充的钱清零了"
+
+
+def test_harm_to_someone_is_made_good_by_a_supervisor_not_a_staff_lecture() -> None:
+    request = DraftRequest(complaint="手机充电时突然冒烟，吓死我了。", topic="service", anger=2, persona="venting",
+                           flags=("safety",))
+    assert build_plan(request).remedies[0].endswith("（金额由主管核定后告知客户）")

@@ -15,7 +15,7 @@ from dataclasses import replace
 
 from complaint_desk import vocab
 from complaint_desk.drafting.checking import check_for_request
-from complaint_desk.drafting.fitting import context, fitting, urgent
+from complaint_desk.drafting.fitting import context, fits, fitting, urgent
 from complaint_desk.drafting.plan import (
     APPROVED,
     FLAG_STEPS,
@@ -96,6 +96,8 @@ def sentence(move: str, request: DraftRequest) -> str:
             return ""
         time = plan.contact.removesuffix("联系客户") if plan.contact else contact_time(request)
         templates = bank["follow_up"]["inquiry" if inquiry else "templates"]
+        if not all(fits(template, context(request)) for template in templates):  # a channel is barred: name one that suits
+            templates = bank["follow_up"]["any_channel"]
         return pick(templates, key, "follow_up").format(time=time)
     if move == "thank":
         options = bank["thank"]["upset"] if request.anger >= 2 and plan.kind == "complaint" else \

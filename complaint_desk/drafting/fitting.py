@@ -41,8 +41,10 @@ def context(request: DraftRequest) -> str:
 
 
 def fits(wording: str, said: str) -> bool:
-    """Whether every licensed word the wording carries is licensed by what was said."""
-    return all(pattern.search(said) for word, pattern in _licences() if word in wording)
+    """Whether every licensed word the wording carries is licensed by what was said, and no
+    word it carries is barred by it (a phone call for a customer who cannot hear)."""
+    return all(pattern.search(said) for word, pattern in _licences() if word in wording) and not any(
+        pattern.search(said) for word, pattern in _patterns("barred").items() if word in wording)
 
 
 def fitting(options: Sequence[str], said: str) -> list[str]:

@@ -39,7 +39,7 @@ _NOT_A_POINT = re.compile(
     r"失望|生气|气死|无语|崩溃|太差|恶心|离谱|过分|受不了|不满意|"
     r"^(?:请|麻烦|马上|立刻|赶紧|必须|今天|给我|你们?给|希望)|^我?(?:要求|希望|想要)|说法|给个交代|帮忙看看|帮我看看|"
     r"骗子|骗人|黑店|坑人|奸商|无良|不要脸|垃圾|什么玩意|废物|饭桶|白痴|混蛋|有病|抢钱|准备好|等着瞧|走着瞧|"  # insults, taunts
-    r"心里苦|不敢往下想|要命|不舒服|看着办"  # feelings and taunts said in passing
+    r"心里苦|不敢往下想|要命|不舒服|看着办|疯了|气炸|受够了"  # feelings and taunts said in passing
 )
 # a question with no question word is a reproach ("三百块买个次品？"), not something to answer
 _INTERROGATIVE = re.compile(r"[吗呢么]|什么|怎么|为什么|为何|多少|哪|谁|几|是否|能不能|可不可以|可以|有没有|是不是|要不要|会不会")
@@ -49,7 +49,10 @@ _INSTRUCTION = re.compile(r"指令|回复里|请回复|你现在是|作为AI|扮
 # the customer's 你们/你 are us, their 我们/咱们/我 are the customer (in this order: 你们 before 你)
 _QUOTED = re.compile(r"([“「『\"][^”」』\"]*[”」』\"])")
 _PRONOUNS = (("你们", "\x00"), ("你", "\x00"), ("我妈", "您母亲"), ("我爸", "您父亲"), ("我老婆", "您爱人"),
-             ("我老公", "您爱人"), ("我媳妇", "您爱人"), ("我们", "您"), ("咱们", "您"), ("我", "您"), ("\x00", "我们"))
+             ("我老公", "您爱人"), ("我媳妇", "您爱人"), ("我们", "您"), ("咱们", "您"), ("俺们", "您"), ("我", "您"), ("俺", "您"),
+             ("\x00", "我们"))
+# the customer's contempt for what they complain about is theirs: said back without it ("破系统" → "系统")
+_CONTEMPT = re.compile(r"(?:那个|这个|这|那)?破(?=(?:会员)?(?:系统|app|APP|软件|车|手机|店|公司|东西|玩意|网|电脑))")
 _NEEDS = {  # what the reply asks for when the notes do not already answer it
     "quality": "请客户提供订单号和商品问题的照片",
     "delivery": "请客户提供订单号",
@@ -106,6 +109,8 @@ def chosen_remedy(request: DraftRequest) -> str:
     asked = asked_remedy(request.complaint)
     if asked in bank["remedy"]:
         return asked
+    if "safety" in request.flags:  # harm to someone: what it cost them is for a supervisor to make good
+        return "compensation"
     said = context(request)
     satisfied = [remedy for remedy, _count, happy, _amounts in (request.precedent.by_remedy if request.precedent else ())
                  if happy]
@@ -125,7 +130,7 @@ def compensation_amount(request: DraftRequest) -> float:
 def customer_words(sentence: str) -> str:
     """A complaint sentence as the reply can restate it: the customer's 我 becomes 您, their 你们
     our 我们 — outside quotation marks, where the words are someone else's (“这不归我们管”)."""
-    parts = _QUOTED.split(sentence.strip().rstrip("。！？!?.…~～ "))
+    parts = _QUOTED.split(_CONTEMPT.sub("", sentence.strip().rstrip("。！？!?.…~～ ")))
     for index in range(0, len(parts), 2):
         for old, new in _PRONOUNS:
             parts[index] = parts[index].replace(old, new)
