@@ -108,6 +108,7 @@ class LLMSettings(BaseModel):
     retries: int = 2
     fallback_to_composer: bool = True
     prompt_examples: int = Field(2, description="与草稿比对是否照抄的相似案例条数（案例不进提示词）")
+    prompt: str = Field("plan", description="给模型的提示：plan（按回复要点写）或 rewrite（把脚本组稿的信改写得自然）")
 
 
 class IntakeSettings(BaseModel):

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import os
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -14,6 +15,7 @@ from jinja2 import UndefinedError
 from complaint_desk import vocab
 from complaint_desk.cases.base import load_builtin_cases, precedent_of
 from complaint_desk.domain import Violation
+from complaint_desk.errors import ActionableError
 from complaint_desk.drafting.prompts import chat_messages, feedback_prompt, render, system_prompt, user_prompt
 from complaint_desk.drafting.request import DraftRequest
 
@@ -44,6 +46,18 @@ def test_system_prompt_matches_golden() -> None:
 
 def test_user_prompt_matches_golden() -> None:
     check_golden("user.txt", user_prompt(request()))
+
+
+def test_rewrite_prompt_matches_golden() -> None:
+    """The rewrite style shows the composer's letter for the plan, and still no other case."""
+    prompt = user_prompt(replace(request(), prompt="rewrite"))
+    check_golden("rewrite.txt", prompt)
+    assert "<草稿>" in prompt and all(case.reply[:12] not in prompt for case in request().examples)
+
+
+def test_an_unknown_prompt_style_says_what_to_set() -> None:
+    with pytest.raises(ActionableError, match="COMPLAINT_DESK_LLM__PROMPT"):
+        user_prompt(replace(request(), prompt="poem"))
 
 
 def test_feedback_prompt_matches_golden() -> None:

@@ -6,6 +6,7 @@ The SPEC script and rule table are rendered from the move and rule specs the che
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from functools import lru_cache
 from importlib import resources
 
@@ -15,6 +16,7 @@ from complaint_desk import vocab
 from complaint_desk.checks import MOVE_SPECS, RULE_SPECS
 from complaint_desk.drafting.plan import plan_for
 from complaint_desk.drafting.request import DraftRequest, unfenced
+from complaint_desk.errors import ActionableError
 from complaint_desk.privacy import mask_pii
 
 
@@ -46,6 +48,13 @@ def system_prompt(company: str, max_compensation: float) -> str:
 
 
 def user_prompt(request: DraftRequest) -> str:
+    """The user message in the request's prompt style (`llm.prompt`)."""
+    if request.prompt not in USER_PROMPTS:
+        raise ActionableError(f"未知的提示方式 {request.prompt!r}：COMPLAINT_DESK_LLM__PROMPT 可设为 {'、'.join(USER_PROMPTS)}")
+    return USER_PROMPTS[request.prompt](request)
+
+
+def plan_prompt(request: DraftRequest) -> str:
     """The complaint, its notes and the reply plan: never another case's complaint or reply
     (a small model pastes what it is shown) and no other case's amounts."""
     context = {"max_compensation": f"{request.max_compensation:g}"}
@@ -64,6 +73,26 @@ def user_prompt(request: DraftRequest) -> str:
         kind=plan.kind, apologise=bool(plan.apology), contact=plan.contact.removesuffix("联系客户"),
         feedback=feedback_prompt(request) if request.feedback else None,
     )
+
+
+def rewrite_prompt(request: DraftRequest) -> str:
+    """The composer's letter for the plan, to be rewritten in natural words: the program has
+    settled the moves, facts and remedies; a small model that pastes what it is shown pastes a
+    letter that already passes the checks, and only has to make it read like a person's."""
+    from complaint_desk.drafting.composer import compose
+
+    plan = plan_for(request)
+    return render(
+        "rewrite.j2",
+        complaint=request.prompt_complaint,
+        hint=mask_pii(request.hint) if request.hint else None,
+        draft=compose(request),
+        kind=plan.kind, apologise=bool(plan.apology), contact=plan.contact.removesuffix("联系客户"),
+        feedback=feedback_prompt(request) if request.feedback else None,
+    )
+
+
+USER_PROMPTS: dict[str, Callable[[DraftRequest], str]] = {"plan": plan_prompt, "rewrite": rewrite_prompt}
 
 
 def feedback_prompt(request: DraftRequest) -> str:

@@ -54,6 +54,7 @@ class DraftRequest:
     grounded: bool = False  # the complaint and the notes (hint) are all the facts there are: check `unfounded`
     plan: ReplyPlan | None = None  # the agent's edited plan; None: the one drafting/plan.py proposes
     attempt: int = 0  # which try at this request (a retry samples anew)
+    prompt: str = "plan"  # which user prompt the model gets (drafting/prompts.py USER_PROMPTS)
 
     @property
     def approved_amount(self) -> float | None:
@@ -109,5 +110,6 @@ def build_request(text: str, triage: TriageResult, case_base: CaseBase, settings
         grant=grant,
         grounded=grounded,
         plan=plan,
+        prompt=settings.llm.prompt,
     )
 
