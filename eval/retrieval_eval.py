@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from complaint_desk.cases.base import CaseBase
+from complaint_desk.cases.base import CaseBase, load_builtin_cases
 from complaint_desk.jsonl import read_jsonl
 
 QUERIES = Path(__file__).resolve().parent / "data" / "retrieval_queries.jsonl"
@@ -50,26 +50,35 @@ def evaluate_retrieval(case_base: CaseBase, backends: Sequence[str] = ("bm25", "
     """
     queries = queries if queries is not None else load_queries()
     relevant = [q["relevant"] for q in queries]
+    # what the query is about: the topic of the case its author named as the closest
+    topic_of = {case.id: case.topic for case in load_builtin_cases()}
     results: dict[str, dict[str, float]] = {}
     has_dense = case_base.indexes().dense is not None
     for backend in backends:
         if backend != "bm25" and not has_dense:
             continue
-        rankings = []
+        rankings, agreement = [], []
         for query in queries:
             industry = query.get("industry") if use_industry else None
             hits = case_base.similar(query["query"], 10, industry=industry, backend=backend)
             rankings.append([hit.case.id for hit in hits])
+            wanted = topic_of.get(query.get("primary", ""))
+            if wanted and hits[:5]:
+                agreement.append(sum(hit.case.topic == wanted for hit in hits[:5]) / len(hits[:5]))
             if progress:
                 progress(1)
         results[backend] = score_rankings(rankings, relevant)
+        results[backend]["topic@5"] = round(sum(agreement) / len(agreement), 4) if agreement else None
     return results
 
 
 def format_retrieval_report(results: dict[str, dict[str, float]], notice: str | None = None) -> str:
-    lines = ["相似案例检索（作者编写的查询集）", f"  {'方式':<8}{'recall@5':>10}{'hit@5':>8}{'MRR@10':>8}{'查询数':>8}"]
+    lines = ["相似案例检索（作者编写的查询集；主题一致@5：前 5 条与查询同主题的比例）",
+             f"  {'方式':<8}{'recall@5':>10}{'hit@5':>8}{'MRR@10':>8}{'主题一致@5':>10}{'查询数':>8}"]
     for backend, row in results.items():
-        lines.append(f"  {backend:<8}{row['recall@5']:>10.3f}{row['hit@5']:>8.3f}{row['mrr@10']:>8.3f}{row['queries']:>8}")
+        topic = "-" if row.get("topic@5") is None else f"{row['topic@5']:.3f}"
+        lines.append(f"  {backend:<8}{row['recall@5']:>10.3f}{row['hit@5']:>8.3f}{row['mrr@10']:>8.3f}{topic:>10}"
+                     f"{row['queries']:>8}")
     if notice:
         lines.append(f"  注意：{notice}")
     return "\n".join(lines)

@@ -105,3 +105,16 @@ def test_the_large_base_benchmark_times_a_dense_index_filled_from_a_sample(retri
     report = bench_similar(retrieval_settings, n=300, queries=5, backends=("bm25", "dense"), encode=40)
     assert report["dense_encoded_cases"] == 40 and report["dense_build_s_extrapolated"] >= 0
     assert "dense_index_mb" in report and report["dense_p95_ms"] >= report["dense_p50_ms"] > 0
+
+
+def test_topic_agreement_is_the_share_of_the_top_five_about_the_querys_topic(settings: Settings) -> None:
+    from eval.retrieval_eval import evaluate_retrieval, load_queries
+
+    base = CaseBase(open_store(settings), settings)
+    base.ensure_seeded()
+    queries = load_queries()[:6]
+    topic_of = {case.id: case.topic for case in load_builtin_cases()}
+    expected = [sum(h.case.topic == topic_of[q["primary"]] for h in base.similar(q["query"], 10, backend="bm25")[:5]) / 5
+                for q in queries]
+    result = evaluate_retrieval(base, backends=("bm25",), queries=queries)["bm25"]
+    assert result["topic@5"] == pytest.approx(sum(expected) / len(expected), abs=1e-4)
