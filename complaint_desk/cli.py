@@ -279,6 +279,7 @@ def check_command(
     """检查回复草稿：禁用说法、脚本顺序、缺少的步骤、格式和隐私；输出违规位置与建议改法。"""
     records, errors = read_records(input_file)
     report_line_errors(errors)
+    policy = settings().policy
     needs_topic = [r for r in records if "topic" not in r.data and r.data.get("complaint")]
     topics: dict[int, str] = {}
     if needs_topic:
@@ -288,7 +289,7 @@ def check_command(
         for record in records:
             topic = record.data.get("topic") or topics.get(record.line)
             result = check_in_context(record.data["text"], topic, record.data.get("complaint"),
-                                      record.data.get("notes"), settings().policy)
+                                      record.data.get("notes"), policy)
             write_record(handle, {
                 "id": record.data["id"],
                 "passed": result.passed,

@@ -98,7 +98,7 @@ def bench_similar(settings: Settings, n: int = 100_000, queries: int = 200, back
     """Index build time, query p50/p95 (top 5) and memory on n synthetic cases.
 
     `encode`: embed only this many of the cases and fill the dense index to n by repeating
-    their vectors. On a 2-core CPU e5 embeds ~10 cases/s, so a 100k build is hours; the
+    their vectors. On a 2-core CPU e5 embeds ~17 cases/s, so a 100k build is hours; the
     repeated vectors time the search and size the index exactly as n distinct ones would
     (the search is one matrix product over all n rows), and the full build time is
     extrapolated from the measured encoding rate and reported as such."""

@@ -11,7 +11,7 @@ from complaint_desk import vocab
 from complaint_desk.cases.base import load_builtin_cases, precedent_of
 from complaint_desk.drafting.checking import check_for_request
 from complaint_desk.drafting.composer import compose
-from complaint_desk.drafting.fitting import _licences, asked_remedy, fits, remedy_fits
+from complaint_desk.drafting.fitting import _patterns, asked_remedy, fits, remedy_fits
 from complaint_desk.drafting.plan import build_plan, chosen_remedy, contact_time, customer_words, phrasebank
 from complaint_desk.drafting.request import DraftRequest
 
@@ -29,7 +29,7 @@ def test_a_letter_names_nothing_the_complaint_does_not(topic: str, anger: int, p
     request = DraftRequest(complaint=PLAIN, topic=topic, anger=anger, persona=persona, precedent=precedent,
                            grounded=True)
     letter = compose(request)
-    unlicensed = [word for word, pattern in _licences() if word in letter and not pattern.search(PLAIN)]
+    unlicensed = [word for word, pattern in _patterns("licences").items() if word in letter and not pattern.search(PLAIN)]
     assert not unlicensed, letter
     assert check_for_request(letter, request).passed
 
@@ -79,7 +79,7 @@ def test_asked_compensation_is_left_to_the_supervisor() -> None:
 def test_a_customer_pressed_for_time_is_contacted_soon(priority: str) -> None:
     hurried = DraftRequest(complaint="合同文件明天开庭要用，现在还没送到！", topic="delivery", anger=2,
                            persona="venting", priority=priority)
-    assert contact_time(hurried) in phrasebank()["follow_up"]["times"]["P1"]
+    assert contact_time(hurried, "complaint") in phrasebank()["follow_up"]["times"]["P1"]
 
 
 def test_praise_misread_as_anger_is_still_thanked() -> None:

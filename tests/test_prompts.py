@@ -15,9 +15,9 @@ from jinja2 import UndefinedError
 from complaint_desk import vocab
 from complaint_desk.cases.base import load_builtin_cases, precedent_of
 from complaint_desk.domain import Violation
-from complaint_desk.errors import ActionableError
 from complaint_desk.drafting.prompts import chat_messages, feedback_prompt, render, system_prompt, user_prompt
 from complaint_desk.drafting.request import DraftRequest
+from complaint_desk.errors import ActionableError
 
 GOLDEN = Path(__file__).resolve().parent.parent / "prompts" / "golden"
 UPDATE = os.environ.get("UPDATE_GOLDEN") == "1"

@@ -153,13 +153,9 @@ def test_validation_calibrates_anger_and_every_flag(tiny_checkpoint: Path) -> No
     ([[0, 0, .1, .9], [0, 0, .2, .8], [0, 0, .9, .1]], [1, 1, 0], None),  # two examples are no evidence
 ])
 def test_the_rage_threshold_is_recall_first(levels: list, truth: list, expected: tuple | None) -> None:
-    from model.calibration import NEVER, rage_threshold
+    from model.calibration import rage_threshold
 
-    threshold = rage_threshold(np.array(levels), np.array(truth, dtype=bool))
-    if expected is None:
-        assert threshold == NEVER
-    else:
-        assert expected[0] <= threshold <= expected[1]
+    assert_threshold(rage_threshold(np.array(levels), np.array(truth, dtype=bool)), expected)
 
 
 @pytest.mark.parametrize("scores, truth, expected", [
@@ -168,9 +164,15 @@ def test_the_rage_threshold_is_recall_first(levels: list, truth: list, expected:
     ([0.9, 0.8, 0.1, 0.1], [1, 1, 0, 0], None),  # two examples are no evidence
 ])
 def test_a_flag_threshold_needs_evidence_and_precision(scores: list, truth: list, expected: tuple | None) -> None:
-    from model.calibration import NEVER, flag_threshold
+    from model.calibration import flag_threshold
 
-    threshold = flag_threshold(np.array(scores), np.array(truth, dtype=bool))
+    assert_threshold(flag_threshold(np.array(scores), np.array(truth, dtype=bool)), expected)
+
+
+def assert_threshold(threshold: float, expected: tuple[float, float] | None) -> None:
+    """Within the expected range, or NEVER where the data are no evidence."""
+    from model.calibration import NEVER
+
     if expected is None:
         assert threshold == NEVER
     else:

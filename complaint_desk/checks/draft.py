@@ -55,6 +55,7 @@ def quoted_ranges(text: str) -> list[tuple[int, int]]:
 
 
 SENTENCE_BREAK = re.compile(r"[。！!？?；;\n]")
+FULL_STOP = re.compile(r"[。！!？?\n]")  # a sentence's end, where a semicolon only joins its halves
 CLAUSE_BREAK = re.compile(r"[。！!？?；;\n，,：:]")
 
 

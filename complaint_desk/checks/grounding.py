@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 
-from complaint_desk.checks.draft import Draft
+from complaint_desk.checks.draft import FULL_STOP, Draft, bounds
 from complaint_desk.checks.money import amounts
 from complaint_desk.checks.rules import RULE_SPECS
 from complaint_desk.domain import Violation
@@ -41,7 +41,6 @@ _DONE = re.compile(
 )
 # a completed action named as what a later contact will confirm ("明天联系您，确认退票已经提交")
 _CONFIRMED_LATER = re.compile(r"(?:会|将|再|去)[^。！？]{0,20}?(?:确认|看看|核实|问问|告诉您)[^，。！？]{0,8}$")
-_SENTENCE_BREAK = re.compile(r"[。！？!?\n]")
 _NUMERAL = re.compile(r"\d+(?:\.\d+)?")
 _DATE = re.compile(r"\d{1,2}月\d{1,2}[日号]|\d{4}[-/.]\d{1,2}[-/.]\d{1,2}")
 _NUMBER = re.compile(r"(?<![\d*])[A-Za-z]{0,3}\d{6,}(?![\d*])")
@@ -49,11 +48,6 @@ _NUMBER = re.compile(r"(?<![\d*])[A-Za-z]{0,3}\d{6,}(?![\d*])")
 
 def _kinds(text: str) -> set[str]:
     return {_KIND[verb] for verb in _KIND if verb in text}
-
-
-def _sentence_before(text: str, start: int) -> str:
-    breaks = [m.end() for m in _SENTENCE_BREAK.finditer(text, 0, start)]
-    return text[breaks[-1] if breaks else 0 : start]
 
 
 def check_grounding(draft: Draft, complaint: str, notes: str, granted: Iterable[float] = (),
@@ -78,7 +72,7 @@ def check_grounding(draft: Draft, complaint: str, notes: str, granted: Iterable[
     folded = fold(draft.text)
     found = [unfounded(m.start(), m.end(), f"已经{m.group('a') or m.group('b')}")
              for m in _DONE.finditer(folded) if _KIND[m.group("a") or m.group("b")] not in known
-             and not _CONFIRMED_LATER.search(_sentence_before(folded, m.start()))]
+             and not _CONFIRMED_LATER.search(folded[bounds(folded, m.start(), m.start(), FULL_STOP)[0] : m.start()])]
     sources = complaint + "\n" + notes
     allowed = ({float(value) for value in granted} | {a.value for a in amounts(sources)}
                | {float(n) for n in _NUMERAL.findall(sources)})

@@ -20,6 +20,7 @@ from dataclasses import dataclass, field, replace
 from types import MappingProxyType
 
 from complaint_desk import vocab
+from complaint_desk.checks.draft import FULL_STOP, bounds
 from complaint_desk.domain import MoveSpan
 from complaint_desk.pattern_index import LabelledIndex, labelled_index
 from complaint_desk.text import fold
@@ -282,8 +283,7 @@ def _answer_clauses(tagged: list[Clause]) -> list[Clause]:
 
 def _sentence_so_far(text: str, clause: Clause) -> str:
     """The clause's sentence from its start up to the clause's end."""
-    start = max(text.rfind(mark, 0, clause.start) for mark in "。！？!?\n") + 1
-    return text[start : clause.end]
+    return text[bounds(text, clause.start, clause.end, FULL_STOP)[0] : clause.end]
 
 
 def tag_clauses(text: str, inquiry: bool = False) -> list[Clause]:

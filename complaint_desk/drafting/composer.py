@@ -94,7 +94,7 @@ def sentence(move: str, request: DraftRequest) -> str:
     if move == "follow_up":
         if plan.kind == "praise":  # nothing to follow up: thanked and passed on
             return ""
-        time = plan.contact.removesuffix("联系客户") if plan.contact else contact_time(request)
+        time = plan.contact.removesuffix("联系客户") if plan.contact else contact_time(request, plan.kind)
         templates = bank["follow_up"]["inquiry" if inquiry else "templates"]
         if not all(fits(template, context(request)) for template in templates):  # a channel is barred: name one that suits
             templates = bank["follow_up"]["any_channel"]

@@ -25,12 +25,7 @@ def _tables() -> dict:
     return tomllib.loads(text)
 
 
-@lru_cache(maxsize=1)
-def _licences() -> tuple[tuple[str, re.Pattern[str]], ...]:
-    return tuple((word, re.compile(pattern)) for word, pattern in _tables()["licences"].items())
-
-
-@lru_cache(maxsize=1)
+@lru_cache(maxsize=None)  # one entry per table (licences, barred, remedies, asked, urgency)
 def _patterns(table: str) -> dict[str, re.Pattern[str]]:
     return {name: re.compile(pattern) for name, pattern in _tables()[table].items()}
 
@@ -43,7 +38,7 @@ def context(request: DraftRequest) -> str:
 def fits(wording: str, said: str) -> bool:
     """Whether every licensed word the wording carries is licensed by what was said, and no
     word it carries is barred by it (a phone call for a customer who cannot hear)."""
-    return all(pattern.search(said) for word, pattern in _licences() if word in wording) and not any(
+    return all(pattern.search(said) for word, pattern in _patterns("licences").items() if word in wording) and not any(
         pattern.search(said) for word, pattern in _patterns("barred").items() if word in wording)
 
 
@@ -61,7 +56,7 @@ def asked_remedy(complaint: str) -> str | None:
     """The remedy the customer asks for in their own words (要求换新, 给我退款): the last one
     said after a demand. A remedy only mentioned (维修师傅迟到了, 修了两次) is what happened,
     not what they want."""
-    demand, opening = re.compile(_tables()["demand"]["pattern"]), re.compile(_tables()["demand"]["start"])
+    demand, opening = _patterns("demand")["pattern"], _patterns("demand")["start"]
     demanded = sorted((match.start(), remedy) for remedy, pattern in _patterns("asked").items()
                       for match in pattern.finditer(complaint)
                       if opening.match(match.group()) or demand.search(complaint[: match.start()]))

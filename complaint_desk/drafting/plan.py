@@ -30,8 +30,9 @@ MAX_ISSUE_CHARS = 50
 _THREAT_FLAGS = frozenset({"media", "regulator", "legal", "churn", "supervisor"})
 _CLAUSE = re.compile(r"[，,；;：:]")
 # a question that is a reproach, not something to answer
-_RHETORIC = re.compile(r"怎么回事|怎么管理|怎么搞的|怎么不|什么意思|凭什么|难道|管不管|有没有人管|有没有搞错|像话|就是这么|这就是|"
-                       r"这么.{0,6}的|还有没有|是不是觉得|良心|是人吗|吧$|负责吗|就不能|火星")
+# (_REPROACH below is a reproach in any sentence; these only where the sentence asks)
+_RHETORIC = re.compile(r"怎么回事|怎么管理|怎么搞的|什么意思|管不管|有没有人管|有没有搞错|像话|就是这么|这就是|"
+                       r"这么.{0,6}的|还有没有|是不是觉得|负责吗|就不能|火星")
 # a reproach however it is punctuated ("差得也太远了吧", "收钱时怎么不说没空"): felt, not a point to restate
 _REPROACH = re.compile(r"怎么不|凭什么|难道|是人吗|良心|太.{0,4}了吧|[吧嘛]$|你们(非|就|却|偏)(说|要)")
 # the customer's feelings, demands on us and instructions to the model: acknowledged or refused, never restated
@@ -203,14 +204,14 @@ def plan_remedies(request: DraftRequest) -> tuple[str, ...]:
     return (first, *extra)
 
 
-def contact_time(request: DraftRequest) -> str:
+def contact_time(request: DraftRequest, kind: str) -> str:
     """When we promise to contact the customer, never a promise of a result: by priority, as
-    soon as P1 when the customer is pressed for time, and soon for a plain question."""
+    soon as P1 when the customer is pressed for time, and soon for a plain question or praise
+    (`kind`, reply_kind's reading of the message)."""
     times = phrasebank()["follow_up"]["times"]
     if urgent(request.complaint):
         return pick(times["P1"], request.key, "time")
-    level = "inquiry" if request.topic == "inquiry" or reply_kind(request) != "complaint" else request.priority
-    return pick(times[level], request.key, "time")
+    return pick(times[request.priority if kind == "complaint" else "inquiry"], request.key, "time")
 
 
 def reply_kind(request: DraftRequest) -> str:
@@ -236,7 +237,7 @@ def build_plan(request: DraftRequest) -> ReplyPlan:
         ask=f"告知客户：{request.hint.strip()}" if request.hint else ("" if kind == "praise" else _NEEDS[request.topic]),
         remedies=remedies.get(kind) or plan_remedies(request),
         consult="询问是否还有其他疑问" if kind != "complaint" else "询问客户这样处理是否可以",
-        contact=f"{contact_time(request)}联系客户",
+        contact=f"{contact_time(request, kind)}联系客户",
     )
 
 

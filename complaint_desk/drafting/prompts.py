@@ -14,6 +14,7 @@ from jinja2 import Environment, FunctionLoader, StrictUndefined
 
 from complaint_desk import vocab
 from complaint_desk.checks import MOVE_SPECS, RULE_SPECS
+from complaint_desk.drafting.composer import compose
 from complaint_desk.drafting.plan import plan_for
 from complaint_desk.drafting.request import DraftRequest, unfenced
 from complaint_desk.errors import ActionableError
@@ -79,8 +80,6 @@ def rewrite_prompt(request: DraftRequest) -> str:
     """The composer's letter for the plan, to be rewritten in natural words: the program has
     settled the moves, facts and remedies; a small model that pastes what it is shown pastes a
     letter that already passes the checks, and only has to make it read like a person's."""
-    from complaint_desk.drafting.composer import compose
-
     plan = plan_for(request)
     return render(
         "rewrite.j2",
