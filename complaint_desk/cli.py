@@ -322,7 +322,7 @@ def draft_command(
             triage = triager.triage(record.data["text"])
             request = build_request(record.data["text"], triage, base, config, industry=record.data.get("industry"),
                                     hint=str(record.data.get("hint") or ""))
-            outcome = guard(request, loaded.backend, config.guard.max_regenerations)
+            outcome = guard(request, loaded.backend, config.guard.max_regenerations, best_of=config.guard.best_of)
             write_record(handle, {
                 "id": record.data["id"],
                 "draft": outcome.text,

@@ -84,6 +84,9 @@ class RetrievalSettings(BaseModel):
     bm25_k1: float = 1.5
     bm25_b: float = 0.75
     precedent_k: int = 8
+    topic_weight: float = Field(0.5, ge=0.0, le=1.0, description=(
+        "相似案例按分诊主题排序的权重：0 只看文字相似；越大越把分诊认为可能的主题的案例排在前面（不会隐藏其他主题）"))
+    rerank_pool: int = Field(20, description="按分诊主题重排时先取文字最相似的多少条")
 
 
 class LLMSettings(BaseModel):
@@ -117,6 +120,9 @@ class IntakeSettings(BaseModel):
 
 class GuardSettings(BaseModel):
     max_regenerations: int = 2
+    best_of: int = Field(1, ge=1, le=8, description=(
+        "草稿先采样几份，由检查挑最好的一份（第一份通过就不再采样）；每多一份，没通过时就多一份生成时间："
+        "2 核 CPU 上建议 1，GPU 或服务器后端可设 3"))
     max_draft_chars: int = 600
     max_complaint_chars: int = 2000
     max_reply_chars: int = Field(3000, description="坐席编辑的回复最多多少字（检查和批准都拒绝更长的文本）")

@@ -65,7 +65,13 @@ def eval_retrieval(
     industry_filter: Annotated[bool, typer.Option("--industry-filter", help="按查询的行业过滤（部署在单一行业时的用法）")] = False,
 ) -> None:
     """相似案例检索在作者编写的查询集上的 recall@5 与 MRR@10（BM25、向量、混合）。"""
-    from eval.retrieval_eval import evaluate_retrieval, format_retrieval_report, load_queries
+    from complaint_desk.triage.model import Triager
+    from eval.retrieval_eval import (
+        evaluate_retrieval,
+        format_retrieval_report,
+        load_queries,
+        triage_topic_accuracy,
+    )
 
     with tempfile.TemporaryDirectory() as tmp:
         user = settings()
@@ -74,9 +80,13 @@ def eval_retrieval(
         base = CaseBase(open_store(config), config)
         base.ensure_seeded()
         queries = load_queries()
-        with progress_bar(len(queries) * 3, "检索") as bar:
-            results = evaluate_retrieval(base, queries=queries, progress=bar.update, use_industry=industry_filter)
+        topics = [r.topic_probabilities for r in Triager(config).score([q["query"] for q in queries])]
+        with progress_bar(len(queries) * 6, "检索") as bar:
+            results = evaluate_retrieval(base, queries=queries, progress=bar.update, use_industry=industry_filter,
+                                         topics=topics)
         typer.echo(format_retrieval_report(results, base.notice))
+        typer.echo(f"  分诊主题与查询最相近案例的主题一致：{triage_topic_accuracy(queries, topics):.3f}"
+                   f"（按分诊主题排序的权重 {config.retrieval.topic_weight}）")
 
 
 @eval_app.command("agreement")
@@ -131,7 +141,9 @@ def eval_run(
                            model_label=config.llm.model if backend != "composer" else "",
                            stream=stream if stream is not None else backend in ("openai", "llamacpp"))
     metrics = report["metrics"]
-    typer.echo(f"模型直出通过率 {metrics['raw_pass_rate']}，守护后通过率 {metrics['guarded_pass_rate']}，"
+    best_of = report["config"]["best_of"]
+    chosen = f"{best_of} 份里挑一份的通过率 {metrics['best_of_pass_rate']}，" if best_of > 1 and backend != "composer" else ""
+    typer.echo(f"模型直出通过率 {metrics['raw_pass_rate']}，{chosen}守护后通过率 {metrics['guarded_pass_rate']}，"
                f"报告：{out / 'report.html'}")
     if metrics["median_tokens_per_s"]:
         typer.echo(f"首字延迟中位数 {metrics['median_first_token_s']} 秒（p95 {metrics['p95_first_token_s']}），"

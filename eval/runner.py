@@ -229,7 +229,7 @@ def _run_batch(batch: list[dict], backend: LLMBackend, settings: Settings, case_
         raw = cap_length(raw.strip(), request.max_draft_chars)
         raw_check = check_for_request(raw, request)
         guard_started = time.perf_counter()
-        guarded = guard(request, backend, settings.guard.max_regenerations, first=raw)
+        guarded = guard(request, backend, settings.guard.max_regenerations, first=raw, best_of=settings.guard.best_of)
         forbidden = set(item.get("expect", {}).get("forbid", []))
         limit = settings.policy.max_compensation_without_approval
         # what approval would say to an agent with no supervisor's approval on record
@@ -251,6 +251,9 @@ def _run_batch(batch: list[dict], backend: LLMBackend, settings: Settings, case_
             "violations": [v.model_dump() for v in guarded.result.violations],
             "moves": [m.model_dump() for m in guarded.result.moves],
             "attempts": guarded.attempts,
+            "sampled": guarded.sampled,
+            # the model's own letter, before any retry or repair: the best of the samples passed
+            "best_of_passed": any(not rules for _, rules in guarded.history[: guarded.sampled]),
             "repaired": guarded.repaired,
             "fell_back": guarded.fell_back,
             "forbidden_hit": sorted(forbidden & set(guarded.result.rules)),
@@ -304,6 +307,7 @@ def build_report(suite: Suite, results: list[dict], backend: LLMBackend, setting
             "backend_description": getattr(backend, "description", backend.name),
             "model": model_label,
             "max_regenerations": settings.guard.max_regenerations,
+            "best_of": settings.guard.best_of,
             "max_new_tokens": settings.llm.max_new_tokens,
             "temperature": settings.llm.temperature,
             "compensation_limit": settings.policy.max_compensation_without_approval,
@@ -312,6 +316,7 @@ def build_report(suite: Suite, results: list[dict], backend: LLMBackend, setting
                      "python": platform.python_version(), "machine": platform.machine()},
         "metrics": {
             "raw_pass_rate": _rate([r["raw_passed"] for r in results]),
+            "best_of_pass_rate": _rate([bool(r.get("best_of_passed", r["raw_passed"])) for r in results]),
             "guarded_pass_rate": _rate([r["passed"] for r in results]),
             "repaired_share": _rate([r["repaired"] for r in results]),
             "composer_fallback_share": _rate([bool(r.get("fell_back")) for r in results]),

@@ -197,3 +197,28 @@ def test_a_stock_clause_is_not_copying_whatever_punctuation_ends_it() -> None:
     case = load_builtin_cases()[0].model_copy(update={"reply": "我们会在两个工作日内与您联系。请您放心。"})
     for ending in ("。", "，"):
         assert copied_from(f"您好，非常抱歉。我们会在两个工作日内与您联系{ending}感谢您。", [case]) == []
+
+
+def test_best_of_samples_more_only_while_none_passes_and_keeps_the_best() -> None:
+    """Choose, don't patch: with best_of 3 a failing first draft brings two more samples at new
+    seeds (not told anything, not retried), and the checks pick the passing one."""
+    backend = Scripted(PUSH_BACK, MARKDOWN, GOOD)
+    outcome = guard(REQUEST, backend, max_regenerations=2, best_of=3)
+    assert outcome.text == GOOD and outcome.result.passed and not outcome.repaired and not outcome.fell_back
+    assert outcome.sampled == 3 and outcome.attempts == 3 and len(outcome.history) == 3
+    assert [r.attempt for r in backend.requests] == [0, 1, 2] and not any(r.feedback for r in backend.requests)
+    assert outcome.first_draft == PUSH_BACK
+    passing_first = Scripted(GOOD, PUSH_BACK)
+    assert guard(REQUEST, passing_first, max_regenerations=2, best_of=3).sampled == 1
+    assert len(passing_first.requests) == 1
+
+
+def test_retries_after_best_of_use_seeds_the_samples_did_not() -> None:
+    backend = Scripted(PUSH_BACK, PUSH_BACK + "。", GOOD)
+    outcome = guard(REQUEST, backend, max_regenerations=1, best_of=2)
+    assert outcome.sampled == 2 and outcome.attempts == 3 and outcome.result.passed
+    assert [r.attempt for r in backend.requests] == [0, 1, 2] and backend.requests[2].feedback
+
+
+def test_the_composer_is_sampled_once_whatever_best_of_says() -> None:
+    assert guard(REQUEST, ComposerBackend(), max_regenerations=2, best_of=4).sampled == 1

@@ -1,6 +1,7 @@
 """The guard around every model: check, regenerate with feedback, repair, mark.
 
-1. the backend writes a draft (capped in length);
+1. the backend writes a draft (capped in length); with `best_of` N > 1 it samples up to N
+   drafts (more only while none passes) and the checks pick the best: choose, don't patch;
 2. the draft checks run; on violations the backend samples again (a new seed) told which
    rules failed, without being shown its failed draft, a bounded number of times, stopping
    early when it gives back a draft it wrote before;
@@ -15,7 +16,7 @@ Nothing is ever sent here.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from complaint_desk.domain import CheckResult
 from complaint_desk.drafting.backends import LLMBackend
@@ -35,16 +36,41 @@ class GuardedDraft:
     repaired: bool = False
     fell_back: bool = False  # the model's draft could not be made sound: the composer wrote this one
     repeated: bool = False  # a retry gave back an earlier draft word for word, so retrying stopped
+    sampled: int = 1  # drafts sampled before the checks chose one (best_of)
     history: list[tuple[str, list[str]]] = field(default_factory=list)
 
 
-def guard(request: DraftRequest, backend: LLMBackend, max_regenerations: int, first: str | None = None) -> GuardedDraft:
-    """Draft, check, regenerate with feedback, repair; `first` is a draft already generated."""
-    text = cap_length((first if first is not None else backend.generate(request)).strip(), request.max_draft_chars)
-    outcome = GuardedDraft(text=text, result=check_for_request(text, request), backend=backend.name, first_draft=text)
-    outcome.history.append((text, outcome.result.rules))
-    retry = request
-    while not outcome.result.passed and outcome.attempts <= max_regenerations and backend.name != "composer":
+def _flaws(result: CheckResult) -> tuple[bool, int, int]:
+    """Sort key of a sample: passing first, then fewest flaws only the composer can mend, then fewest flaws."""
+    return not result.passed, sum(v.amount is None for v in result.violations), len(result.violations)
+
+
+def best_sample(request: DraftRequest, backend: LLMBackend, best_of: int,
+                first: str | None = None) -> tuple[str, CheckResult, int, list[tuple[str, list[str]]]]:
+    """The first draft, or while none passes up to `best_of` samples (each at its own seed, in one
+    batch where the backend batches), and the one the checks like best; with every sample's rules."""
+    samples = [cap_length(first.strip(), request.max_draft_chars)] if first is not None else []
+    wanted = 1 if backend.name == "composer" else max(1, best_of)  # the composer writes one letter, always the same
+    if not samples:
+        samples.append(cap_length(backend.generate(request).strip(), request.max_draft_chars))
+    checked = [(samples[0], check_for_request(samples[0], request))]
+    if wanted > 1 and not checked[0][1].passed:
+        more = [replace(request, attempt=n) for n in range(1, wanted)]
+        checked += [(text, check_for_request(text, request))
+                    for text in (cap_length(t.strip(), request.max_draft_chars) for t in backend.generate_batch(more))]
+    text, result = min(checked, key=lambda pair: _flaws(pair[1]))  # min is stable: the earliest of equals
+    return text, result, len(checked), [(t, r.rules) for t, r in checked]
+
+
+def guard(request: DraftRequest, backend: LLMBackend, max_regenerations: int, first: str | None = None,
+          best_of: int = 1) -> GuardedDraft:
+    """Draft (the best of `best_of` samples), check, regenerate with feedback, repair; `first` is a
+    draft already generated (streamed)."""
+    text, result, sampled, history = best_sample(request, backend, best_of, first)
+    outcome = GuardedDraft(text=text, result=result, backend=backend.name, first_draft=history[0][0],
+                           attempts=sampled, sampled=sampled, history=history)
+    retry = replace(request, attempt=sampled - 1)  # retries sample at seeds the samples did not use
+    while not outcome.result.passed and outcome.attempts - sampled < max_regenerations and backend.name != "composer":
         retry = retry.with_feedback(outcome.result.violations)  # a new sample, told what failed, not shown it
         text = cap_length(backend.generate(retry).strip(), request.max_draft_chars)
         outcome.attempts += 1
@@ -82,7 +108,8 @@ class StreamEvent:
     status: str = ""
 
 
-def guard_stream(request: DraftRequest, backend: LLMBackend, max_regenerations: int) -> Iterator[StreamEvent]:
+def guard_stream(request: DraftRequest, backend: LLMBackend, max_regenerations: int,
+                 best_of: int = 1) -> Iterator[StreamEvent]:
     """Stream the first draft as it is written, then guard it and yield the final result."""
     text = ""
     for chunk in backend.stream(request):
@@ -92,7 +119,9 @@ def guard_stream(request: DraftRequest, backend: LLMBackend, max_regenerations: 
             break
     first = check_for_request(cap_length(text.strip(), request.max_draft_chars), request)
     if not first.passed:
-        yield StreamEvent(text=text, status="草稿未通过检查，正在修改…")
-    outcome = guard(request, backend, max_regenerations, first=text)
+        status = f"草稿未通过检查，正在另外采样 {best_of - 1} 份挑选…" if best_of > 1 and backend.name != "composer" \
+            else "草稿未通过检查，正在修改…"
+        yield StreamEvent(text=text, status=status)
+    outcome = guard(request, backend, max_regenerations, first=text, best_of=best_of)
     yield StreamEvent(text=outcome.text, done=True, outcome=outcome, status="")
 

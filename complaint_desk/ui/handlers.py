@@ -337,7 +337,8 @@ def generate(services: Services, complaint_id: int | None, username: str, hint: 
             state = "草稿已通过全部检查" if outcome.result.passed else "草稿仍有问题，请修改后再批准"
             if outcome.fell_back:
                 state = "模型写的草稿改不好（如照抄或编造），整封改用脚本组稿；" + state
-            extra = f"（生成 {outcome.attempts} 次{'，已自动修复' if outcome.repaired else ''}，后端 {outcome.backend}）"
+            chosen = f"，从 {outcome.sampled} 份里挑了最好的一份" if outcome.sampled > 1 else ""
+            extra = f"（生成 {outcome.attempts} 次{chosen}{'，已自动修复' if outcome.repaired else ''}，后端 {outcome.backend}）"
             yield event.text, state + extra
         else:
             yield event.text, event.status

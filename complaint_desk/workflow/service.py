@@ -153,8 +153,9 @@ class Workflow:
         """Everything the workbench shows for one complaint: triage, similar cases, drafts."""
         complaint = self._triaged(complaint_id)
         industry = self._industry(complaint)
-        similar = self.case_base.similar(complaint.text, industry=industry)
-        precedent = self.case_base.precedent(complaint.text, industry=industry)
+        topics = complaint.triage.topic_probabilities if complaint.triage else None
+        similar = self.case_base.similar(complaint.text, industry=industry, topics=topics)
+        precedent = self.case_base.precedent(complaint.text, industry=industry, topics=topics)
         return WorkbenchView(complaint, queue_item(complaint, self.settings, utcnow()), similar, precedent,
                              self.store.list_drafts(complaint_id))
 
@@ -167,7 +168,8 @@ class Workflow:
             raise WorkflowError(f"回复过长（{len(text)} 字），上限 {limit} 字，请精简后再检查")
         complaint = self._triaged(complaint.id)  # type: ignore[arg-type]  (the check needs its topic)
         assert complaint.triage is not None
-        similar = self.case_base.similar(complaint.text, industry=self._industry(complaint))
+        similar = self.case_base.similar(complaint.text, industry=self._industry(complaint),
+                                         topics=complaint.triage.topic_probabilities)
         # the request the drafts saw, as far as the checks need it: this complaint's reference cases;
         # the precedent and the draft history (what view() also loads) play no part, so every
         # keystroke of the live check pays for one search only
@@ -321,7 +323,7 @@ class Workflow:
               plan: str | None = None) -> tuple[DraftVersion, GuardedDraft]:
         view = self._drafting_view(actor, complaint_id)
         outcome = guard(self.request_for(view, hint, actor, plan), self.drafting.current.backend,
-                        self.settings.guard.max_regenerations)
+                        self.settings.guard.max_regenerations, best_of=self.settings.guard.best_of)
         return self._store_generated(actor, complaint_id, outcome, hint), outcome
 
     def draft_stream(self, actor: User, complaint_id: int, hint: str | None = None,
@@ -329,7 +331,7 @@ class Workflow:
         view = self._drafting_view(actor, complaint_id)
         backend = self.drafting.current.backend
         request = self.request_for(view, hint, actor, plan)
-        for event in guard_stream(request, backend, self.settings.guard.max_regenerations):
+        for event in guard_stream(request, backend, self.settings.guard.max_regenerations, self.settings.guard.best_of):
             if event.done and event.outcome is not None:
                 self._store_generated(actor, complaint_id, event.outcome, hint)
             yield event
