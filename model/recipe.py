@@ -21,6 +21,7 @@ class TrainConfig:
     output: Path
     external_data_dir: Path
     base: str | None = None  # HF encoder id/path; None = pretrain from scratch
+    continue_from: Path | None = None  # a from-scratch checkpoint whose encoder and tokenizer are trained further
     seed: int = 20261123
     vocab_size: int = 9000
     hidden_size: int = 256
@@ -54,6 +55,7 @@ class TrainConfig:
         data["output"] = str(self.output)
         data["external_data_dir"] = str(self.external_data_dir)
         data["embedding_init"] = self.embedding_init.name if self.embedding_init else None
+        data["continue_from"] = str(self.continue_from) if self.continue_from else None
         data.pop("extra_corpus")
         return data
 

