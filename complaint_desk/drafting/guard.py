@@ -47,19 +47,18 @@ def _flaws(result: CheckResult) -> tuple[bool, int, int]:
 
 def best_sample(request: DraftRequest, backend: LLMBackend, best_of: int,
                 first: str | None = None) -> tuple[str, CheckResult, int, list[tuple[str, list[str]]]]:
-    """The first draft, or while none passes up to `best_of` samples (each at its own seed, in one
+    """The first draft, or while it fails up to `best_of` samples (each at its own seed, in one
     batch where the backend batches), and the one the checks like best; with every sample's rules."""
-    samples = [cap_length(first.strip(), request.max_draft_chars)] if first is not None else []
-    wanted = 1 if backend.name == "composer" else max(1, best_of)  # the composer writes one letter, always the same
-    if not samples:
-        samples.append(cap_length(backend.generate(request).strip(), request.max_draft_chars))
-    checked = [(samples[0], check_for_request(samples[0], request))]
-    if wanted > 1 and not checked[0][1].passed:
-        more = [replace(request, attempt=n) for n in range(1, wanted)]
-        checked += [(text, check_for_request(text, request))
-                    for text in (cap_length(t.strip(), request.max_draft_chars) for t in backend.generate_batch(more))]
-    text, result = min(checked, key=lambda pair: _flaws(pair[1]))  # min is stable: the earliest of equals
-    return text, result, len(checked), [(t, r.rules) for t, r in checked]
+    def checked(draft: str) -> tuple[str, CheckResult]:
+        text = cap_length(draft.strip(), request.max_draft_chars)
+        return text, check_for_request(text, request)
+
+    samples = [checked(first if first is not None else backend.generate(request))]
+    wanted = 1 if backend.name == "composer" else best_of  # the composer writes one letter, always the same
+    if wanted > 1 and not samples[0][1].passed:
+        samples += map(checked, backend.generate_batch([replace(request, attempt=n) for n in range(1, wanted)]))
+    text, result = min(samples, key=lambda pair: _flaws(pair[1]))  # min is stable: the earliest of equals
+    return text, result, len(samples), [(t, r.rules) for t, r in samples]
 
 
 def guard(request: DraftRequest, backend: LLMBackend, max_regenerations: int, first: str | None = None,
