@@ -81,6 +81,11 @@ class TriageResult(BaseModel):
     def flag_ids(self) -> list[str]:
         return sorted({hit.flag for hit in self.flags})
 
+    @property
+    def topic_probabilities(self) -> dict[str, float]:
+        """Triage's likely topics (the top few) — what ranks similar cases."""
+        return {score.label: score.probability for score in self.topic_scores} or {self.topic: 1.0}
+
 
 class Complaint(BaseModel):
     """One incoming complaint as imported; `id` is assigned by the store."""

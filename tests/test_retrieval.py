@@ -118,3 +118,43 @@ def test_topic_agreement_is_the_share_of_the_top_five_about_the_querys_topic(set
                 for q in queries]
     result = evaluate_retrieval(base, backends=("bm25",), queries=queries)["bm25"]
     assert result["topic@5"] == pytest.approx(sum(expected) / len(expected), abs=1e-4)
+
+
+def _bm25_base(settings: Settings, weight: float) -> CaseBase:
+    config = settings.model_copy(update={"retrieval": settings.retrieval.model_copy(
+        update={"backend": "bm25", "topic_weight": weight})})
+    base = CaseBase(open_store(config), config)
+    base.ensure_seeded()
+    return base
+
+
+@pytest.mark.parametrize("topic", ["billing", "delivery", "service"])
+def test_triage_topics_rank_that_topics_cases_higher_without_hiding_others(settings: Settings, topic: str) -> None:
+    """The workbench ranks the cases of triage's likely topic higher; text similarity still orders
+    within a topic, and other topics still appear (a triage mistake costs rank, not the case)."""
+    text = "快递三天没到，客服电话也打不通，还多扣了我运费"
+    plain = _bm25_base(settings, 0.5).similar(text, k=20)
+    ranked = _bm25_base(settings, 0.5).similar(text, k=20, topics={topic: 0.9, "quality": 0.1})
+    assert sorted(h.case.id for h in ranked) == sorted(h.case.id for h in plain)
+    on_topic = [h.case.id for h in ranked if h.case.topic == topic]
+    assert on_topic == [h.case.id for h in plain if h.case.topic == topic]  # text order kept within the topic
+    assert sum(h.case.topic == topic for h in ranked[:5]) >= sum(h.case.topic == topic for h in plain[:5])
+    top = _bm25_base(settings, 0.5).similar(text, k=5, topics={topic: 0.9})
+    assert len(top) == 5
+    unranked = _bm25_base(settings, 0.0).similar(text, k=5, topics={topic: 0.9})
+    assert [h.case.id for h in unranked] == [h.case.id for h in plain[:5]]
+
+
+def test_retrieval_eval_scores_the_workbench_ranking_beside_text_only(settings: Settings) -> None:
+    from eval.retrieval_eval import TRIAGE_AWARE, evaluate_retrieval, load_queries, triage_topic_accuracy
+
+    base = _bm25_base(settings, 0.5)
+    queries = load_queries()[:8]
+    topic_of = {case.id: case.topic for case in load_builtin_cases()}
+    oracle = [{topic_of[q["primary"]]: 1.0} for q in queries]
+    result = evaluate_retrieval(base, backends=("bm25",), queries=queries, topics=oracle)
+    assert set(result) == {"bm25", "bm25" + TRIAGE_AWARE}
+    assert result["bm25" + TRIAGE_AWARE]["topic@5"] >= result["bm25"]["topic@5"]
+    assert triage_topic_accuracy(queries, oracle) == 1.0
+    wrong = [{next(t for t in topic_of.values() if t not in o): 1.0} for o in oracle]
+    assert triage_topic_accuracy(queries, wrong) == 0.0

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import threading
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -203,14 +203,25 @@ class CaseBase:
         ])
 
     def similar(self, text: str, k: int | None = None, industry: str | None = None, topic: str | None = None,
-                backend: str | None = None) -> list[SimilarCase]:
-        k = k or self.settings.retrieval.k
+                backend: str | None = None, topics: Mapping[str, float] | None = None) -> list[SimilarCase]:
+        """The k cases most like `text`. `topic` keeps only that topic's cases; `topics` (triage's
+        probability per topic) ranks the likely topics' cases first without hiding the rest, so
+        a triage mistake costs a rank, not the case."""
+        settings = self.settings.retrieval
+        k = k or settings.k
+        weight = settings.topic_weight if topics else 0.0
         with self._lock:
-            hits = self.retriever(backend).search(text, k, self._allowed(industry, topic))
-            return [SimilarCase(self._cases[h.case_id], h.score, tuple(h.why)) for h in hits]
+            hits = self.retriever(backend).search(text, max(k, settings.rerank_pool) if weight else k,
+                                                  self._allowed(industry, topic))
+            found = [SimilarCase(self._cases[h.case_id], h.score, tuple(h.why)) for h in hits]
+        if weight and topics:  # by rank, not raw score: BM25, cosine and fused scores are on different scales
+            closeness = {id(h): 1 - rank / len(found) for rank, h in enumerate(found)}
+            found.sort(key=lambda h: -((1 - weight) * closeness[id(h)] + weight * topics.get(h.case.topic, 0.0)))
+        return found[:k]
 
-    def precedent(self, text: str, industry: str | None = None) -> Precedent:
-        hits = self.similar(text, self.settings.retrieval.precedent_k, industry=industry)
+    def precedent(self, text: str, industry: str | None = None,
+                  topics: Mapping[str, float] | None = None) -> Precedent:
+        hits = self.similar(text, self.settings.retrieval.precedent_k, industry=industry, topics=topics)
         return precedent_of([h.case for h in hits])
 
     def cases(self) -> list[Case]:

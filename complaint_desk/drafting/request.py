@@ -94,9 +94,9 @@ def build_request(text: str, triage: TriageResult, case_base: CaseBase, settings
     the agent's reply plan if they edited one."""
     industry = industry or settings.industry
     if similar is None:
-        similar = case_base.similar(text, industry=industry)
+        similar = case_base.similar(text, industry=industry, topics=triage.topic_probabilities)
     if precedent is None:
-        precedent = case_base.precedent(text, industry=industry)
+        precedent = case_base.precedent(text, industry=industry, topics=triage.topic_probabilities)
     return DraftRequest.for_complaint(
         text, triage,
         precedent=precedent,
