@@ -131,8 +131,10 @@ class TfidfBaseline:
     a one-vs-rest model on the labelled texts (a flag raised at probability ≥ 0.5).
     """
 
-    def __init__(self, training: Sequence[Labelled], reviews: Sequence[Review], seed: int = 0) -> None:
+    def __init__(self, training: Sequence[Labelled], reviews: Sequence[Review], seed: int = 0,
+                 flag_training: Sequence[Labelled] | None = None) -> None:
         self.vectorizer = TfidfVectorizer(analyzer="char", ngram_range=(1, 3), min_df=2, sublinear_tf=True)
+        flag_training = training if flag_training is None else flag_training
         texts = [normalize(t) for t in [e.text for e in training] + [r.text for r in reviews]]
         self.vectorizer.fit(texts)
         features = self.vectorizer.transform
@@ -143,9 +145,11 @@ class TfidfBaseline:
         self.topic = LogisticRegression(max_iter=2000, C=8.0, class_weight="balanced", random_state=seed).fit(
             x, [e.topic for e in labelled])
         self.anger = LogisticRegression(max_iter=2000, C=4.0, random_state=seed).fit(x, [e.anger for e in labelled])
+        flagged = [e for e in flag_training if e.topic]
+        x = features([normalize(e.text) for e in flagged])
         self.flags = {flag: LogisticRegression(max_iter=2000, C=8.0, class_weight="balanced", random_state=seed)
-                      .fit(x, [flag in e.flags for e in labelled])
-                      for flag in vocab.FLAG_IDS if any(flag in e.flags for e in labelled)}
+                      .fit(x, [flag in e.flags for e in flagged])
+                      for flag in vocab.FLAG_IDS if any(flag in e.flags for e in flagged)}
 
     def __call__(self, texts: Sequence[str]) -> Predictions:
         x = self.vectorizer.transform([normalize(t) for t in texts])
@@ -178,6 +182,17 @@ def load_blind_flags(data_dir: Path = DATA_DIR) -> list[Labelled]:
     return load_labelled([path]) if path.is_file() else []
 
 
+def trained_on(training: Sequence[Labelled], triager=None, part: str = "heads") -> list[Labelled]:  # noqa: ANN001
+    """The labelled examples from the files the model's `part` was fitted on (its card records them:
+    the heads at training, the flags' n-gram half at `train refinish` if later), so the baseline
+    learns from exactly the same data; files labelled since wait for the next training."""
+    meta = getattr(getattr(triager, "backend", None), "meta", {})
+    sources = meta.get("finetuning", {}).get("labelled_sources")
+    if part == "flags" and meta.get("refinish_sources"):
+        sources = meta["refinish_sources"]
+    return [e for e in training if e.source in sources] if sources else list(training)
+
+
 def evaluate_triage(external_data_dir: Path, triager=None, with_baseline: bool = True) -> dict:  # noqa: ANN001
     gold = load_gold()
     blind = load_blind_flags()
@@ -186,12 +201,15 @@ def evaluate_triage(external_data_dir: Path, triager=None, with_baseline: bool =
     if blind:
         report["rules_on_blind_flags"] = flag_metrics(blind)
     training = load_training()
+    report["baseline_sources"] = {part: sorted({e.source for e in trained_on(training, triager, part)})
+                                  for part in ("heads", "flags")}
     report["flags_on_training_complaints"] = flag_metrics([e for e in training if "row" not in e.extra])
     if triager is not None:
         report["model"] = score_system(model_predictor(triager), gold, held_out, blind)
         report["model"]["name"] = getattr(triager.backend, "version", triager.backend.name)
     if with_baseline:
-        baseline = TfidfBaseline(training, load_split(external_data_dir, "train"))
+        baseline = TfidfBaseline(trained_on(training, triager), load_split(external_data_dir, "train"),
+                                 flag_training=trained_on(training, triager, "flags"))
         report["baseline"] = score_system(baseline, gold, held_out, blind)
         report["baseline"]["name"] = "tfidf-char-1-3 + logistic regression"
     return report
@@ -220,6 +238,10 @@ def format_triage_report(report: dict) -> str:
                 p1 = row["risk"][part]["p1"]
                 lines.append(f"    {title} P1：应为 P1 {p1['support']} 条，判为 P1 {p1['predicted']} 条，"
                              f"精确率/召回率 {_pr(p1)}")
+    if "baseline" in report and report.get("baseline_sources"):
+        sources = report["baseline_sources"]
+        lines.append(f"  基线与模型用同样的训练文件：主题/怒气/类型 {'、'.join(sources['heads'])}；"
+                     f"风险信号 {'、'.join(sources['flags'])}")
     sets = [("金标集", "flags_on_gold", "gold"), ("盲测风险集", "rules_on_blind_flags", "blind_flags")]
     for title, rules_key, part in sets:
         if rules_key not in report:

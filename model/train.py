@@ -407,7 +407,8 @@ def refinish(directory: Path, external_data_dir: Path) -> dict:
     cfg = meta["train_config"]
     config = TrainConfig(output=directory, external_data_dir=external_data_dir, seed=cfg["seed"],
                          max_length=cfg["max_length"], validation_buckets=cfg["validation_buckets"])
-    everything = build_examples(load_training(), load_split(external_data_dir, "train"))
+    training = load_training()
+    everything = build_examples(training, load_split(external_data_dir, "train"))
     validation = [e for e in everything if is_validation(e.text, config.validation_buckets)]
     labelled = [e for e in everything if not is_validation(e.text, config.validation_buckets) and e.flags is not None]
     net.flags_wide = nn.EmbeddingBag(len(ngrams), len(FLAG_LABELS), mode="sum")
@@ -417,5 +418,6 @@ def refinish(directory: Path, external_data_dir: Path) -> dict:
     meta["calibration"] = calibrate(net, validation_batches(tokenizer, validation, config, ngrams), validation,
                                     config.deep_scales, out_of_fold)
     meta["refinished"] = True
+    meta["refinish_sources"] = dict(Counter(item.source for item in training))  # what the flags' n-gram half saw
     save_checkpoint(directory, net, tokenizer, meta, ngrams)
     return meta["calibration"]

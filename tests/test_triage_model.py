@@ -342,3 +342,25 @@ def test_refinish_gives_an_older_checkpoint_the_flags_ngram_half(tiny_settings: 
     assert set(calibration["flag_thresholds"]) == set(FLAG_LABELS) and after.meta["refinished"]
     key = "encoder.layer.0.attention.self.query.weight"
     assert torch.equal(before.net.encoder.state_dict()[key], after.net.encoder.state_dict()[key])
+
+
+def test_the_baseline_learns_from_exactly_the_files_the_model_was_trained_on() -> None:
+    """Labels added since the model was trained must not give the TF-IDF baseline an edge the
+    comparison does not show: it trains on the files the model's card records."""
+    from types import SimpleNamespace
+
+    from eval.triage_eval import trained_on
+    from model.data import Labelled
+
+    examples = [Labelled("a", 1, "delivery", "venting", source="complaints_a.jsonl"),
+                Labelled("b", 0, "other", "venting", source="reviews_labelled_e.jsonl")]
+    model = SimpleNamespace(backend=SimpleNamespace(meta={"finetuning": {"labelled_sources": {"complaints_a.jsonl": 1}}}))
+    assert [e.text for e in trained_on(examples, model)] == ["a"]
+    assert [e.text for e in trained_on(examples, None)] == ["a", "b"]  # no model: everything labelled
+    unrecorded = SimpleNamespace(backend=SimpleNamespace(meta={}))
+    assert len(trained_on(examples, unrecorded)) == 2
+    refinished = SimpleNamespace(backend=SimpleNamespace(meta={
+        "finetuning": {"labelled_sources": {"complaints_a.jsonl": 1}},
+        "refinish_sources": {"complaints_a.jsonl": 1, "reviews_labelled_e.jsonl": 1}}))
+    assert [e.text for e in trained_on(examples, refinished)] == ["a"]  # the heads: as trained
+    assert [e.text for e in trained_on(examples, refinished, "flags")] == ["a", "b"]  # refitted later on more
