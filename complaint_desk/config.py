@@ -84,7 +84,7 @@ class RetrievalSettings(BaseModel):
     bm25_k1: float = 1.5
     bm25_b: float = 0.75
     precedent_k: int = 8
-    topic_weight: float = Field(0.5, ge=0.0, le=1.0, description=(
+    topic_weight: float = Field(0.25, ge=0.0, le=1.0, description=(
         "相似案例按分诊主题排序的权重：0 只看文字相似；越大越把分诊认为可能的主题的案例排在前面（不会隐藏其他主题）"))
     rerank_pool: int = Field(20, description="按分诊主题重排时先取文字最相似的多少条")
 
