@@ -122,3 +122,21 @@ def test_the_sign_in_pages(sessions: Sessions, settings: Settings) -> None:
     assert out.status_code == 303 and sessions.user(token) is None
     client.cookies.clear()
     assert client.get("/", follow_redirects=False).headers["location"] == "/login"
+    assert client.get("/lead/", follow_redirects=False).headers["location"] == "/login?next=/lead/"
+
+
+@pytest.mark.parametrize(("asked", "lands"), [
+    ("/lead/", "/lead/"), ("/lead", "/lead/"), ("/", "/"), (None, "/"),
+    ("https://evil.example/", "/"), ("//evil.example/lead/", "/"), ("/lead/../admin", "/"), ('"><script>', "/"),
+])
+def test_signing_in_returns_to_the_page_asked_for_and_only_to_ours(sessions: Sessions, settings: Settings,
+                                                                   asked: str | None, lands: str) -> None:
+    """A supervisor who opened /lead/ lands there after signing in; a link cannot send anyone elsewhere."""
+    client = TestClient(sign_in_app(sessions, settings))
+    page = client.get("/login", params={"next": asked} if asked else None)
+    assert f'name="next" value="{lands}"' in page.text and "<script>" not in page.text.split("<main>")[1]
+    form = {"username": "li", "password": GOOD} | ({"next": asked} if asked else {})
+    ok = client.post("/login", data=form, headers={"accept": "text/html"}, follow_redirects=False)
+    assert ok.status_code == 303 and ok.headers["location"] == lands
+    wrong = client.post("/login", data=form | {"password": "nope"}, headers={"accept": "text/html"})
+    assert f'name="next" value="{lands}"' in wrong.text

@@ -190,9 +190,9 @@ def test_unauthenticated_requests_are_refused(app_url: str) -> None:
         assert httpx.get(f"{app_url}{path}").status_code == 401, path
     for prefix in ("", "/lead"):
         assert httpx.post(f"{app_url}{prefix}/gradio_api/queue/join", json={}).status_code == 401
-    for path in ("/", "/lead/"):
+    for path, login in (("/", "/login"), ("/lead/", "/login?next=/lead/")):
         response = httpx.get(f"{app_url}{path}")
-        assert response.status_code == 303 and response.headers["location"] == "/login"
+        assert response.status_code == 303 and response.headers["location"] == login
 
 
 def test_login_with_wrong_password_is_refused(browser, app_url: str) -> None:  # noqa: ANN001

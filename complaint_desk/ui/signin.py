@@ -35,6 +35,7 @@ button {{margin-top: 22px; width: 100%; padding: 11px; font-size: 16px; border: 
 <body><main>
 <h1>投诉工作台</h1><p class="sub">先处理心情，再处理事情。请用工作账号登录。</p>
 <form method="post" action="/login">
+<input type="hidden" name="next" value="{next}">
 <label for="username">账号</label><input id="username" name="username" autocomplete="username" required autofocus>
 <label for="password">密码</label><input id="password" name="password" type="password" autocomplete="current-password" required>
 <button type="submit">登录</button>
@@ -42,9 +43,23 @@ button {{margin-top: 22px; width: 100%; padding: 11px; font-size: 16px; border: 
 </main></body></html>"""
 
 
-def login_page(message: str = "", status_code: int = 200) -> HTMLResponse:
+PAGES = ("/", LEAD_PATH + "/")  # where a sign-in may return to: never a URL a link supplies (no open redirect)
+
+
+def landing(asked: object) -> str:
+    """The page to return to after signing in: the one asked for if it is ours, else the workbench."""
+    path = str(asked or "/")
+    path = path if path.endswith("/") else path + "/"
+    return path if path in PAGES else "/"
+
+
+def login_page(message: str = "", status_code: int = 200, next_page: object = "/") -> HTMLResponse:
     error = f'<p class="error" role="alert">{escape(message)}</p>' if message else ""
-    return HTMLResponse(LOGIN_PAGE.format(error=error), status_code=status_code)
+    return HTMLResponse(LOGIN_PAGE.format(error=error, next=escape(landing(next_page))), status_code=status_code)
+
+
+def _to_login(path: str) -> RedirectResponse:
+    return RedirectResponse("/login" if landing(path) == "/" else f"/login?next={landing(path)}", status_code=303)
 
 
 def _wants_page(request: Request) -> bool:
@@ -61,8 +76,8 @@ def sign_in_app(sessions: Sessions, settings: Settings) -> FastAPI:
     max_age = settings.auth.session_hours * 3600
 
     @app.get("/login")
-    def show_login() -> HTMLResponse:
-        return login_page()
+    def show_login(request: Request) -> HTMLResponse:
+        return login_page(next_page=request.query_params.get("next"))
 
     @app.post("/login")
     async def log_in(request: Request) -> Response:
@@ -70,9 +85,9 @@ def sign_in_app(sessions: Sessions, settings: Settings) -> FastAPI:
         result = sessions.sign_in(str(form.get("username") or ""), str(form.get("password") or ""), _address(request))
         if result.token is None:
             if _wants_page(request):
-                return login_page(result.message, status_code=401)
+                return login_page(result.message, status_code=401, next_page=form.get("next"))
             return JSONResponse({"success": False, "detail": result.message}, status_code=401)
-        response: Response = RedirectResponse("/", status_code=303) if _wants_page(request) else JSONResponse(
+        response: Response = RedirectResponse(landing(form.get("next")), status_code=303) if _wants_page(request) else JSONResponse(
             {"success": True})
         response.set_cookie(SESSION_COOKIE, result.token, max_age=max_age, httponly=True, samesite="lax",
                             secure=settings.auth.secure_cookie)
@@ -93,7 +108,7 @@ def sign_in_app(sessions: Sessions, settings: Settings) -> FastAPI:
         if request.method == "GET" and path in ("/", "", LEAD_PATH, LEAD_PATH + "/"):
             user = sessions.user(request.cookies.get(SESSION_COOKIE))
             if user is None:
-                return RedirectResponse("/login", status_code=303)
+                return _to_login(path)
             if path.startswith(LEAD_PATH) and not allowed(user, "queue"):
                 return RedirectResponse("/", status_code=303)
         return await call_next(request)
