@@ -14,7 +14,7 @@ import typer
 
 from complaint_desk.cases.base import CaseBase
 from complaint_desk.cli import case_base_or_fail, fail, llm_settings, print_figures, progress_bar, settings
-from complaint_desk.drafting.backends import LLM_BACKENDS, BackendUnavailableError
+from complaint_desk.drafting.backends import LLM_BACKENDS, BackendUnavailableError, warmed
 from complaint_desk.store import open_store
 from complaint_desk.triage.network import META_FILE
 from complaint_desk.triage.service import TriageService
@@ -132,7 +132,7 @@ def eval_run(
     config = llm_settings(backend=backend, device=device, model=model, dtype=dtype)
     try:
         loaded_suite = load_suite(suite)
-        llm = LLM_BACKENDS.create(backend, config)
+        llm = warmed(LLM_BACKENDS.create(backend, config), config)  # as the workbench loads it
     except (SuiteError, BackendUnavailableError) as error:
         fail(str(error))
     base = case_base_or_fail()

@@ -267,3 +267,35 @@ def test_llamacpp_without_the_package_or_the_file_says_what_to_do(settings: Sett
     with pytest.raises(BackendUnavailableError, match="gguf"):
         monkeypatch.setitem(sys.modules, "llama_cpp", __import__("types").SimpleNamespace(Llama=FakeLlama))
         LlamaCppBackend(LLMSettings(backend="llamacpp", model=str(tmp_path / "model.bin")))
+
+
+def test_loading_llamacpp_evaluates_the_system_prompt_before_the_first_draft(fake_llama: Path,
+                                                                             settings: Settings) -> None:
+    """llama.cpp keeps the prefix a request shares with the last one: warming it with the system
+    prompt at load means the first draft pays only for its own part."""
+    from complaint_desk.drafting.prompts import system_prompt
+    from complaint_desk.drafting.service import DraftingService
+
+    config = settings.model_copy(update={"llm": LLMSettings(backend="llamacpp", model=str(fake_llama))})
+    loaded = DraftingService(config).wait()  # the workbench's loader; `draft` and `eval run` warm the same way
+    (warm,) = FakeLlama.calls
+    policy = config.policy
+    assert warm["messages"][0] == {"role": "system",
+                                   "content": system_prompt(policy.company_name, policy.max_compensation_without_approval)}
+    assert warm["max_tokens"] == 1
+    request = DraftRequest(complaint="快递丢了", topic="delivery", anger=1, persona="venting",
+                           company=policy.company_name, max_compensation=policy.max_compensation_without_approval)
+    loaded.backend.generate(request)
+    assert FakeLlama.calls[1]["messages"][0] == warm["messages"][0]  # the same prefix: the cache holds
+
+
+def test_a_failed_warm_up_still_loads_the_model(fake_llama: Path, settings: Settings,
+                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    from complaint_desk.drafting.service import DraftingService
+
+    def broken(self: LlamaCppBackend, system: str) -> None:
+        raise RuntimeError("context too small")
+
+    monkeypatch.setattr(LlamaCppBackend, "warm", broken)
+    config = settings.model_copy(update={"llm": LLMSettings(backend="llamacpp", model=str(fake_llama))})
+    assert DraftingService(config).wait().backend.name == "llamacpp"

@@ -9,6 +9,7 @@ configured model cannot be reached — drafting never crashes for want of a mode
 from __future__ import annotations
 
 import json
+import logging
 import threading
 import time
 from collections.abc import Iterator
@@ -20,7 +21,7 @@ import httpx
 
 from complaint_desk.config import LLMSettings, Settings
 from complaint_desk.drafting.composer import ComposerBackend
-from complaint_desk.drafting.prompts import chat_messages
+from complaint_desk.drafting.prompts import chat_messages, system_prompt
 from complaint_desk.drafting.request import DraftRequest
 from complaint_desk.errors import ActionableError
 from complaint_desk.registry import Registry
@@ -40,6 +41,7 @@ class LLMBackend(Protocol):
 
 
 LLM_BACKENDS: Registry[LLMBackend] = Registry("生成")
+log = logging.getLogger(__name__)
 
 
 # --- transformers ---------------------------------------------------------------------------
@@ -217,6 +219,13 @@ class LlamaCppBackend:
             temperature=retry_temperature(self.settings, request.attempt), seed=self.settings.seed + request.attempt,
             repeat_penalty=self.settings.repeat_penalty, stop=self.settings.stop)
 
+    def warm(self, system: str) -> None:
+        """Evaluate the system prompt once at load: llama.cpp keeps the longest prefix a request
+        shares with the last one, so even the first draft then reads only its own part."""
+        with self.lock:
+            self.llm.create_chat_completion(messages=[{"role": "system", "content": system},
+                                                      {"role": "user", "content": "您好"}], max_tokens=1)
+
     def generate(self, request: DraftRequest) -> str:
         with self.lock:
             return self._completion(request, False)["choices"][0]["message"]["content"].strip()
@@ -324,11 +333,23 @@ class LoadedBackend:
     notice: str | None  # shown in the UI when the configured model could not be used
 
 
+def warmed(backend: LLMBackend, settings: Settings) -> LLMBackend:
+    """A backend that keeps a prompt cache (llamacpp) evaluates the system prompt now, so the
+    first draft does not pay for it; a failed warm-up only costs that first draft its speed."""
+    warm = getattr(backend, "warm", None)
+    if callable(warm):
+        try:
+            warm(system_prompt(settings.policy.company_name, settings.policy.max_compensation_without_approval))
+        except Exception:
+            log.warning("预热系统提示词失败，第一份草稿会慢一些", exc_info=True)
+    return backend
+
+
 def load_backend(settings: Settings, name: str | None = None) -> LoadedBackend:
-    """The configured backend; the composer (with a notice) if it cannot be loaded."""
+    """The configured backend, warmed; the composer (with a notice) if it cannot be loaded."""
     name = name or settings.llm.backend
     try:
-        return LoadedBackend(LLM_BACKENDS.create(name, settings), None)
+        return LoadedBackend(warmed(LLM_BACKENDS.create(name, settings), settings), None)
     except BackendUnavailableError as error:
         if not settings.llm.fallback_to_composer:
             raise
