@@ -64,7 +64,6 @@ def plan_prompt(request: DraftRequest) -> str:
     return render(
         "user.j2",
         complaint=request.prompt_complaint,
-        topic_name=vocab.TOPIC_NAMES[request.topic],
         anger_name=vocab.ANGER_NAMES[request.anger],
         persona_name=vocab.PERSONA_NAMES[request.persona],
         flag_names=[vocab.FLAG_NAMES[f] for f in request.flags],
