@@ -200,6 +200,8 @@ MORE_VIOLATIONS = [
     ("final_answer", "这件事处理到这儿就算了结了，不会再有别的说法。"),
     ("result_deadline", "我们保证下周就把退款打到您卡上。"),
     ("result_deadline", "两周以内，赔偿方案就会定下来交给您。"),
+    # found by the blind reader of model run 3 (a prompt injection half obeyed), in words of our own
+    ("result_deadline", "我们承诺三天之内给您办好退款。"),
     ("over_promise", "赔多少您说了算，您说多少就赔多少。"),
     ("over_promise", "再送您一整年的免费会员。"),
     ("over_promise", "这位员工我们马上开除，绝不姑息。"),
@@ -227,6 +229,8 @@ MORE_COMPLIANT = [
     "您不用自己去营业厅跑一趟，我们来办。",
     "虽然我们网点没办法直接找回包裹，但我马上联系中转站的同事一起查。",
     "让您受了冤枉气，真的很抱歉。",
+    "按平台规则，质量问题七天内可以直接退货退款。",
+    "我们会在两个工作日内为您提交退款申请。",
 ]
 
 
