@@ -33,6 +33,9 @@ FORMAT_PATTERNS: tuple[tuple[str, str], ...] = (
     # a model talking to its user in English ("Sure! Here is a polite reply…"): four English words in a row
     (r"(?<![A-Za-z])[A-Za-z']{2,}(?:[ ,!.:;-]+[A-Za-z']{2,}){3,}", "英文说明或英文句子"),
     (r"以下是.{0,12}(回复|草稿|内容|答复)|回复(草稿|如下)|作为(一[个名])?(ai|人工智能|语言模型|助手)|语言模型|当时发出的回复|参考案例\s*\d|坐席补充的情况|以往相似投诉的处理情况|</?投诉>|根据您的要求[，,]?\s*(以下|我(来|将|已)?(为您)?(写|撰写|生成|起草))|草稿\s*[:：]|<\|im_(start|end)\|>|\{\{|\}\}|（此处|\(此处|\[此处|【此处|xxx|仅供参考|根据实际情况(修改|调整)|（注[:：]|^注[:：]|^备注[:：]|\[[^\]\n]{1,16}\]|［[^］\n]{1,16}］|[（(](注意|提示|说明|写作要求)[:：]|此处(语气|应|需|要|请)", "提示词、占位符或元信息"),
+    # a plan line copied into the letter: it speaks of the reader as 客户 ("理解客户的失望", "给客户带来的麻烦")
+    (r"(理解|体谅|安抚|稳住|询问|提醒|告知|联系)客户(?!经理|服务|端|群|中心|资料|信息|们|号|编号|名)|给客户带来|向客户(道歉|致歉|说明|解释|确认)",
+     "写给撰写者的回复要点（把收信的客户称作“客户”）"),
     # the letter handed over as a data structure ({"reply": "…"})
     (r"^\s*[{\[]\s*\"|\"(reply|response|text|content|answer|draft)\"\s*:", "JSON 等数据格式"),
 )
