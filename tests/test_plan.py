@@ -100,3 +100,19 @@ def test_the_composer_restates_the_complaint_not_a_topic_guess(topic: str) -> No
     letter = compose(item)
     assert "多了一笔38元的扣费" in letter or item.plan.kind != "complaint"  # type: ignore[union-attr]
     assert check_for_request(letter, item).passed, letter
+
+
+@pytest.mark.parametrize(("topic", "complaint", "asked"), [
+    ("quality", "网上买的杯子收到就碎了两个。", "请客户提供订单号和商品问题的照片"),
+    ("quality", "买的电动牙刷用了不到两周就充不进电了。", "请客户提供订单号"),
+    ("quality", "小区停电停了一整天，冰箱里的东西全坏了。", "说明会核实情况"),
+    ("quality", "家里宽带每天晚上都掉线好几次。", "说明会核实情况"),
+    ("refund", "车险理赔材料交了一个月了还在审核。", "说明会核实情况"),
+    ("refund", "网上下单的外套退货三周了，退款还没到。", "请客户提供退款申请的订单号"),
+    ("billing", "视频会员自动续费又扣了我25块。", "说明会调出账单逐项核对"),
+])
+def test_the_plan_asks_only_for_what_the_complaint_gives_ground_for(topic: str, complaint: str, asked: str) -> None:
+    """No order number and photos of goods for a power cut or an insurance claim (a blind
+    reader's find in model drafts, which write the plan's ask as given); looking up our own
+    records needs no ground."""
+    assert build_plan(DraftRequest(complaint=complaint, topic=topic, anger=1, persona="venting")).ask == asked

@@ -18,7 +18,7 @@ from functools import lru_cache
 from importlib import resources
 
 from complaint_desk import vocab
-from complaint_desk.drafting.fitting import asked_remedy, context, remedy_fits, urgent
+from complaint_desk.drafting.fitting import asked_remedy, context, fits, remedy_fits, urgent
 from complaint_desk.drafting.reply_plan import ReplyPlan
 from complaint_desk.drafting.request import DraftRequest
 from complaint_desk.text import split_sentences
@@ -54,16 +54,19 @@ _PRONOUNS = (("你们", "\x00"), ("你", "\x00"), ("我妈", "您母亲"), ("我
              ("\x00", "我们"))
 # the customer's contempt for what they complain about is theirs: said back without it ("破系统" → "系统")
 _CONTEMPT = re.compile(r"(?:那个|这个|这|那)?破(?=(?:会员)?(?:系统|app|APP|软件|车|手机|店|公司|东西|玩意|网|电脑))")
-_NEEDS = {  # what the reply asks for when the notes do not already answer it
-    "quality": "请客户提供订单号和商品问题的照片",
-    "delivery": "请客户提供订单号",
-    "service": "说明会调取当时的沟通记录核实",
-    "billing": "说明会调出账单逐项核对",
-    "refund": "请客户提供退款申请的订单号",
-    "account": "说明会请技术同事调取账户记录排查",
-    "misleading": "说明会核对当时的宣传内容和活动规则",
-    "inquiry": "",
-    "other": "说明会核实情况",
+_CHECK = "说明会核实情况"
+# what the reply asks for when the notes do not already answer it: the first the complaint gives
+# ground for; the last of each is what we do ourselves, and needs none
+_NEEDS = {
+    "quality": ("请客户提供订单号和商品问题的照片", "请客户提供商品问题的照片", "请客户提供订单号", _CHECK),
+    "delivery": ("请客户提供订单号", _CHECK),
+    "service": ("说明会调取当时的沟通记录核实",),
+    "billing": ("说明会调出账单逐项核对",),
+    "refund": ("请客户提供退款申请的订单号", _CHECK),
+    "account": ("说明会请技术同事调取账户记录排查",),
+    "misleading": ("说明会核对当时的宣传内容和活动规则",),
+    "inquiry": ("",),
+    "other": (_CHECK,),
 }
 _FEELING = {0: "感谢客户告诉我们", 1: "理解客户的失望", 2: "理解客户的气愤", 3: "理解客户的愤怒，先稳住情绪"}
 _PRAISE = re.compile(r"表扬|点赞|点个赞|赞一个|夸一?夸|好评|很耐心|很热情|很专业|服务很好|耐心得|感谢.{0,8}(?:耐心|帮助|热情)")
@@ -224,6 +227,14 @@ def reply_kind(request: DraftRequest) -> str:
     return "inquiry" if request.topic == "inquiry" or calm_question else "complaint"
 
 
+def needed(request: DraftRequest) -> str:
+    """What the reply asks for, by topic, where the complaint gives ground for it: no order
+    number and photos of the goods for a power cut or a hospital stay (a blind reader's find)."""
+    said = context(request)
+    *asks, ours = _NEEDS[request.topic]
+    return next((wording for wording in asks if fits(wording, said)), ours)
+
+
 def build_plan(request: DraftRequest) -> ReplyPlan:
     """The plan the program proposes for this request."""
     kind = reply_kind(request)
@@ -234,7 +245,7 @@ def build_plan(request: DraftRequest) -> ReplyPlan:
         issues=complaint_issues(request.complaint),
         feeling=feelings.get(kind, _FEELING[request.anger]),
         apology="" if kind != "complaint" else f"为{vocab.TOPIC_NAMES[request.topic]}方面的问题给客户带来的麻烦道歉",
-        ask=f"告知客户：{request.hint.strip()}" if request.hint else ("" if kind == "praise" else _NEEDS[request.topic]),
+        ask=f"告知客户：{request.hint.strip()}" if request.hint else ("" if kind == "praise" else needed(request)),
         remedies=remedies.get(kind) or plan_remedies(request),
         consult="询问是否还有其他疑问" if kind != "complaint" else "询问客户这样处理是否可以",
         contact=f"{contact_time(request, kind)}联系客户",
