@@ -252,8 +252,8 @@ def similar_command(
 ) -> None:
     """检索相似的已解决案例，显示得分、处理方式、结果和匹配原因，以及处理惯例。"""
     base = case_base_or_fail()
-    hits = base.similar(text, k=k, industry=industry, topic=topic, backend=backend)
-    triage = TriageService(settings()).triager.score([text])[0]
+    triage = TriageService(settings()).triager.score([text])[0]  # ranked as the workbench ranks: likely topics first
+    hits = base.similar(text, k=k, industry=industry, topic=topic, backend=backend, topics=triage.topic_probabilities)
     if as_json:
         typer.echo(json.dumps([
             {"id": h.case.id, "score": round(h.score, 4), "topic": h.case.topic, "industry": h.case.industry,
@@ -267,7 +267,7 @@ def similar_command(
                    f"{vocab.OUTCOME_NAMES[case.outcome]}")
         typer.echo(f"   {case.complaint[:80]}")
         typer.echo(f"   原因：{match_reason(case, triage)}")
-    typer.echo(base.precedent(text, industry=industry).summary)
+    typer.echo(base.precedent(text, industry=industry, topics=triage.topic_probabilities).summary)
 
 
 @app.command("check")

@@ -40,6 +40,11 @@ def score_rankings(rankings: Sequence[Sequence[str]], relevant: Sequence[Sequenc
     }
 
 
+def primary_topics() -> dict[str, str]:
+    """What a query is about: the topic of the case its author named as the closest (by case id)."""
+    return {case.id: case.topic for case in load_builtin_cases()}
+
+
 TRIAGE_AWARE = "·分诊"  # suffix of a row ranked with triage's topics, as the workbench ranks
 
 
@@ -56,8 +61,7 @@ def evaluate_retrieval(case_base: CaseBase, backends: Sequence[str] = ("bm25", "
     """
     queries = queries if queries is not None else load_queries()
     relevant = [q["relevant"] for q in queries]
-    # what the query is about: the topic of the case its author named as the closest
-    topic_of = {case.id: case.topic for case in load_builtin_cases()}
+    topic_of = primary_topics()
     results: dict[str, dict[str, float]] = {}
     has_dense = case_base.indexes().dense is not None
     runs = [(backend, None) for backend in backends] + ([(b, topics) for b in backends] if topics else [])
@@ -82,7 +86,7 @@ def evaluate_retrieval(case_base: CaseBase, backends: Sequence[str] = ("bm25", "
 
 def triage_topic_accuracy(queries: Sequence[dict], topics: Sequence[Mapping[str, float]]) -> float:
     """How often triage's top topic is the topic of the query's closest case (the ceiling of ranking by it)."""
-    topic_of = {case.id: case.topic for case in load_builtin_cases()}
+    topic_of = primary_topics()
     pairs = [(topic_of[q["primary"]], max(t, key=t.__getitem__)) for q, t in zip(queries, topics, strict=True)
              if q.get("primary") in topic_of]
     return round(sum(a == b for a, b in pairs) / max(1, len(pairs)), 4)

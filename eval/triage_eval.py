@@ -146,7 +146,7 @@ class TfidfBaseline:
             x, [e.topic for e in labelled])
         self.anger = LogisticRegression(max_iter=2000, C=4.0, random_state=seed).fit(x, [e.anger for e in labelled])
         flagged = [e for e in flag_training if e.topic]
-        x = features([normalize(e.text) for e in flagged])
+        x = x if flagged == labelled else features([normalize(e.text) for e in flagged])
         self.flags = {flag: LogisticRegression(max_iter=2000, C=8.0, class_weight="balanced", random_state=seed)
                       .fit(x, [flag in e.flags for e in flagged])
                       for flag in vocab.FLAG_IDS if any(flag in e.flags for e in flagged)}

@@ -158,3 +158,29 @@ def test_retrieval_eval_scores_the_workbench_ranking_beside_text_only(settings: 
     assert triage_topic_accuracy(queries, oracle) == 1.0
     wrong = [{next(t for t in topic_of.values() if t not in o): 1.0} for o in oracle]
     assert triage_topic_accuracy(queries, wrong) == 0.0
+
+
+def test_a_complaints_cases_and_precedent_come_from_one_search_ranked_by_its_triage(
+        settings: Settings, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The workbench, drafting and resolving read the same list: the similar cases are the first
+    k of the precedent's cases, both ranked with the triage's topics, for one search."""
+    from complaint_desk.domain import LabelScore, TriageResult
+
+    base = _bm25_base(settings, 0.5)
+    text = "快递三天没到，客服电话也打不通，还多扣了我运费"
+    triage = TriageResult(anger=2, anger_score=0.6, topic="billing", persona="angry", priority="P2",
+                          priority_score=0.5, reason="", department="finance",
+                          topic_scores=[LabelScore(label="billing", probability=0.7),
+                                        LabelScore(label="delivery", probability=0.3)])
+    from complaint_desk.cases.retrieval import BM25Retriever
+
+    searches: list[int] = []
+    original = BM25Retriever.search
+    monkeypatch.setattr(BM25Retriever, "search", lambda self, query, k, allowed=None: searches.append(k)
+                        or original(self, query, k, allowed))
+    similar, precedent = base.for_complaint(text, triage)
+    assert len(searches) == 1
+    monkeypatch.undo()
+    topics = triage.topic_probabilities
+    assert [h.case.id for h in similar] == [h.case.id for h in base.similar(text, topics=topics)]
+    assert precedent == base.precedent(text, topics=topics)

@@ -215,14 +215,25 @@ class CaseBase:
                                                   self._allowed(industry, topic))
             found = [SimilarCase(self._cases[h.case_id], h.score, tuple(h.why)) for h in hits]
         if weight and topics:  # by rank, not raw score: BM25, cosine and fused scores are on different scales
-            closeness = {id(h): 1 - rank / len(found) for rank, h in enumerate(found)}
-            found.sort(key=lambda h: -((1 - weight) * closeness[id(h)] + weight * topics.get(h.case.topic, 0.0)))
+            ranked = sorted(enumerate(found), key=lambda pair: -((1 - weight) * (1 - pair[0] / len(found))
+                                                                  + weight * topics.get(pair[1].case.topic, 0.0)))
+            found = [hit for _rank, hit in ranked]
         return found[:k]
 
     def precedent(self, text: str, industry: str | None = None,
                   topics: Mapping[str, float] | None = None) -> Precedent:
         hits = self.similar(text, self.settings.retrieval.precedent_k, industry=industry, topics=topics)
         return precedent_of([h.case for h in hits])
+
+    def for_complaint(self, text: str, triage: TriageResult | None,
+                      industry: str | None = None) -> tuple[list[SimilarCase], Precedent]:
+        """What the workbench shows beside a complaint and drafting reads: its similar cases and
+        the precedent, both ranked with its triage's topics, from one search (the first k of the
+        precedent's list are the similar cases, so searching twice would only repeat the work)."""
+        retrieval = self.settings.retrieval
+        hits = self.similar(text, max(retrieval.k, retrieval.precedent_k), industry=industry,
+                            topics=triage.topic_probabilities if triage else None)
+        return hits[: retrieval.k], precedent_of([h.case for h in hits[: retrieval.precedent_k]])
 
     def cases(self) -> list[Case]:
         self.indexes()

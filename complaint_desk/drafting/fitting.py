@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 import tomllib
 from collections.abc import Sequence
-from functools import lru_cache
+from functools import cache, lru_cache
 from importlib import resources
 
 from complaint_desk.drafting.request import DraftRequest
@@ -25,7 +25,7 @@ def _tables() -> dict:
     return tomllib.loads(text)
 
 
-@lru_cache(maxsize=None)  # one entry per table (licences, barred, remedies, asked, urgency)
+@cache  # one entry per table (licences, barred, remedies, asked, urgency)
 def _patterns(table: str) -> dict[str, re.Pattern[str]]:
     return {name: re.compile(pattern) for name, pattern in _tables()[table].items()}
 
@@ -52,6 +52,7 @@ def remedy_fits(remedy: str, said: str) -> bool:
     return pattern is None or bool(pattern.search(said))
 
 
+@lru_cache(maxsize=256)  # read by both the remedy choice and the plan's amount line
 def asked_remedy(complaint: str) -> str | None:
     """The remedy the customer asks for in their own words (要求换新, 给我退款): the last one
     said after a demand. A remedy only mentioned (维修师傅迟到了, 修了两次) is what happened,

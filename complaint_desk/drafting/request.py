@@ -93,10 +93,10 @@ def build_request(text: str, triage: TriageResult, case_base: CaseBase, settings
     """The request for one complaint: its triage, its similar cases and precedent, policy, and
     the agent's reply plan if they edited one."""
     industry = industry or settings.industry
-    if similar is None:
-        similar = case_base.similar(text, industry=industry, topics=triage.topic_probabilities)
-    if precedent is None:
-        precedent = case_base.precedent(text, industry=industry, topics=triage.topic_probabilities)
+    if similar is None or precedent is None:
+        found, shown_precedent = case_base.for_complaint(text, triage, industry)
+        similar = found if similar is None else similar
+        precedent = shown_precedent if precedent is None else precedent
     return DraftRequest.for_complaint(
         text, triage,
         precedent=precedent,

@@ -59,7 +59,8 @@ def login_page(message: str = "", status_code: int = 200, next_page: object = "/
 
 
 def _to_login(path: str) -> RedirectResponse:
-    return RedirectResponse("/login" if landing(path) == "/" else f"/login?next={landing(path)}", status_code=303)
+    page = landing(path)
+    return RedirectResponse("/login" if page == "/" else f"/login?next={page}", status_code=303)
 
 
 def _wants_page(request: Request) -> bool:

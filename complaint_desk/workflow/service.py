@@ -153,9 +153,7 @@ class Workflow:
         """Everything the workbench shows for one complaint: triage, similar cases, drafts."""
         complaint = self._triaged(complaint_id)
         industry = self._industry(complaint)
-        topics = complaint.triage.topic_probabilities if complaint.triage else None
-        similar = self.case_base.similar(complaint.text, industry=industry, topics=topics)
-        precedent = self.case_base.precedent(complaint.text, industry=industry, topics=topics)
+        similar, precedent = self.case_base.for_complaint(complaint.text, complaint.triage, industry)
         return WorkbenchView(complaint, queue_item(complaint, self.settings, utcnow()), similar, precedent,
                              self.store.list_drafts(complaint_id))
 
@@ -434,8 +432,8 @@ class Workflow:
         triage = complaint.triage
         assert triage is not None
         industry = self._industry(complaint)
-        if remedy is None:
-            precedent = self.case_base.precedent(complaint.text, industry=industry)
+        if remedy is None:  # the precedent the workbench showed
+            _similar, precedent = self.case_base.for_complaint(complaint.text, triage, industry)
             remedy = chosen_remedy(DraftRequest.for_complaint(complaint.text, triage, precedent=precedent))
         return masked(Case(
             id=f"res-{complaint.id}", industry=industry or "general", topic=triage.topic, anger=triage.anger,
