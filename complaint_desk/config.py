@@ -111,7 +111,19 @@ class LLMSettings(BaseModel):
     retries: int = 2
     fallback_to_composer: bool = True
     prompt_examples: int = Field(2, description="与草稿比对是否照抄的相似案例条数（案例不进提示词）")
-    prompt: str = Field("plan", description="给模型的提示：plan（按回复要点写）或 rewrite（把脚本组稿的信改写得自然）")
+    prompt: str = Field("auto", description="给模型的提示：sections（按回复要点逐段写，每段由程序在模型的回合里写下标记，"
+                                            "只用于 llamacpp、transformers）、plan（按回复要点写整封信）、rewrite（把脚本组稿的信改写得自然）；"
+                                            "auto：openai 后端用 plan，其余用 sections")
+    section_max_tokens: int = Field(100, description="sections 写法中每一段最多生成多少个词元")
+
+
+    @property
+    def prompt_style(self) -> str:
+        """The prompt style drafts use: `auto` is sections where the backend can continue the
+        model's own turn (measured: docs/EVAL.md §4), plan behind an OpenAI-compatible server."""
+        if self.prompt != "auto":
+            return self.prompt
+        return "plan" if self.backend == "openai" else "sections"
 
 
 class IntakeSettings(BaseModel):

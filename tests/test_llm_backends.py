@@ -4,6 +4,8 @@ template, streaming, batching) and a fake OpenAI-compatible server on 127.0.0.1
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import json
 import threading
 import time
@@ -215,9 +217,22 @@ class FakeLlama:
     def __init__(self, model_path: str, **options: object) -> None:
         self.model_path, self.options = model_path, options
 
+    metadata = {"tokenizer.chat_template": CHATML}
+
+    def token_eos(self) -> int:
+        return 2
+
+    def detokenize(self, tokens: list[int], special: bool = False) -> bytes:
+        return b"<|im_end|>" if special and tokens == [2] else b""
+
+    def create_completion(self, prompt: str, **kwargs: object):  # noqa: ANN201
+        FakeLlama.calls.append({"prompt": prompt, **kwargs})
+        label = prompt.rsplit("【", 1)[1].rstrip("】")
+        return iter([{"choices": [{"text": f"{label}这一段。"}]}, {"choices": [{"text": "\n"}]}])
+
     def create_chat_completion(self, **kwargs: object):  # noqa: ANN201
         FakeLlama.calls.append(kwargs)
-        if kwargs["stream"]:
+        if kwargs.get("stream"):
             return iter([{"choices": [{"delta": {"role": "assistant"}}]},
                          *({"choices": [{"delta": {"content": piece}}]} for piece in ("您好，", "非常抱歉。"))])
         return {"choices": [{"message": {"content": " 您好，非常抱歉。 "}}]}
@@ -277,16 +292,17 @@ def test_loading_llamacpp_evaluates_the_system_prompt_before_the_first_draft(fak
     from complaint_desk.drafting.service import DraftingService
 
     config = settings.model_copy(update={"llm": LLMSettings(backend="llamacpp", model=str(fake_llama))})
+    assert config.llm.prompt_style == "sections"  # `auto` writes section by section where it can
     loaded = DraftingService(config).wait()  # the workbench's loader; `draft` and `eval run` warm the same way
     (warm,) = FakeLlama.calls
     policy = config.policy
-    assert warm["messages"][0] == {"role": "system",
-                                   "content": system_prompt(policy.company_name, policy.max_compensation_without_approval)}
-    assert warm["max_tokens"] == 1
-    request = DraftRequest(complaint="快递丢了", topic="delivery", anger=1, persona="venting",
+    system = system_prompt(policy.company_name, policy.max_compensation_without_approval, "sections")
+    assert warm["messages"][0] == {"role": "system", "content": system} and warm["max_tokens"] == 1
+    request = DraftRequest(complaint="快递丢了", topic="delivery", anger=1, persona="venting", prompt="sections",
                            company=policy.company_name, max_compensation=policy.max_compensation_without_approval)
     loaded.backend.generate(request)
-    assert FakeLlama.calls[1]["messages"][0] == warm["messages"][0]  # the same prefix: the cache holds
+    # the same prefix as the warm-up, as the model's template writes it: the cache holds
+    assert FakeLlama.calls[1]["prompt"].startswith(f"<|im_start|>system\n{system}<|im_end|>")
 
 
 def test_a_failed_warm_up_still_loads_the_model(fake_llama: Path, settings: Settings,
@@ -299,3 +315,29 @@ def test_a_failed_warm_up_still_loads_the_model(fake_llama: Path, settings: Sett
     monkeypatch.setattr(LlamaCppBackend, "warm", broken)
     config = settings.model_copy(update={"llm": LLMSettings(backend="llamacpp", model=str(fake_llama))})
     assert DraftingService(config).wait().backend.name == "llamacpp"
+
+
+def test_llamacpp_writes_sections_in_the_models_own_turn(fake_llama: Path) -> None:
+    """Each section continues the chat as the model's template writes it, after the sections
+    before it; the letter carries the model's words and never a marker."""
+    backend = LlamaCppBackend(LLMSettings(backend="llamacpp", model=str(fake_llama), section_max_tokens=50))
+    request = DraftRequest(complaint="快递三天没到", topic="delivery", anger=1, persona="venting", prompt="sections")
+    letter = backend.generate(request)
+    assert letter.startswith("安抚这一段。道歉这一段。\n\n") and "【" not in letter
+    first, second = FakeLlama.calls[0], FakeLlama.calls[1]
+    assert first["prompt"].startswith("<|im_start|>system") and first["prompt"].endswith("<|im_start|>assistant\n【安抚】")
+    assert second["prompt"] == first["prompt"] + "安抚这一段。\n【道歉】"  # the shared prefix llama.cpp keeps
+    assert "【" in first["stop"] and first["max_tokens"] == 50
+
+
+def test_openai_cannot_write_sections_and_says_what_to_set(settings: Settings) -> None:
+    config = settings.model_copy(update={"llm": LLMSettings(backend="openai", prompt="sections")})
+    loaded = load_backend(config)
+    assert loaded.backend.name == "composer" and "llamacpp" in (loaded.notice or "")
+
+
+def test_transformers_writes_sections(tiny_qwen: Path) -> None:
+    backend = TransformersBackend(LLMSettings(model=str(tiny_qwen), device="cpu", dtype="float32", temperature=0.0,
+                                              section_max_tokens=4))
+    letter = backend.generate(replace(REQUEST, prompt="sections"))
+    assert "【" not in letter and letter.count("\n\n") <= 2

@@ -4,6 +4,8 @@ customer-facing letter must not carry."""
 from __future__ import annotations
 
 import re
+import tomllib
+from collections.abc import Callable
 from functools import lru_cache
 from importlib import resources
 
@@ -36,6 +38,9 @@ FORMAT_PATTERNS: tuple[tuple[str, str], ...] = (
     # a plan line copied into the letter: it speaks of the reader as 客户 ("理解客户的失望", "给客户带来的麻烦")
     (r"(理解|体谅|安抚|稳住|询问|提醒|告知|联系)客户(?!经理|服务|端|群|中心|资料|信息|们|号|编号|名)|给客户带来|向客户(道歉|致歉|说明|解释|确认)",
      "写给撰写者的回复要点（把收信的客户称作“客户”）"),
+    # the customer's feelings said as the writer's own ("这确实让我感到非常气愤"): a restatement in the wrong voice
+    (r"(让|令|叫)我(也)?(感到|觉得)?(很|非常|十分|特别|真的|极其)?(生气|气愤|愤怒|失望|不满|恼火|崩溃|无语|寒心|心寒)",
+     "客户的感受写成了回复者自己的（“让我感到气愤”）"),
     # the letter handed over as a data structure ({"reply": "…"})
     (r"^\s*[{\[]\s*\"|\"(reply|response|text|content|answer|draft)\"\s*:", "JSON 等数据格式"),
 )
@@ -65,16 +70,33 @@ def prompt_runs() -> frozenset[str]:
     return frozenset(runs)
 
 
-def leaked_prompt(draft: Draft) -> list[Violation]:
-    """Instructions to the writer repeated in the reply ("询问客户是否接受这个方案")."""
-    compact, runs = draft.view.text, prompt_runs()
-    violations: list[Violation] = []
-    # every PROMPT_RUN-character window of a leaked stretch is one of the prompt's runs
-    for index, end in repeated_runs(len(compact), PROMPT_RUN, lambda start, stop: compact[stop - PROMPT_RUN : stop] in runs):
+EXAMPLE_RUN = 12  # the worked example is a letter: stock phrases of 8 characters are everybody's
+
+
+@lru_cache(maxsize=1)
+def example_lines() -> tuple[str, ...]:
+    """The lines of the sections prompt's worked example (prompts/sections_example.toml) that
+    are its own complaint's letter, not the stock wordings every letter shares."""
+    text = resources.files("complaint_desk.prompts").joinpath("sections_example.toml").read_text(encoding="utf-8")
+    return tuple(compact_view(s["written"]).text for s in tomllib.loads(text)["section"] if not s.get("stock"))
+
+
+def _leaks(draft: Draft, size: int, copied: Callable[[str], bool], what: str) -> list[Violation]:
+    compact, violations = draft.view.text, []
+    # every `size`-character window of a leaked stretch is in the prompt
+    for index, end in repeated_runs(len(compact), size, lambda start, stop: copied(compact[stop - size : stop])):
         start, stop = draft.view.original_span(index, end)
         violations.append(Violation(rule="format", start=start, end=stop, span=draft.text[start:stop],
-                                    message=_FORMAT_SPEC.message.format(what="写给撰写者的提示词"), fix=_FORMAT_SPEC.fix))
+                                    message=_FORMAT_SPEC.message.format(what=what), fix=_FORMAT_SPEC.fix))
     return violations
+
+
+def leaked_prompt(draft: Draft) -> list[Violation]:
+    """Instructions to the writer repeated in the reply ("询问客户是否接受这个方案"), and the
+    worked example's letter, which was written to another customer."""
+    runs, lines = prompt_runs(), example_lines()
+    return (_leaks(draft, PROMPT_RUN, runs.__contains__, "写给撰写者的提示词")
+            + _leaks(draft, EXAMPLE_RUN, lambda window: any(window in line for line in lines), "提示词里示例的原句"))
 
 
 def check_format(draft: Draft) -> list[Violation]:
@@ -83,4 +105,23 @@ def check_format(draft: Draft) -> list[Violation]:
         for match in pattern.finditer(draft.text):
             violations.append(Violation(rule="format", start=match.start(), end=match.end(), span=match.group(),
                                         message=_FORMAT_SPEC.message.format(what=label), fix=_FORMAT_SPEC.fix))
+    return violations
+
+
+ECHO_RUN = 6  # this many characters of the complaint in a row, with its 我 or 你们, is the customer's voice
+_CUSTOMER_VOICE = re.compile(r"我(?!们)|你们|咱|俺")
+
+
+def customer_voice(draft: Draft, complaint: str) -> list[Violation]:
+    """The customer's words said back in their own voice ("快递显示已签收，可我根本没收到",
+    "打了你们客服电话四次"): the reply speaks as 我们 and to 您. A blind reader's first reason
+    against model drafts. Quoted words stay allowed."""
+    source, text = compact_view(complaint).text, draft.view.text
+    violations: list[Violation] = []
+    for index, end in repeated_runs(len(text), ECHO_RUN, lambda start, stop: text[stop - ECHO_RUN : stop] in source):
+        start, stop = draft.view.original_span(index, end)
+        if _CUSTOMER_VOICE.search(text[index:end]) and not draft.is_quoted(start, stop):
+            violations.append(Violation(rule="format", start=start, end=stop, span=draft.text[start:stop],
+                                        message=_FORMAT_SPEC.message.format(what="照搬的客户原话，人称没有转换（客户的“我”应写“您”，“你们”应写“我们”）"),
+                                        fix=_FORMAT_SPEC.fix))
     return violations

@@ -20,9 +20,11 @@ from typing import Protocol
 import httpx
 
 from complaint_desk.config import LLMSettings, Settings
+from complaint_desk.drafting import sections
 from complaint_desk.drafting.composer import ComposerBackend
 from complaint_desk.drafting.prompts import chat_messages, system_prompt
 from complaint_desk.drafting.request import DraftRequest
+from complaint_desk.drafting.sections import MARKER_OPEN
 from complaint_desk.errors import ActionableError
 from complaint_desk.registry import Registry
 
@@ -143,7 +145,7 @@ class TransformersBackend:
         self.tokenizer, self.model, self.device = load_causal_lm(settings)
         self.description = f"本地模型 {Path(settings.model).name}（{self.device}）"
 
-    def _inputs(self, requests: list[DraftRequest]):  # noqa: ANN202  (BatchEncoding)
+    def _inputs(self, requests: list[DraftRequest]):
         prompts = [
             self.tokenizer.apply_chat_template(chat_messages(r), tokenize=False, add_generation_prompt=True)
             for r in requests
@@ -161,6 +163,8 @@ class TransformersBackend:
     def generate_batch(self, requests: list[DraftRequest]) -> list[str]:
         import torch
 
+        if any(r.prompt == "sections" for r in requests):  # each section waits for the one before
+            return [self.generate(r) for r in requests]
         inputs = self._inputs(requests)
         attempt = max(r.attempt for r in requests)
         torch.manual_seed(self.settings.seed + attempt)
@@ -170,19 +174,31 @@ class TransformersBackend:
         return [text.strip() for text in self.tokenizer.batch_decode(new_tokens, skip_special_tokens=True)]
 
     def generate(self, request: DraftRequest) -> str:
+        if request.prompt == "sections":
+            return "".join(self.stream(request)).strip()
         return self.generate_batch([request])[0]
 
-    def stream(self, request: DraftRequest) -> Iterator[str]:
+    def _streamed(self, prompt: str, attempt: int, **options: object) -> Iterator[str]:
         from transformers import TextIteratorStreamer
 
         streamer = TextIteratorStreamer(self.tokenizer, skip_prompt=True, skip_special_tokens=True)
-        inputs = self._inputs([request])
+        inputs = self.tokenizer([prompt], return_tensors="pt").to(self.device)
         worker = threading.Thread(target=self.model.generate,
-                                  kwargs={**inputs, **self._generation_kwargs(request.attempt), "streamer": streamer},
+                                  kwargs={**inputs, **self._generation_kwargs(attempt), **options, "streamer": streamer},
                                   daemon=True)
         worker.start()
         yield from streamer
         worker.join()
+
+    def stream(self, request: DraftRequest) -> Iterator[str]:
+        prompt = self.tokenizer.apply_chat_template(chat_messages(request), tokenize=False, add_generation_prompt=True)
+        if request.prompt != "sections":
+            yield from self._streamed(prompt, request.attempt)
+            return
+        options = {"max_new_tokens": self.settings.section_max_tokens, "stop_strings": [MARKER_OPEN],
+                   "tokenizer": self.tokenizer}
+        yield from sections.write(request, lambda turn: self._streamed(prompt + turn, request.attempt, **options),
+                                  request.max_draft_chars)
 
 
 # --- llama.cpp in-process ----------------------------------------------------------------------------
@@ -212,8 +228,31 @@ class LlamaCppBackend:
                          seed=settings.seed, verbose=False)
         self.lock = threading.Lock()
         self.description = f"本地模型 {path.name}（llama.cpp，CPU）"
+        self._template = None
 
-    def _completion(self, request: DraftRequest, stream: bool):  # noqa: ANN202  (a dict, or an iterator of them)
+    def _chat_prompt(self, request: DraftRequest) -> str:
+        """The chat as the model's own template writes it, up to the start of its turn, so a
+        section can be continued inside that turn."""
+        if self._template is None:
+            from jinja2.sandbox import ImmutableSandboxedEnvironment
+
+            template = self.llm.metadata.get("tokenizer.chat_template")
+            if not template:
+                raise BackendUnavailableError(
+                    f"{self.settings.model} 没有对话模板，不能分段写作；请把 COMPLAINT_DESK_LLM__PROMPT 设为 plan")
+            self._template = ImmutableSandboxedEnvironment(trim_blocks=True, lstrip_blocks=True).from_string(template)
+        eos = self.llm.detokenize([self.llm.token_eos()], special=True).decode("utf-8", "ignore")
+        return self._template.render(messages=chat_messages(request), add_generation_prompt=True, eos_token=eos,
+                                     bos_token="")
+
+    def _section(self, prompt: str, request: DraftRequest) -> Iterator[str]:
+        for chunk in self.llm.create_completion(
+                prompt, max_tokens=self.settings.section_max_tokens, stream=True,
+                temperature=retry_temperature(self.settings, request.attempt), seed=self.settings.seed + request.attempt,
+                repeat_penalty=self.settings.repeat_penalty, stop=[MARKER_OPEN, *self.settings.stop]):
+            yield chunk["choices"][0]["text"]
+
+    def _completion(self, request: DraftRequest, stream: bool):
         return self.llm.create_chat_completion(
             messages=chat_messages(request), max_tokens=self.settings.max_new_tokens, stream=stream,
             temperature=retry_temperature(self.settings, request.attempt), seed=self.settings.seed + request.attempt,
@@ -227,11 +266,18 @@ class LlamaCppBackend:
                                                       {"role": "user", "content": "您好"}], max_tokens=1)
 
     def generate(self, request: DraftRequest) -> str:
+        if request.prompt == "sections":
+            return "".join(self.stream(request)).strip()
         with self.lock:
             return self._completion(request, False)["choices"][0]["message"]["content"].strip()
 
     def stream(self, request: DraftRequest) -> Iterator[str]:
         with self.lock:
+            if request.prompt == "sections":
+                prompt = self._chat_prompt(request)
+                yield from sections.write(request, lambda turn: self._section(prompt + turn, request),
+                                          request.max_draft_chars)
+                return
             for chunk in self._completion(request, True):
                 delta = chunk["choices"][0].get("delta", {}).get("content")
                 if delta:
@@ -251,6 +297,9 @@ class OpenAIBackend:
 
     def __init__(self, settings: LLMSettings, client: httpx.Client | None = None) -> None:
         self.settings = settings
+        if settings.prompt == "sections":
+            raise BackendUnavailableError("分段写作（COMPLAINT_DESK_LLM__PROMPT=sections）要在模型自己的回合里续写，"
+                                          "openai 后端做不到；请改用 llamacpp 或 transformers 后端，或把提示方式设为 plan")
         self.url = settings.base_url.rstrip("/") + "/chat/completions"
         self.client = client or httpx.Client(timeout=settings.timeout_s)
         self.description = f"{settings.model} @ {settings.base_url}"
@@ -263,7 +312,7 @@ class OpenAIBackend:
     def _headers(self) -> dict[str, str]:
         return {"Authorization": f"Bearer {self.settings.api_key}"}
 
-    def _with_retries(self, attempt):  # noqa: ANN001,ANN202  (callable → its result)
+    def _with_retries(self, attempt):
         last: Exception | None = None
         for tries in range(self.settings.retries + 1):
             try:
@@ -305,7 +354,7 @@ class OpenAIBackend:
         return [self.generate(r) for r in requests]  # the server batches concurrent requests itself
 
 
-def _sse_chunks(response: httpx.Response, context) -> Iterator[str]:  # noqa: ANN001
+def _sse_chunks(response: httpx.Response, context) -> Iterator[str]:
     """Text deltas of a server-sent-events chat stream."""
     try:
         for line in response.iter_lines():
@@ -339,7 +388,8 @@ def warmed(backend: LLMBackend, settings: Settings) -> LLMBackend:
     warm = getattr(backend, "warm", None)
     if callable(warm):
         try:
-            warm(system_prompt(settings.policy.company_name, settings.policy.max_compensation_without_approval))
+            warm(system_prompt(settings.policy.company_name, settings.policy.max_compensation_without_approval,
+                               settings.llm.prompt_style))
         except Exception:
             log.warning("预热系统提示词失败，第一份草稿会慢一些", exc_info=True)
     return backend

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from complaint_desk.checks import check_draft, check_grant
 from complaint_desk.checks.draft import Draft
+from complaint_desk.checks.format import customer_voice
 from complaint_desk.checks.grounding import check_grounding
 from complaint_desk.checks.money import amounts
 from complaint_desk.config import PolicySettings
@@ -33,6 +34,7 @@ def check_for_request(text: str, request: DraftRequest) -> CheckResult:
         limit = request.grant.limit if request.grant is not None else request.max_compensation
         extra += check_grounding(draft, request.complaint, request.hint or "", granted, limit,  # type: ignore[arg-type]
                                  goodwill=request.default_compensation)
+        extra += customer_voice(draft, request.complaint)  # type: ignore[arg-type]
     if not extra:
         return result
     violations = sorted([*result.violations, *extra], key=lambda v: (v.start, v.rule))

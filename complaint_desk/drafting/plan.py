@@ -68,6 +68,8 @@ _NEEDS = {
     "inquiry": ("",),
     "other": (_CHECK,),
 }
+# the consult line of a complaint's plan (True) and of an inquiry's or praise's (False)
+CONSULT_LINES = {True: "询问客户这样处理是否可以", False: "询问是否还有其他疑问"}
 _FEELING = {0: "感谢客户告诉我们", 1: "理解客户的失望", 2: "理解客户的气愤", 3: "理解客户的愤怒，先稳住情绪"}
 _PRAISE = re.compile(r"表扬|点赞|点个赞|赞一个|夸一?夸|好评|很耐心|很热情|很专业|服务很好|耐心得|感谢.{0,8}(?:耐心|帮助|热情)")
 # a grievance said after the praise ("前台挺热情的，但…"): the message is a complaint after all
@@ -247,7 +249,7 @@ def build_plan(request: DraftRequest) -> ReplyPlan:
         apology="" if kind != "complaint" else f"为{vocab.TOPIC_NAMES[request.topic]}方面的问题给客户带来的麻烦道歉",
         ask=f"告知客户：{request.hint.strip()}" if request.hint else ("" if kind == "praise" else needed(request)),
         remedies=remedies.get(kind) or plan_remedies(request),
-        consult="询问是否还有其他疑问" if kind != "complaint" else "询问客户这样处理是否可以",
+        consult=CONSULT_LINES[kind == "complaint"],
         contact=f"{contact_time(request, kind)}联系客户",
     )
 

@@ -17,6 +17,7 @@ from complaint_desk.checks import MOVE_SPECS, RULE_SPECS
 from complaint_desk.drafting.composer import compose
 from complaint_desk.drafting.plan import plan_for
 from complaint_desk.drafting.request import DraftRequest, unfenced
+from complaint_desk.drafting.sections import example, instruction_lines
 from complaint_desk.errors import ActionableError
 from complaint_desk.privacy import mask_pii
 
@@ -38,7 +39,7 @@ def render(name: str, **context: object) -> str:
     return environment().get_template(name).render(**context).strip()
 
 
-def system_prompt(company: str, max_compensation: float) -> str:
+def system_prompt(company: str, max_compensation: float, style: str = "plan") -> str:
     """The same for every request, so llama.cpp keeps it evaluated between drafts: what every
     letter must do lives here (about 490 tokens), and only the complaint, its triage and the plan
     are new per request (about 220 tokens; the time to first token on a CPU grows with them)."""
@@ -46,7 +47,8 @@ def system_prompt(company: str, max_compensation: float) -> str:
     # the phrasings to avoid; the other rules (format, personal data, facts) have their own line
     rules = [{"forbidden": spec.forbidden} for spec in RULE_SPECS.values()
              if spec.forbidden and spec.repair == "replace_clause" and spec.id != "unfounded"]
-    return render("system.j2", company=company, moves=moves, rules=rules, max_compensation=f"{max_compensation:g}")
+    return render("system.j2", company=company, moves=moves, rules=rules, max_compensation=f"{max_compensation:g}",
+                  sections=style == "sections", example=example())
 
 
 def user_prompt(request: DraftRequest) -> str:
@@ -56,6 +58,18 @@ def user_prompt(request: DraftRequest) -> str:
     return USER_PROMPTS[request.prompt](request)
 
 
+def _triage_context(request: DraftRequest) -> dict[str, object]:
+    """The complaint as the model may read it, its triage and the agent's notes."""
+    return {
+        "complaint": request.prompt_complaint,
+        "anger_name": vocab.ANGER_NAMES[request.anger],
+        "persona_name": vocab.PERSONA_NAMES[request.persona],
+        "flag_names": [vocab.FLAG_NAMES[f] for f in request.flags],
+        "hint": mask_pii(request.hint) if request.hint else None,
+        "feedback": feedback_prompt(request) if request.feedback else None,
+    }
+
+
 def plan_prompt(request: DraftRequest) -> str:
     """The complaint, its notes and the reply plan: never another case's complaint or reply
     (a small model pastes what it is shown) and no other case's amounts."""
@@ -63,16 +77,17 @@ def plan_prompt(request: DraftRequest) -> str:
     plan = plan_for(request)
     return render(
         "user.j2",
-        complaint=request.prompt_complaint,
-        anger_name=vocab.ANGER_NAMES[request.anger],
-        persona_name=vocab.PERSONA_NAMES[request.persona],
-        flag_names=[vocab.FLAG_NAMES[f] for f in request.flags],
+        **_triage_context(request),
         persona_strategy=render(f"personas/{request.persona}.j2", **context),
         flag_guidance=[render(f"flags/{flag}.j2", **context) for flag in request.flags],
-        hint=mask_pii(request.hint) if request.hint else None,
         plan_lines=unfenced(plan.render()).splitlines(),  # its issues quote the complaint
-        feedback=feedback_prompt(request) if request.feedback else None,
     )
+
+
+def sections_prompt(request: DraftRequest) -> str:
+    """The complaint, its notes and the plan as the markers the letter is written under
+    (drafting/sections.py): what each section says, in words to the customer."""
+    return render("sections.j2", **_triage_context(request), sections=instruction_lines(request))
 
 
 def rewrite_prompt(request: DraftRequest) -> str:
@@ -82,15 +97,14 @@ def rewrite_prompt(request: DraftRequest) -> str:
     plan = plan_for(request)
     return render(
         "rewrite.j2",
-        complaint=request.prompt_complaint,
-        hint=mask_pii(request.hint) if request.hint else None,
+        **_triage_context(request),
         draft=compose(request),
         kind=plan.kind, apologise=bool(plan.apology), contact=plan.contact.removesuffix("联系客户"),
-        feedback=feedback_prompt(request) if request.feedback else None,
     )
 
 
-USER_PROMPTS: dict[str, Callable[[DraftRequest], str]] = {"plan": plan_prompt, "rewrite": rewrite_prompt}
+USER_PROMPTS: dict[str, Callable[[DraftRequest], str]] = {"plan": plan_prompt, "rewrite": rewrite_prompt,
+                                                          "sections": sections_prompt}
 
 
 def feedback_prompt(request: DraftRequest) -> str:
@@ -108,6 +122,6 @@ def feedback_prompt(request: DraftRequest) -> str:
 def chat_messages(request: DraftRequest) -> list[dict[str, str]]:
     """System + user message; a retry's user message also names what the checker found."""
     return [
-        {"role": "system", "content": system_prompt(request.company, request.max_compensation)},
+        {"role": "system", "content": system_prompt(request.company, request.max_compensation, request.prompt)},
         {"role": "user", "content": user_prompt(request)},
     ]

@@ -110,6 +110,6 @@ def build_request(text: str, triage: TriageResult, case_base: CaseBase, settings
         grant=grant,
         grounded=grounded,
         plan=plan,
-        prompt=settings.llm.prompt,
+        prompt=settings.llm.prompt_style,
     )
 
