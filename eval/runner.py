@@ -114,8 +114,9 @@ def _item_problems(record: dict, seen: set[str]) -> list[str]:
     return problems
 
 
-def run_fingerprint(suite: Suite, backend_name: str, model: str) -> str:
-    digest = hashlib.sha1(suite.path.read_bytes() + f"{backend_name}\x1f{model}".encode()).hexdigest()
+def run_fingerprint(suite: Suite, backend_name: str, model: str, prompt: str) -> str:
+    """What a resumed run must share with the drafts already written: suite, backend, model, prompt style."""
+    digest = hashlib.sha1(suite.path.read_bytes() + f"{backend_name}\x1f{model}\x1f{prompt}".encode()).hexdigest()
     return digest[:12]
 
 
@@ -146,7 +147,7 @@ def run_suite(
 ) -> dict:
     """Run (or resume) a suite; returns the report (also written to out_dir)."""
     out_dir.mkdir(parents=True, exist_ok=True)
-    fingerprint = run_fingerprint(suite, backend.name, model_label)
+    fingerprint = run_fingerprint(suite, backend.name, model_label, settings.llm.prompt_style)
     done = completed(out_dir, fingerprint)
     if progress and done:
         progress(len(done))
@@ -306,6 +307,7 @@ def build_report(suite: Suite, results: list[dict], backend: LLMBackend, setting
             "backend": backend.name,
             "backend_description": getattr(backend, "description", backend.name),
             "model": model_label,
+            "prompt": settings.llm.prompt_style,
             "max_regenerations": settings.guard.max_regenerations,
             "best_of": settings.guard.best_of,
             "max_new_tokens": settings.llm.max_new_tokens,
