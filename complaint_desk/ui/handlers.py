@@ -240,7 +240,7 @@ def open_complaint(services: Services, complaint_id: int | None, username: str) 
         flag_segments(complaint.text, triage.flags), triage_text, cards.case_cards(view.similar, triage),
         cards.note("处理惯例：" + view.precedent.summary), cards.approval_notice(approvals),
         draft_rows(view.drafts, tz), latest,
-        f"已打开投诉 {complaint.id}（{STATUS_NAMES[complaint.status]}）", notes,
+        f"已打开投诉 {complaint.id}", notes,  # its status is in the header, which every action refreshes
         services.workflow.proposed_plan(user, complaint.id, notes, view))  # type: ignore[arg-type]
 
 
