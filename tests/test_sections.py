@@ -62,8 +62,9 @@ def test_every_remedy_is_noted_as_what_we_will_do(remedy: str) -> None:
 
 
 def test_a_remedy_keeps_its_amount_and_who_sets_it() -> None:
-    assert remedy_note("补偿 20 元") == "给您补偿 20 元"
-    assert remedy_note("补偿（金额由主管核定后告知客户）") == "给您补偿，金额由主管核定后告知您"
+    assert remedy_note("补偿 20 元") == "我们会给您补偿 20 元"
+    assert remedy_note("补偿（金额由主管核定后告知客户）") == "我们会给您补偿，金额由主管核定后告知您"
+    assert remedy_note("补发一份饮料") == "我们会补发一份饮料"  # the agent's own line
 
 
 
@@ -72,7 +73,14 @@ def test_every_flags_step_is_noted_as_it_is_said(flag: str) -> None:
     """The plan's flag steps are instructions to the writer ("承认之前没有解决好"); copied, they read
     as a note pasted in (both blind readers of run 6)."""
     note = remedy_note(FLAG_STEPS[flag])
-    assert note != FLAG_STEPS[flag] and "客户" not in note
+    assert note != FLAG_STEPS[flag] and "客户" not in note and note.startswith(("我们", "您", "之前"))
+
+
+def test_remedies_are_sentences_of_their_own() -> None:
+    """Joined with 并, a flag's step read as broken Chinese (并之前没能及时解决, a blind reader of run 7)."""
+    request = replace(REQUEST, flags=("repeat", "regulator"))
+    solve = next(s for s in sections_for(request) if s.move == "solve")
+    assert solve.content.count("。") == 2 and "并之前" not in solve.content and "我们会之前" not in solve.content
 
 
 def test_a_question_is_restated_as_asked() -> None:
@@ -151,6 +159,8 @@ def test_the_prompts_carry_the_sections_and_the_worked_example() -> None:
     ("您好，快递显示已签收，可您根本没收到，非常抱歉。", False),  # turned to 您
     ("您好，您说“可我根本没收到”，非常抱歉。", False),  # quoted as the customer's words
     ("您好，这确实让我感到非常气愤，非常抱歉。", True),  # the customer's feeling as the writer's
+    ("您好，这真的让我们非常生气，非常抱歉。", True),
+    ("您好，让您这么生气，我们非常抱歉。", False),
 ])
 def test_the_customers_words_in_their_own_voice_are_format(draft: str, flagged: bool) -> None:
     request = replace(REQUEST, complaint="快递显示已签收，可我根本没收到！打了你们客服电话四次都没人回。")

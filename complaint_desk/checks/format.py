@@ -38,8 +38,9 @@ FORMAT_PATTERNS: tuple[tuple[str, str], ...] = (
     # a plan line copied into the letter: it speaks of the reader as 客户 ("理解客户的失望", "给客户带来的麻烦")
     (r"(理解|体谅|安抚|稳住|询问|提醒|告知|联系)客户(?!经理|服务|端|群|中心|资料|信息|们|号|编号|名)|给客户带来|向客户(道歉|致歉|说明|解释|确认)",
      "写给撰写者的回复要点（把收信的客户称作“客户”）"),
-    # the customer's feelings said as the writer's own ("这确实让我感到非常气愤"): a restatement in the wrong voice
-    (r"(让|令|叫)我(也)?(感到|觉得)?(很|非常|十分|特别|真的|极其)?(生气|气愤|愤怒|失望|不满|恼火|崩溃|无语|寒心|心寒)",
+    # the customer's feelings said as the writer's own ("这确实让我感到非常气愤", "这真的让我们非常生气"):
+    # a restatement in the wrong voice
+    (r"(让|令|叫)我(们)?(也)?(感到|觉得)?(很|非常|十分|特别|真的|极其)?(生气|气愤|愤怒|失望|不满|恼火|崩溃|无语|寒心|心寒)",
      "客户的感受写成了回复者自己的（“让我感到气愤”）"),
     # the letter handed over as a data structure ({"reply": "…"})
     (r"^\s*[{\[]\s*\"|\"(reply|response|text|content|answer|draft)\"\s*:", "JSON 等数据格式"),

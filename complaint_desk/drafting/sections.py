@@ -77,12 +77,12 @@ def notes() -> dict[str, dict[str, str]]:
 
 
 def remedy_note(line: str) -> str:
-    """A remedy line as what we will do: a flag's step as it is said, or the remedy's SPEC name
-    worded with the rest (amount, who sets it) kept."""
+    """A remedy line as a sentence of what we will do: a flag's step as it is said, or the remedy's
+    SPEC name worded with the rest (amount, who sets it) kept."""
     if line in notes()["flag"]:
-        return notes()["flag"][line]
+        return notes()["flag"][line]  # a sentence of its own
     name = next((name for name in sorted(notes()["remedy"], key=len, reverse=True) if line.startswith(name)), None)
-    return to_reader(notes()["remedy"][name] + line[len(name):] if name else line)
+    return _with_subject(to_reader(notes()["remedy"][name] + line[len(name):] if name else line))
 
 
 def apology_note(apology: str) -> str:
@@ -91,6 +91,11 @@ def apology_note(apology: str) -> str:
     if re.fullmatch(r"为.+方面的问题给客户带来的麻烦道歉", apology):
         return notes()["apology"]["default"]
     return to_reader(apology)
+
+
+def _with_subject(note: str) -> str:
+    """A remedy note as a sentence of its own: what we will do says who does it."""
+    return note if note.startswith(("我们", "您")) else f"我们会{note}"
 
 
 def issue_note(issue: str) -> str:
@@ -104,14 +109,14 @@ def plan_sections(plan: ReplyPlan) -> tuple[Section, ...]:
     restated = "；".join(issue_note(issue) for issue in plan.issues)
     feeling = notes()["feeling"].get(plan.feeling) or to_reader(plan.feeling)
     feeling = "；".join(part for part in (restated, feeling) if part)
-    remedies = "，并".join(remedy_note(remedy) for remedy in plan.remedies)
+    remedies = "。".join(remedy_note(remedy) for remedy in plan.remedies)
     consult = _CONSULT_QUESTIONS.get(plan.consult) or to_reader(plan.consult)
     contact = to_reader(plan.contact)
     parts = [
         Section("empathize", "安抚", feeling, 0),
         Section("apologize", "道歉", apology_note(plan.apology), 0),
         Section("clarify", "确认", to_reader(plan.ask), 1),
-        Section("solve", "方案", f"我们会{remedies}" if remedies and not remedies.startswith("我们") else remedies, 1),
+        Section("solve", "方案", remedies, 1),
         Section("consult", "征求意见", consult or "", 2),
         Section("follow_up", "跟进", f"我们会在{contact}" if contact and not contact.startswith("我们") else contact, 2),
         Section("thank", "致谢", _THANKS.get(plan.kind, _THANKS["complaint"]), 2),
