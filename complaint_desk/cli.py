@@ -304,7 +304,7 @@ def check_command(
 @app.command("draft")
 def draft_command(
     input_file: Annotated[str, typer.Argument(metavar="IN.jsonl", help='每行 {"id","text"}，可带 "industry"、"hint"')],
-    backend: Annotated[str | None, typer.Option(help="transformers、openai 或 composer；默认用配置")] = None,
+    backend: Annotated[str | None, typer.Option(help="transformers、llamacpp、openai 或 composer；默认用配置")] = None,
     model: Annotated[str | None, typer.Option(help="模型 id、目录或 .gguf 文件")] = None,
     output: OutputOption = "-",
 ) -> None:
