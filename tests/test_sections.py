@@ -20,6 +20,7 @@ from complaint_desk.drafting.sections import (
     apology_note,
     example,
     issue_note,
+    notes,
     plan_sections,
     remedy_note,
     sections_for,
@@ -81,6 +82,24 @@ def test_remedies_are_sentences_of_their_own() -> None:
     request = replace(REQUEST, flags=("repeat", "regulator"))
     solve = next(s for s in sections_for(request) if s.move == "solve")
     assert solve.content.count("。") == 2 and "并之前" not in solve.content and "我们会之前" not in solve.content
+
+
+@pytest.mark.parametrize(("anger", "flags", "complaint"), [
+    *((level, (), REQUEST.complaint) for level in vocab.ANGER_NAMES),
+    (1, ("safety",), "孩子吃了你们的饼干，里面有玻璃碴，刚从急诊回来"),
+    (0, (), "请问会员积分怎么兑换？"),
+    (0, (), "快递员小王特别耐心，帮我把箱子搬上六楼，点个赞！"),
+])
+def test_every_feeling_the_plan_proposes_has_a_note(anger: int, flags: tuple[str, ...], complaint: str) -> None:
+    """The plan's feeling lines are instructions (理解客户的愤怒，先稳住情绪); each has a note a letter can say."""
+    plan = build_plan(replace(REQUEST, complaint=complaint, anger=anger, flags=flags))
+    assert plan.feeling in notes()["feeling"]
+
+
+def test_harm_is_cared_about_before_feelings() -> None:
+    hurt = replace(REQUEST, complaint="孩子吃了你们的饼干，里面有玻璃碴，刚从急诊回来", anger=1, flags=("safety",))
+    empathize = sections_for(hurt)[0]
+    assert "安全" in empathize.content and "失望" not in empathize.content
 
 
 def test_a_question_is_restated_as_asked() -> None:

@@ -71,6 +71,8 @@ _NEEDS = {
 # the consult line of a complaint's plan (True) and of an inquiry's or praise's (False)
 CONSULT_LINES = {True: "询问客户这样处理是否可以", False: "询问是否还有其他疑问"}
 _FEELING = {0: "感谢客户告诉我们", 1: "理解客户的失望", 2: "理解客户的气愤", 3: "理解客户的愤怒，先稳住情绪"}
+# harm to someone comes before how upset they are: "让人失望" after an ER visit reads as cold (a blind reader)
+_HARM_FEELING = "先关心客户和家人的身体和安全"
 _PRAISE = re.compile(r"表扬|点赞|点个赞|赞一个|夸一?夸|好评|很耐心|很热情|很专业|服务很好|耐心得|感谢.{0,8}(?:耐心|帮助|热情)")
 # a grievance said after the praise ("前台挺热情的，但…"): the message is a complaint after all
 _BUT = re.compile(r"但|可是|不过|就是|然而|却")
@@ -245,7 +247,7 @@ def build_plan(request: DraftRequest) -> ReplyPlan:
     return ReplyPlan(
         kind=kind,
         issues=complaint_issues(request.complaint),
-        feeling=feelings.get(kind, _FEELING[request.anger]),
+        feeling=feelings.get(kind) or (_HARM_FEELING if "safety" in request.flags else _FEELING[request.anger]),
         apology="" if kind != "complaint" else f"为{vocab.TOPIC_NAMES[request.topic]}方面的问题给客户带来的麻烦道歉",
         ask=f"告知客户：{request.hint.strip()}" if request.hint else ("" if kind == "praise" else needed(request)),
         remedies=remedies.get(kind) or plan_remedies(request),
