@@ -116,7 +116,6 @@ class LLMSettings(BaseModel):
                                             "auto：openai 后端用 plan，其余用 sections")
     section_max_tokens: int = Field(100, description="sections 写法中每一段最多生成多少个词元")
 
-
     @property
     def prompt_style(self) -> str:
         """The prompt style drafts use: `auto` is sections where the backend can continue the

@@ -24,8 +24,8 @@ def summarise(grades: Path, key: Path, report: Path, verdict: str = "passed") ->
     the share of drafts the checker passed that the reader would not send (`verdict`:
     "passed" for guarded drafts, "raw_passed" for a model's drafts as written)."""
     case_of = json.loads(key.read_text(encoding="utf-8"))
-    rows = _rows(grades)
-    return _summary(rows, [_verdicts(report, verdict).get(case_of[row["item"]], False) for row in rows])
+    rows, passed = _rows(grades), _verdicts(report, verdict)
+    return _summary(rows, [passed.get(case_of[row["item"]], False) for row in rows])
 
 
 def summarise_mixed(grades: Path, key: Path, reports: dict[str, Path], verdict: str = "raw_passed") -> dict[str, dict]:

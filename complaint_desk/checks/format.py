@@ -82,13 +82,17 @@ def example_lines() -> tuple[str, ...]:
     return tuple(compact_view(s["written"]).text for s in tomllib.loads(text)["section"] if not s.get("stock"))
 
 
-def _leaks(draft: Draft, size: int, copied: Callable[[str], bool], what: str) -> list[Violation]:
+def _leaks(draft: Draft, size: int, copied: Callable[[str], bool], what: str,
+           keep: Callable[[str, int, int], bool] = lambda run, start, stop: True) -> list[Violation]:
+    """Each maximal stretch of the draft whose every `size`-character window (of its compact
+    view) `copied` recognises; `keep` (the compact stretch, its original start and stop) may
+    pass over some."""
     compact, violations = draft.view.text, []
-    # every `size`-character window of a leaked stretch is in the prompt
     for index, end in repeated_runs(len(compact), size, lambda start, stop: copied(compact[stop - size : stop])):
         start, stop = draft.view.original_span(index, end)
-        violations.append(Violation(rule="format", start=start, end=stop, span=draft.text[start:stop],
-                                    message=_FORMAT_SPEC.message.format(what=what), fix=_FORMAT_SPEC.fix))
+        if keep(compact[index:end], start, stop):
+            violations.append(Violation(rule="format", start=start, end=stop, span=draft.text[start:stop],
+                                        message=_FORMAT_SPEC.message.format(what=what), fix=_FORMAT_SPEC.fix))
     return violations
 
 
@@ -117,12 +121,6 @@ def customer_voice(draft: Draft, complaint: str) -> list[Violation]:
     """The customer's words said back in their own voice ("快递显示已签收，可我根本没收到",
     "打了你们客服电话四次"): the reply speaks as 我们 and to 您. A blind reader's first reason
     against model drafts. Quoted words stay allowed."""
-    source, text = compact_view(complaint).text, draft.view.text
-    violations: list[Violation] = []
-    for index, end in repeated_runs(len(text), ECHO_RUN, lambda start, stop: text[stop - ECHO_RUN : stop] in source):
-        start, stop = draft.view.original_span(index, end)
-        if _CUSTOMER_VOICE.search(text[index:end]) and not draft.is_quoted(start, stop):
-            violations.append(Violation(rule="format", start=start, end=stop, span=draft.text[start:stop],
-                                        message=_FORMAT_SPEC.message.format(what="照搬的客户原话，人称没有转换（客户的“我”应写“您”，“你们”应写“我们”）"),
-                                        fix=_FORMAT_SPEC.fix))
-    return violations
+    source = compact_view(complaint).text
+    return _leaks(draft, ECHO_RUN, source.__contains__, "照搬的客户原话，人称没有转换（客户的“我”应写“您”，“你们”应写“我们”）",
+                  keep=lambda run, start, stop: bool(_CUSTOMER_VOICE.search(run)) and not draft.is_quoted(start, stop))

@@ -145,11 +145,11 @@ class TransformersBackend:
         self.tokenizer, self.model, self.device = load_causal_lm(settings)
         self.description = f"本地模型 {Path(settings.model).name}（{self.device}）"
 
+    def _chat_prompt(self, request: DraftRequest) -> str:
+        return self.tokenizer.apply_chat_template(chat_messages(request), tokenize=False, add_generation_prompt=True)
+
     def _inputs(self, requests: list[DraftRequest]):
-        prompts = [
-            self.tokenizer.apply_chat_template(chat_messages(r), tokenize=False, add_generation_prompt=True)
-            for r in requests
-        ]
+        prompts = [self._chat_prompt(r) for r in requests]
         return self.tokenizer(prompts, return_tensors="pt", padding=True).to(self.device)
 
     def _generation_kwargs(self, attempt: int = 0) -> dict:
@@ -191,7 +191,7 @@ class TransformersBackend:
         worker.join()
 
     def stream(self, request: DraftRequest) -> Iterator[str]:
-        prompt = self.tokenizer.apply_chat_template(chat_messages(request), tokenize=False, add_generation_prompt=True)
+        prompt = self._chat_prompt(request)
         if request.prompt != "sections":
             yield from self._streamed(prompt, request.attempt)
             return

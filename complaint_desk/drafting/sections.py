@@ -117,7 +117,7 @@ def plan_sections(plan: ReplyPlan) -> tuple[Section, ...]:
         Section("apologize", "道歉", apology_note(plan.apology), 0),
         Section("clarify", "确认", to_reader(plan.ask), 1),
         Section("solve", "方案", remedies, 1),
-        Section("consult", "征求意见", consult or "", 2),
+        Section("consult", "征求意见", consult, 2),
         Section("follow_up", "跟进", f"我们会在{contact}" if contact and not contact.startswith("我们") else contact, 2),
         Section("thank", "致谢", _THANKS.get(plan.kind, _THANKS["complaint"]), 2),
     ]
