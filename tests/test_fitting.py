@@ -72,7 +72,7 @@ def test_asked_compensation_is_left_to_the_supervisor() -> None:
     """A claimed loss gets no token amount: the supervisor sets it."""
     request = DraftRequest(complaint="吃了你们的凉皮上吐下泻，挂水的钱和误工费希望你们承担。", topic="quality",
                            anger=1, persona="claiming")
-    assert build_plan(request).remedies[0].endswith("（金额由主管核定后告知客户）")
+    assert any(line.endswith("（金额由主管核定后告知客户）") for line in build_plan(request).remedies)
 
 
 @pytest.mark.parametrize("priority", vocab.PRIORITY_IDS)
@@ -114,4 +114,4 @@ def test_contempt_for_the_thing_is_not_said_back() -> None:
 def test_harm_to_someone_is_made_good_by_a_supervisor_not_a_staff_lecture() -> None:
     request = DraftRequest(complaint="手机充电时突然冒烟，吓死我了。", topic="service", anger=2, persona="venting",
                            flags=("safety",))
-    assert build_plan(request).remedies[0].endswith("（金额由主管核定后告知客户）")
+    assert any(line.endswith("（金额由主管核定后告知客户）") for line in build_plan(request).remedies)

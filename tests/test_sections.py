@@ -11,7 +11,7 @@ import pytest
 from complaint_desk import vocab
 from complaint_desk.checks import MOVE_SPECS
 from complaint_desk.drafting.checking import check_for_request
-from complaint_desk.drafting.plan import FLAG_STEPS, build_plan
+from complaint_desk.drafting.plan import FLAG_STEPS, as_said, build_plan
 from complaint_desk.drafting.prompts import system_prompt, user_prompt
 from complaint_desk.drafting.reply_plan import parse_plan
 from complaint_desk.drafting.request import DraftRequest
@@ -24,7 +24,6 @@ from complaint_desk.drafting.sections import (
     plan_sections,
     remedy_note,
     sections_for,
-    to_reader,
     write,
 )
 
@@ -52,7 +51,7 @@ WRITTEN = {
     ("请客户经理回电", "请客户经理回电"),
 ])
 def test_plan_lines_are_turned_to_their_reader(line: str, said: str) -> None:
-    assert to_reader(line) == said
+    assert as_said(line) == said
 
 
 @pytest.mark.parametrize("remedy", vocab.REMEDY_IDS)

@@ -15,12 +15,15 @@ from dataclasses import replace
 
 from complaint_desk import vocab
 from complaint_desk.drafting.checking import check_for_request
-from complaint_desk.drafting.fitting import context, fits, fitting, urgent
+from complaint_desk.drafting.fitting import context, fits, fitting, situation_apologies, situation_asks, situations, urgent
 from complaint_desk.drafting.plan import (
     APPROVED,
+    FEAR_FEELING,
     FLAG_STEPS,
     SUPERVISOR_SETS_AMOUNT,
     answers_inquiry,
+    as_said,
+    as_sentence,
     chosen_remedy,
     compensation_amount,
     contact_time,
@@ -49,7 +52,7 @@ def sentence(move: str, request: DraftRequest) -> str:
         if plan.kind == "praise":
             return pick(bank["praise"]["open"], key, "praise")
         if suggesting(request):
-            first = plan.issues[0] if plan.issues else ""
+            first = plan.issues[0].split("，")[0] if plan.issues else ""  # the suggestion, not the reasons behind it
             said = f"您{first}，" if first.startswith("建议") else (f"您提到{first}，" if first else "")
             return pick(bank["suggestion"]["open"], key, "open").format(said=said)
         if inquiry:
@@ -58,12 +61,14 @@ def sentence(move: str, request: DraftRequest) -> str:
         restate = restated(gist(plan.issues[0]), pick(bank["restate"]["leads"], key, "lead")) if plan.issues else \
             fitted(bank["restate"][topic], request, "restate", bank["restate"]["other"])
         feelings = bank["empathize"]["flag"]["safety"] if "safety" in request.flags else \
-            bank["empathize"]["anger"][str(request.anger)]
+            bank["empathize"]["fear"] if plan.feeling == FEAR_FEELING else bank["empathize"]["anger"][str(request.anger)]
         opening = fitted(feelings, request, "empathize").format(restate=restate)
         return opening + fitted(bank["empathize"]["persona"][request.persona], request, "persona")
     if move == "apologize":
         if not plan.apology:
             return ""
+        if plan.apology in situation_apologies():  # what the customer's words say happened, not the topic
+            return f"{plan.apology}。"
         return fitted(bank["apologize"].get(topic, []), request, "apologize", bank["apologize"]["other"])
     if move == "clarify":
         others = noted(plan.issues[1:], "praise" if plan.kind == "praise" else
@@ -71,6 +76,8 @@ def sentence(move: str, request: DraftRequest) -> str:
         if request.hint:
             notes = request.hint.strip().rstrip("。.！!；;，, ")
             return others + pick(bank["notes"]["templates"], key, "notes").format(notes=notes)
+        if plan.ask in situation_asks():
+            return others + f"{as_said(plan.ask)}。"
         return others + ("" if inquiry else fitted(bank["clarify"][topic], request, "clarify", bank["clarify"]["other"]))
     if move == "solve":
         if plan.kind == "praise":
@@ -80,7 +87,9 @@ def sentence(move: str, request: DraftRequest) -> str:
         if inquiry:
             return pick(bank["inquiry"]["answer"], key, "answer")
         # pressed for time (a hearing, no power, money for a hospital): say first that it goes ahead of the queue
-        hurry = pick(bank["urgent"]["solve"], key, "urgent") if urgent(request.complaint) else ""
+        # (a pressing situation's own step says what happens first: no second sentence of hurry)
+        pressing = any(s.urgent and s.step in plan.remedies for s in situations(request.complaint))
+        hurry = pick(bank["urgent"]["solve"], key, "urgent") if urgent(request.complaint) and not pressing else ""
         if plan.remedies:
             return hurry + "".join(remedy_sentence(line, request) for line in plan.remedies)
         remedy = chosen_remedy(request)
@@ -89,17 +98,23 @@ def sentence(move: str, request: DraftRequest) -> str:
         flags = "".join(fitted(bank["solve"]["flag"][flag], request, f"flag-{flag}") for flag in request.flags)
         return text + flags
     if move == "consult":
-        options = bank["consult"].get(request.persona if not inquiry else "inquiry", bank["consult"]["default"])
+        # 补偿方式 is asked about only where the plan offers compensation
+        persona = "inquiry" if inquiry else request.persona
+        if persona == "claiming" and not any(line.startswith(vocab.REMEDY_NAMES["compensation"]) for line in plan.remedies):
+            persona = "default"
+        options = bank["consult"].get(persona, bank["consult"]["default"])
         return pick(options, key, "consult")
     if move == "follow_up":
-        if plan.kind == "praise":  # nothing to follow up: thanked and passed on
-            return ""
+        if plan.kind == "praise" and not any(issue.endswith(("？", "?")) for issue in plan.issues):
+            return ""  # nothing to follow up: thanked and passed on (a question asked beside the praise is answered)
         time = plan.contact.removesuffix("联系客户") if plan.contact else contact_time(request, plan.kind)
         templates = bank["follow_up"]["inquiry" if inquiry else "templates"]
         if not all(fits(template, context(request)) for template in templates):  # a channel is barred: name one that suits
             templates = bank["follow_up"]["any_channel"]
         return pick(templates, key, "follow_up").format(time=time)
     if move == "thank":
+        if plan.kind == "inquiry" and not suggesting(request):
+            return pick(bank["thank"]["inquiry"], key, "thank")  # a question is not feedback that helps us improve
         options = bank["thank"]["upset"] if request.anger >= 2 and plan.kind == "complaint" else \
             bank["thank"].get(request.persona, bank["thank"]["default"])
         return pick(options, key, "thank")
@@ -121,7 +136,12 @@ def fitted(options: Sequence[str], request: DraftRequest, slot: str, fallback: S
 
 def restated(issue: str, lead: str = "您反映") -> str:
     """A point of the complaint said back: what the customer reported, or what they asked."""
-    return f"您问到{issue.rstrip('？?')}" if issue.endswith(("？", "?")) else f"{lead}{issue}"
+    if issue.endswith(("？", "?")):
+        *told, asked = issue.rstrip("？?").split("，")
+        # what they reported, then what they ask about it: not "您问到您刚开完卡，就接到…"
+        return f"您提到{'，'.join(told)}，问{asked}" if told else f"您问到{asked}"
+    # "听您说说是“一对一”": the lead does not say 说 twice
+    return f"您提到{issue}" if lead.endswith("说") and issue.startswith("说") else f"{lead}{issue}"
 
 
 def gist(issue: str) -> str:
@@ -131,7 +151,8 @@ def gist(issue: str) -> str:
         if kept and len(kept) + len(clause) > GIST_CHARS:
             break
         kept = f"{kept}，{clause}" if kept else clause
-    return kept + ("？" if issue.endswith(("？", "?")) and not kept.endswith(("？", "?")) else "")
+    # a question cut short is no longer the question: it is said back as what the customer reported
+    return kept if kept != issue.rstrip("？?") else issue
 
 
 def noted(issues: Sequence[str], kind: str = "complaint") -> str:
@@ -157,8 +178,8 @@ def remedy_sentence(line: str, request: DraftRequest) -> str:
     named = ((rid, re.fullmatch(rf"{re.escape(name)}(?:\s*(\d+(?:\.\d+)?)\s*元)?(?:{re.escape(APPROVED)})?", line))
              for rid, name in vocab.REMEDY_NAMES.items())
     remedy, match = next(((rid, m) for rid, m in named if m), (None, None))
-    if remedy is None or match is None:
-        return f"处理上，我们会{line.rstrip('。')}。"
+    if remedy is None or match is None:  # a situation's step, the customer's demand, or the agent's own words
+        return f"{as_sentence(line).rstrip('。')}。"
     amount = float(match.group(1)) if match.group(1) else compensation_amount(request)
     options = bank["approved"]["compensation"] if line.endswith(APPROVED) else bank["solve"]["remedy"][remedy]
     return fitted(options, request, "solve", options[:1]).format(amount=f"{amount:g}")

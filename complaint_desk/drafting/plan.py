@@ -18,7 +18,17 @@ from functools import lru_cache
 from importlib import resources
 
 from complaint_desk import vocab
-from complaint_desk.drafting.fitting import asked_remedy, context, fits, remedy_fits, urgent
+from complaint_desk.drafting.fitting import (
+    INSTRUCTION,
+    asked_remedy,
+    context,
+    customer_text,
+    fits,
+    remedy_fits,
+    situation_steps,
+    situations,
+    urgent,
+)
 from complaint_desk.drafting.reply_plan import ReplyPlan
 from complaint_desk.drafting.request import DraftRequest
 from complaint_desk.text import split_sentences
@@ -26,6 +36,13 @@ from complaint_desk.triage.flags import find_flags
 
 MAX_ISSUES = 3
 MAX_ISSUE_CHARS = 50
+MAX_DEMAND_CHARS = 24
+# a clause that tells us what the customer wants done; group 1 is what they want
+_DEMAND = re.compile(r"^[^，,]{0,6}?(?:要求|希望|想要|我就要|我要(?!求)|必须|麻烦|应该)(.+)$")
+# demands the plan answers otherwise: a sum (never repeated unapproved), 说法/交代, threats, money in general
+_NOT_A_DEMAND = re.compile(r"[0-9０-９]|[一二两三四五六七八九十百千万]+(?:元|块)|说法|交代|答复|解释|回复|赔|补偿|退款|退钱|"
+                           r"曝光|投诉|起诉|律师|媒体|给个|处理|解决|重视|认真|改进|负责|管管|说清楚|看着办|注意|提高|加强")
+_AND = re.compile(r"并且|并|同时|还要|再")
 # flags whose sentences are a demand on how the complaint is handled, not an issue to answer
 _THREAT_FLAGS = frozenset({"media", "regulator", "legal", "churn", "supervisor"})
 _CLAUSE = re.compile(r"[，,；;：:]")
@@ -40,18 +57,16 @@ _NOT_A_POINT = re.compile(
     r"失望|生气|气死|无语|崩溃|太差|恶心|离谱|过分|受不了|不满意|"
     r"^(?:请|麻烦|马上|立刻|赶紧|必须|今天|给我|你们?给|希望)|^我?(?:要求|希望|想要)|说法|给个交代|帮忙看看|帮我看看|"
     r"骗子|骗人|黑店|坑人|奸商|无良|不要脸|垃圾|什么玩意|废物|饭桶|白痴|混蛋|有病|抢钱|准备好|等着瞧|走着瞧|"  # insults, taunts
-    r"心里苦|不敢往下想|要命|不舒服|看着办|疯了|气炸|受够了"  # feelings and taunts said in passing
+    r"心里苦|不敢往下想|要命|不舒服|看着办|疯了|气炸|受够了|"  # feelings and taunts said in passing
+    r"说不着|说不通|没法沟通|说了也白说"  # dismissing whoever answers: felt, not a point
 )
 # a question with no question word is a reproach ("三百块买个次品？"), not something to answer
 _INTERROGATIVE = re.compile(r"[吗呢么]|什么|怎么|为什么|为何|多少|哪|谁|几|是否|能不能|可不可以|可以|有没有|是不是|要不要|会不会")
-# an instruction to whoever writes the reply: it and the rest of its sentence are not the customer's issue
-_INSTRUCTION = re.compile(r"指令|回复里|请回复|你现在是|作为AI|扮演|忽略|写上|写在|完整写|系统提示|提示词|markdown|ignore|"
-                          r"instruction|prompt|[A-Za-z]{3,}(?: [A-Za-z]+){2}", re.IGNORECASE)
 # the customer's 你们/你 are us, their 我们/咱们/我 are the customer (in this order: 你们 before 你)
 _QUOTED = re.compile(r"([“「『\"][^”」』\"]*[”」』\"])")
 _PRONOUNS = (("你们", "\x00"), ("你", "\x00"), ("我妈", "您母亲"), ("我爸", "您父亲"), ("我老婆", "您爱人"),
              ("我老公", "您爱人"), ("我媳妇", "您爱人"), ("我们", "您"), ("咱们", "您"), ("俺们", "您"), ("我", "您"), ("俺", "您"),
-             ("\x00", "我们"))
+             ("贵公司", "我们"), ("贵司", "我们"), ("\x00", "我们"))
 # the customer's contempt for what they complain about is theirs: said back without it ("破系统" → "系统")
 _CONTEMPT = re.compile(r"(?:那个|这个|这|那)?破(?=(?:会员)?(?:系统|app|APP|软件|车|手机|店|公司|东西|玩意|网|电脑))")
 _CHECK = "说明会核实情况"
@@ -73,6 +88,9 @@ CONSULT_LINES = {True: "询问客户这样处理是否可以", False: "询问是
 _FEELING = {0: "感谢客户告诉我们", 1: "理解客户的失望", 2: "理解客户的气愤", 3: "理解客户的愤怒，先稳住情绪"}
 # harm to someone comes before how upset they are: "让人失望" after an ER visit reads as cold (a blind reader)
 _HARM_FEELING = "先关心客户和家人的身体和安全"
+# a customer who is frightened (a threat, a near miss) is reassured, not told their anger is understood
+FEAR_FEELING = "理解客户的害怕和担心"
+_FEAR = re.compile(r"(?<![恐哪])怕|吓|不敢|心慌|发抖|在抖|后怕")
 _PRAISE = re.compile(r"表扬|点赞|点个赞|赞一个|夸一?夸|好评|很耐心|很热情|很专业|服务很好|耐心得|感谢.{0,8}(?:耐心|帮助|热情)")
 # a grievance said after the praise ("前台挺热情的，但…"): the message is a complaint after all
 _BUT = re.compile(r"但|可是|不过|就是|然而|却")
@@ -81,9 +99,12 @@ _QUESTION = re.compile(r"^(?:请问|想问|问一下|咨询一下)|[吗呢么][�
 # how a remedy line says where its amount came from; the composer reads the same marks
 APPROVED = "（主管已批准）"
 SUPERVISOR_SETS_AMOUNT = "（金额由主管核定后告知客户）"
+# flags whose step is only that one person takes the case: said once, however many apply
+_ONE_PERSON = frozenset({"vulnerable", "media", "legal"})
 # what each flag adds to the remedies (the composer words each from the phrase bank)
 FLAG_STEPS = {
-    "safety": "先关心客户的身体和安全，建议就医并保留票据，合理费用在政策内协助承担",
+    # what to do about the harm itself (see a doctor, stop driving, turn off the gas) is the situation's step
+    "safety": "先关心客户的身体和安全，按安全问题优先处理",
     "supervisor": "值班主管亲自联系客户",
     "vulnerable": "安排专人优先处理",
     "repeat": "承认之前没有解决好，这次专人负责到底",
@@ -107,10 +128,11 @@ def pick(options: list[str], key: str, slot: str) -> str:
 
 
 def chosen_remedy(request: DraftRequest) -> str:
-    """What the customer asks for, else the precedent's most common remedy that satisfied
-    customers, else the topic default — of the latter two only one the complaint gives ground
-    for (no 补发 for a missed callback), and one that puts things right before a token amount;
-    else escalation to the responsible supervisor."""
+    """What the customer asks for, else what the situation their words describe needs (a
+    repair or an exchange for a fault), else the precedent's most common remedy that satisfied
+    customers, else the topic default — of these only one the complaint gives ground for (no
+    补发 for a missed callback), and one that puts things right before a token amount; else
+    escalation to the responsible supervisor."""
     bank = phrasebank()["solve"]
     if request.approved_amount:
         return "compensation"
@@ -122,8 +144,9 @@ def chosen_remedy(request: DraftRequest) -> str:
     said = context(request)
     satisfied = [remedy for remedy, _count, happy, _amounts in (request.precedent.by_remedy if request.precedent else ())
                  if happy]
+    situated = [remedy for situation in situations(request.complaint) for remedy in situation.remedies]
     # what puts the problem right comes before money that only says sorry
-    candidates = sorted([*satisfied, bank["topic_default"][request.topic]], key=lambda r: r == "compensation")
+    candidates = [*situated, *sorted([*satisfied, bank["topic_default"][request.topic]], key=lambda r: r == "compensation")]
     return next((r for r in candidates if r in bank["remedy"] and remedy_fits(r, said)), "escalation")
 
 
@@ -168,15 +191,19 @@ def complaint_issues(complaint: str) -> tuple[str, ...]:
         if any(sentence.start <= start < sentence.end for start, _ in threat_spans):
             continue
         question = sentence.text.rstrip()[-1:] in "？?"
+        # "到底是什么服务？？": a doubled question mark is indignation, not a question to answer
+        indignant = sentence.text.rstrip().endswith(("？？", "??", "？?", "?？"))
         kept: list[str] = []
         clauses = _clauses(sentence.text)
         asks = False  # the sentence's closing question is among the points
         for index, clause in enumerate(clauses):
-            if _INSTRUCTION.search(clause):
+            if INSTRUCTION.search(clause):
                 break
-            if _is_point(clause, question, asking=index == len(clauses) - 1):
-                kept.append(_ASKING.sub("", clause))
-                asks = question and index == len(clauses) - 1
+            last = index == len(clauses) - 1
+            if (question and last and indignant) or not _is_point(clause, question, asking=last):
+                continue
+            kept.append(_ASKING.sub("", clause))
+            asks = question and last
         words = customer_words("，".join(kept))
         if len(words) > MAX_ISSUE_CHARS:
             words = words[:MAX_ISSUE_CHARS].rsplit("，", 1)[0]
@@ -193,22 +220,74 @@ def serious(request: DraftRequest) -> bool:
 
 
 def plan_remedies(request: DraftRequest) -> tuple[str, ...]:
-    """The remedy options: the chosen remedy (with an amount only from policy or an approval;
-    for a serious complaint without one, the amount is left to the supervisor), plus what
-    each flag requires."""
+    """The remedy options: what the customer explicitly asked for, acknowledged; what each
+    situation their words describe needs; the chosen remedy (with an amount only from policy
+    or an approval; for a serious complaint without one, the amount is left to the
+    supervisor) unless a situation's step already is the remedy; and what each flag requires,
+    with one person named for it once (four flags each promising 专人 read as a form)."""
+    found = situations(request.complaint)
+    steps = [situation.step for situation in found if situation.step]
+    demand = customer_demand(request.complaint)
+    lines = [demand_line(demand)] if demand else []
+    lines += steps
     remedy = chosen_remedy(request)
-    extra = [FLAG_STEPS[flag] for flag in request.flags if flag in FLAG_STEPS]
-    if remedy == "escalation" and "supervisor" in request.flags:  # the flag's step already says it
-        return tuple(extra)
-    name = vocab.REMEDY_NAMES[remedy]
-    first = f"{name} {compensation_amount(request):g} 元" if remedy == "compensation" else name
-    # a claimed loss or a serious complaint: a token amount would read as an insult
-    claimed = asked_remedy(request.complaint) == "compensation"
-    if remedy == "compensation" and (serious(request) or claimed) and not request.approved_amount:
-        first = f"{name}{SUPERVISOR_SETS_AMOUNT}"
-    if request.approved_amount:
-        first += APPROVED
-    return (first, *extra)
+    settled = any(s.instead_of_remedy for s in found) and not asked_remedy(request.complaint) and not request.approved_amount
+    if not settled and not (remedy == "escalation" and "supervisor" in request.flags):  # the flag's step says it
+        name = vocab.REMEDY_NAMES[remedy]
+        first = f"{name} {compensation_amount(request):g} 元" if remedy == "compensation" else name
+        # a claimed loss or a serious complaint: a token amount would read as an insult
+        claimed = asked_remedy(request.complaint) == "compensation"
+        if remedy == "compensation" and (serious(request) or claimed) and not request.approved_amount:
+            first = f"{name}{SUPERVISOR_SETS_AMOUNT}"
+        if request.approved_amount:
+            first += APPROVED
+        lines.append(first)
+    for flag in sorted(request.flags, key=lambda f: f in _ONE_PERSON):  # repeat's 这次专人负责到底 before a bare 专人
+        step = FLAG_STEPS.get(flag)
+        if flag == "safety" and steps:  # the situation's step (stop driving, see a doctor) is the safety step
+            continue
+        if step and not (flag in _ONE_PERSON and any("专人" in line for line in lines)):
+            lines.append(step)
+    return tuple(lines)
+
+
+def customer_demand(complaint: str) -> str:
+    """What the customer explicitly demands beyond a remedy type (书面道歉, 今晚的航班, 换一台新的并补漆),
+    in the reply's pronouns: the last clause that opens with a demand. None that names an amount
+    (the reply never repeats a sum it has not approved) or only asks for 说法/交代."""
+    found = ""
+    for sentence in split_sentences(customer_text(complaint)):
+        for clause in _clauses(sentence.text):
+            match = _DEMAND.search(clause)
+            if not match:
+                continue
+            # 书面道歉并赔偿检测费用: the money is the remedy's line, the written apology is the demand
+            wanted = "并".join(part for part in _AND.split(match.group(1).strip("。！？!?.…~～ "))
+                              if part and not _NOT_A_DEMAND.search(part))
+            if 4 <= len(wanted) <= MAX_DEMAND_CHARS and not asked_remedy(wanted):
+                found = customer_words(wanted)
+    return found
+
+
+def demand_line(demand: str) -> str:
+    """The plan's line for the customer's demand: acknowledged and put first, never promised."""
+    return f"客户希望的是{demand}，我们会把这作为优先考虑的方案，核实后给客户答复"
+
+
+def as_said(line: str) -> str:
+    """A plan line as words to the customer: 客户 becomes 您 (not 客户经理), 说明会… becomes
+    我们会…, a bracketed aside a clause ("补偿（金额由主管核定后告知客户）")."""
+    text = line.replace("说明会", "我们会").replace("告知客户：", "")
+    text = re.sub(r"客户(?!经理)", "您", text)
+    text = re.sub(r"[（(]([^）)]*)[）)]", r"，\1", text)
+    return text.replace("/", "或").strip("；;，, ")
+
+
+def as_sentence(line: str) -> str:
+    """A plan line as a sentence of what we will do: a situation's step already is one; any
+    other line says who does it."""
+    said = as_said(line)
+    return said if line in situation_steps() or said.startswith(("我们", "您")) else f"我们会{said}"
 
 
 def contact_time(request: DraftRequest, kind: str) -> str:
@@ -243,13 +322,20 @@ def build_plan(request: DraftRequest) -> ReplyPlan:
     """The plan the program proposes for this request."""
     kind = reply_kind(request)
     feelings = {"inquiry": "感谢客户的咨询", "praise": "感谢客户的肯定"}
-    remedies = {"inquiry": ("请负责的同事解答具体规定和办理方式",), "praise": ("把客户的表扬转达给相关同事",)}
+    found = situations(request.complaint) if kind == "complaint" else ()
+    # a calm question about a hijacked account or a gas smell still gets what to do right now
+    pressing = tuple(s.step for s in situations(request.complaint) if s.urgent and s.step)
+    remedies = {"inquiry": (*pressing, "请负责的同事解答具体规定和办理方式"), "praise": ("把客户的表扬转达给相关同事",)}
+    apology = next((s.apology for s in found if s.apology), f"为{vocab.TOPIC_NAMES[request.topic]}方面的问题给客户带来的麻烦道歉")
+    ask = next((s.ask for s in found if s.ask), "" if kind == "praise" else needed(request))
     return ReplyPlan(
         kind=kind,
         issues=complaint_issues(request.complaint),
-        feeling=feelings.get(kind) or (_HARM_FEELING if "safety" in request.flags else _FEELING[request.anger]),
-        apology="" if kind != "complaint" else f"为{vocab.TOPIC_NAMES[request.topic]}方面的问题给客户带来的麻烦道歉",
-        ask=f"告知客户：{request.hint.strip()}" if request.hint else ("" if kind == "praise" else needed(request)),
+        feeling=feelings.get(kind) or (_HARM_FEELING if "safety" in request.flags else
+                                       FEAR_FEELING if _FEAR.search(customer_text(request.complaint)) else
+                                       _FEELING[request.anger]),
+        apology="" if kind != "complaint" else apology,
+        ask=f"告知客户：{request.hint.strip()}" if request.hint else ask,
         remedies=remedies.get(kind) or plan_remedies(request),
         consult=CONSULT_LINES[kind == "complaint"],
         contact=f"{contact_time(request, kind)}联系客户",

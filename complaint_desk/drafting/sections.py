@@ -22,7 +22,7 @@ from functools import lru_cache
 from importlib import resources
 
 from complaint_desk.checks import MOVE_SPECS
-from complaint_desk.drafting.plan import CONSULT_LINES, plan_for
+from complaint_desk.drafting.plan import CONSULT_LINES, as_said, as_sentence, plan_for
 from complaint_desk.drafting.reply_plan import ReplyPlan
 from complaint_desk.drafting.request import DraftRequest, unfenced
 
@@ -57,15 +57,6 @@ class Section:
         return f"{MARKER_OPEN}{self.label}{MARKER_CLOSE}"
 
 
-def to_reader(text: str) -> str:
-    """A plan line as words to its reader: 客户 becomes 您 (not 客户经理), 说明会… becomes 我们会…,
-    and a bracketed aside a clause ("补偿（金额由主管核定后告知客户）")."""
-    text = text.replace("说明会", "我们会").replace("告知客户：", "")
-    text = re.sub(r"客户(?!经理)", "您", text)
-    text = re.sub(r"[（(]([^）)]*)[）)]", r"，\1", text)
-    return text.replace("/", "或").strip("；;，, ")
-
-
 def sections_for(request: DraftRequest) -> tuple[Section, ...]:
     """The letter's sections, from the request's plan (the agent's, if they edited it)."""
     return plan_sections(plan_for(request))
@@ -82,7 +73,7 @@ def remedy_note(line: str) -> str:
     if line in notes()["flag"]:
         return notes()["flag"][line]  # a sentence of its own
     name = next((name for name in sorted(notes()["remedy"], key=len, reverse=True) if line.startswith(name)), None)
-    return _with_subject(to_reader(notes()["remedy"][name] + line[len(name):] if name else line))
+    return as_sentence(notes()["remedy"][name] + line[len(name):] if name else line)
 
 
 def apology_note(apology: str) -> str:
@@ -90,32 +81,27 @@ def apology_note(apology: str) -> str:
     an apology the agent wrote, turned to 您."""
     if re.fullmatch(r"为.+方面的问题给客户带来的麻烦道歉", apology):
         return notes()["apology"]["default"]
-    return to_reader(apology)
-
-
-def _with_subject(note: str) -> str:
-    """A remedy note as a sentence of its own: what we will do says who does it."""
-    return note if note.startswith(("我们", "您")) else f"我们会{note}"
+    return as_said(apology)
 
 
 def issue_note(issue: str) -> str:
     """A point the complaint raises, as the reply restates it: a question is reported as asked
     (您问…), or a model writes the customer's question back at them ("是不是我们泄露了您的信息？")."""
-    said = to_reader(issue)
+    said = as_said(issue)
     return f"您问{said.rstrip('？?')}" if said.endswith(("？", "?")) else said
 
 
 def plan_sections(plan: ReplyPlan) -> tuple[Section, ...]:
     restated = "；".join(issue_note(issue) for issue in plan.issues)
-    feeling = notes()["feeling"].get(plan.feeling) or to_reader(plan.feeling)
+    feeling = notes()["feeling"].get(plan.feeling) or as_said(plan.feeling)
     feeling = "；".join(part for part in (restated, feeling) if part)
     remedies = "。".join(remedy_note(remedy) for remedy in plan.remedies)
-    consult = _CONSULT_QUESTIONS.get(plan.consult) or to_reader(plan.consult)
-    contact = to_reader(plan.contact)
+    consult = _CONSULT_QUESTIONS.get(plan.consult) or as_said(plan.consult)
+    contact = as_said(plan.contact)
     parts = [
         Section("empathize", "安抚", feeling, 0),
         Section("apologize", "道歉", apology_note(plan.apology), 0),
-        Section("clarify", "确认", to_reader(plan.ask), 1),
+        Section("clarify", "确认", as_said(plan.ask), 1),
         Section("solve", "方案", remedies, 1),
         Section("consult", "征求意见", consult, 2),
         Section("follow_up", "跟进", f"我们会在{contact}" if contact and not contact.startswith("我们") else contact, 2),
