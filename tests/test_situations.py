@@ -9,7 +9,7 @@ import pytest
 from complaint_desk.drafting.checking import check_for_request
 from complaint_desk.drafting.composer import compose, restated
 from complaint_desk.drafting.fitting import _situations, remedy_fits, situations
-from complaint_desk.drafting.plan import FEAR_FEELING, as_sentence, build_plan, customer_demand, with_plan
+from complaint_desk.drafting.plan import FEAR_FEELING, FLAG_STEPS, as_sentence, build_plan, customer_demand, with_plan
 from complaint_desk.drafting.request import DraftRequest
 from complaint_desk.drafting.sections import sections_for
 
@@ -146,3 +146,21 @@ def test_a_frightened_customer_is_reassured() -> None:
     letter = compose(item)
     assert "害怕" in letter or "不安" in letter
     assert "报警" in letter and check_for_request(letter, item).passed
+
+
+@pytest.mark.parametrize(("complaint", "absent"), [
+    ("等了一个小时还没到😡😡，等寂寞吗？", "😡"),  # no emoji said back
+    ("等了一个小时还没到，等寂寞吗？", "寂寞"),  # sarcasm is felt, not a question to answer later
+    ("致贵公司客服部门：我上周买的床垫有异味。", "客服部门"),  # a letter's heading
+    ("你们那个导游什么东西，一路上都在催我们购物。", "什么东西"),  # an insult is not said back
+])
+def test_what_is_not_a_point_is_not_said_back(complaint: str, absent: str) -> None:
+    item = request(complaint, topic="delivery", anger=2)
+    assert item.plan is not None and not any(absent in issue for issue in item.plan.issues)
+    assert absent not in compose(item)
+
+
+def test_a_crisis_puts_the_persons_safety_first_in_the_plan() -> None:
+    item = request("活着太累了，我已经把绳子准备好了。", topic="other", anger=1, flags=("crisis",))
+    assert item.plan is not None and item.plan.remedies[0] == FLAG_STEPS["crisis"]
+    assert "110或120" in compose(item)

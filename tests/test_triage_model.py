@@ -88,7 +88,14 @@ def test_float32_and_bfloat16_agree_on_labels(tiny_settings: Settings) -> None:
     texts = ["外卖洒了一袋子", "退款三周还没到账", "宽带天天掉线"]
     fp32 = Triager(tiny_settings.model_copy(update={"triage": tiny_settings.triage.model_copy(update={"dtype": "float32"})}))
     bf16 = Triager(tiny_settings.model_copy(update={"triage": tiny_settings.triage.model_copy(update={"dtype": "bfloat16"})}))
-    assert [r.topic for r in fp32.score(texts)] == [r.topic for r in bf16.score(texts)]
+    # a barely trained test model can rank two topics within bfloat16's rounding, so the check is
+    # that the probabilities agree, and the labels wherever float32's lead is wider than that
+    for full, half in zip(fp32.score(texts), bf16.score(texts), strict=True):
+        ranked = sorted(full.topic_scores, key=lambda s: s.probability, reverse=True)
+        halves = {s.label: s.probability for s in half.topic_scores}
+        assert all(abs(s.probability - halves[s.label]) < 0.03 for s in ranked if s.label in halves)  # top three each
+        if ranked[0].probability - ranked[1].probability > 0.06:
+            assert half.topic == full.topic
 
 
 def test_missing_checkpoint_says_what_to_set(settings: Settings, tmp_path: Path) -> None:

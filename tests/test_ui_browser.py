@@ -396,7 +396,7 @@ def test_escalation_approved_then_sent(browser, app_url: str) -> None:  # noqa: 
     agent.locator("#approve-button").click()
     wait_for_value(agent, "approve-status", "提交主管审批")  # an agent cannot send it alone
     agent.get_by_text("提交主管审批", exact=False).first.click()  # the panel's title
-    agent.locator("#approval-amount input").fill("300")
+    agent.locator("#approval-amount textarea").fill("300")
     agent.locator("#approval-reason textarea").fill("第二次投诉，箱子已无法使用")
     agent.locator("#request-approval-button").click()
     wait_for_value(agent, "request-approval-status", "已提交主管审批")
@@ -438,17 +438,17 @@ def test_escalation_rejected_then_revised(browser, app_url: str) -> None:  # noq
     agent.locator("#generate-button").click()
     wait_for_value(agent, "draft-status", "通过全部检查")
     agent.get_by_text("提交主管审批", exact=False).first.click()
-    agent.locator("#approval-amount input").fill("150")
+    agent.locator("#approval-amount textarea").fill("150")
     agent.locator("#approval-reason textarea").fill("客户要求补偿")
     agent.locator("#request-approval-button").click()
     wait_for_value(agent, "request-approval-status", "不需要审批")  # within the agent's own limit
-    agent.locator("#approval-amount input").fill("500")
+    agent.locator("#approval-amount textarea").fill("500")
     agent.locator("#request-approval-button").click()
     wait_for_value(agent, "request-approval-status", "已提交主管审批")
 
     lead = _lead_approvals(browser, app_url)
     wait_for_text(lead, "approvals-table", "客户要求补偿")
-    lead.locator("#approval-id input").fill("7")
+    lead.locator("#approval-id textarea").fill("7")
     lead.locator("#reject-button").click()
     wait_for_value(lead, "approval-action-status", "驳回时请写明")
     lead.locator("#approval-note textarea").fill("按三包换新，不另外补偿")

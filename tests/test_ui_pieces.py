@@ -12,7 +12,7 @@ from complaint_desk.cases.base import SimilarCase, load_builtin_cases, match_rea
 from complaint_desk.config import Settings
 from complaint_desk.domain import Approval, Case, Complaint, TriageResult, utcnow
 from complaint_desk.ui import cards
-from complaint_desk.ui.handlers import UIError, parse_ids
+from complaint_desk.ui.typed import UIError, parse_amount, parse_id, parse_ids
 from complaint_desk.workflow.dashboard import root_causes
 from complaint_desk.workflow.queue import queue_item
 
@@ -77,6 +77,25 @@ def test_id_lists_as_a_supervisor_types_them() -> None:
     assert parse_ids("") == []
     with pytest.raises(UIError, match="「1a」不是数字"):
         parse_ids("3, 1a")
+
+
+@pytest.mark.parametrize(("typed", "amount"), [("300", 300.0), (" 150.5元 ", 150.5), ("３００", 300.0), ("1,200", 1200.0)])
+def test_an_amount_as_an_agent_types_it(typed: str, amount: float) -> None:
+    assert parse_amount(typed) == amount
+
+
+@pytest.mark.parametrize(("typed", "says"), [("", "请填写申请补偿的金额"), (None, "请填写申请补偿的金额"),
+                                             ("三百", "不是数字"), ("0", "要大于 0"), ("-5", "要大于 0"), ("nan", "要大于 0")])
+def test_an_empty_or_unreadable_amount_is_refused_with_what_to_type(typed: str | None, says: str) -> None:
+    """An empty box is not 0 元 (a gr.Number showed 0 and sent it)."""
+    with pytest.raises(UIError, match=says):
+        parse_amount(typed)
+
+
+def test_a_complaint_id_as_typed_or_picked() -> None:
+    assert parse_id(" 7 ") == 7 and parse_id("") is None and parse_id(None) is None and parse_id(12) == 12
+    with pytest.raises(UIError, match="「7号」不是数字"):
+        parse_id("7号")
 
 
 def test_lists_show_personal_numbers_masked() -> None:

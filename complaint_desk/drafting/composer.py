@@ -15,7 +15,15 @@ from dataclasses import replace
 
 from complaint_desk import vocab
 from complaint_desk.drafting.checking import check_for_request
-from complaint_desk.drafting.fitting import context, fits, fitting, situation_apologies, situation_asks, situations, urgent
+from complaint_desk.drafting.fitting import (
+    context,
+    fits,
+    fitting,
+    situation_apologies,
+    situation_asks,
+    situations,
+    urgent,
+)
 from complaint_desk.drafting.plan import (
     APPROVED,
     FEAR_FEELING,

@@ -13,6 +13,7 @@ from __future__ import annotations
 import hashlib
 import re
 import tomllib
+import unicodedata
 from dataclasses import replace
 from functools import lru_cache
 from importlib import resources
@@ -40,7 +41,7 @@ MAX_DEMAND_CHARS = 24
 # a clause that tells us what the customer wants done; group 1 is what they want
 _DEMAND = re.compile(r"^[^，,]{0,6}?(?:要求|希望|想要|我就要|我要(?!求)|必须|麻烦|应该)(.+)$")
 # demands the plan answers otherwise: a sum (never repeated unapproved), 说法/交代, threats, money in general
-_NOT_A_DEMAND = re.compile(r"[0-9０-９]|[一二两三四五六七八九十百千万]+(?:元|块)|说法|交代|答复|解释|回复|赔|补偿|退款|退钱|"
+_NOT_A_DEMAND = re.compile(r"核实|查一下|查查|看一下|看看|了解|[0-9０-９]|[一二两三四五六七八九十百千万]+(?:元|块)|说法|交代|答复|解释|回复|赔|补偿|退款|退钱|"
                            r"曝光|投诉|起诉|律师|媒体|给个|处理|解决|重视|认真|改进|负责|管管|说清楚|看着办|注意|提高|加强")
 _AND = re.compile(r"并且|并|同时|还要|再")
 # flags whose sentences are a demand on how the complaint is handled, not an issue to answer
@@ -49,7 +50,8 @@ _CLAUSE = re.compile(r"[，,；;：:]")
 # a question that is a reproach, not something to answer
 # (_REPROACH below is a reproach in any sentence; these only where the sentence asks)
 _RHETORIC = re.compile(r"怎么回事|怎么管理|怎么搞的|什么意思|管不管|有没有人管|有没有搞错|像话|就是这么|这就是|"
-                       r"这么.{0,6}的|还有没有|是不是觉得|负责吗|就不能|火星")
+                       r"这么.{0,6}的|还有没有|是不是觉得|负责吗|就不能|火星|"
+                       r"认真的吗|寂寞|开玩笑|当我傻|当我是|有意思吗|好玩吗|能不能行|还能不能")  # sarcasm
 # a reproach however it is punctuated ("差得也太远了吧", "收钱时怎么不说没空"): felt, not a point to restate
 _REPROACH = re.compile(r"怎么不|凭什么|难道|是人吗|良心|太.{0,4}了吧|[吧嘛]$|你们(非|就|却|偏)(说|要)")
 # the customer's feelings, demands on us and instructions to the model: acknowledged or refused, never restated
@@ -57,6 +59,8 @@ _NOT_A_POINT = re.compile(
     r"失望|生气|气死|无语|崩溃|太差|恶心|离谱|过分|受不了|不满意|"
     r"^(?:请|麻烦|马上|立刻|赶紧|必须|今天|给我|你们?给|希望)|^我?(?:要求|希望|想要)|说法|给个交代|帮忙看看|帮我看看|"
     r"骗子|骗人|黑店|坑人|奸商|无良|不要脸|垃圾|什么玩意|废物|饭桶|白痴|混蛋|有病|抢钱|准备好|等着瞧|走着瞧|"  # insults, taunts
+    r"个屁|放屁|扯淡|什么东西|吓死|"
+    r"^(?:致|尊敬的)|^(?:客户|患者|用户)(?:来电|来信|反映|反馈)称|"  # a letter's heading, a colleague's case note
     r"心里苦|不敢往下想|要命|不舒服|看着办|疯了|气炸|受够了|"  # feelings and taunts said in passing
     r"说不着|说不通|没法沟通|说了也白说"  # dismissing whoever answers: felt, not a point
 )
@@ -112,6 +116,8 @@ FLAG_STEPS = {
     "media": "专人负责核实处理",
     "legal": "专人核实处理，不与客户争辩",
     "churn": "表达珍惜，用这次处理重新赢得信任",
+    # SPEC: a person answers a crisis first; a plan an agent opens still puts the person's safety before anything
+    "crisis": "先确认客户现在是否安全，同事马上给客户打电话，有危险请立即拨打110或120",
 }
 
 
@@ -161,7 +167,8 @@ def compensation_amount(request: DraftRequest) -> float:
 def customer_words(sentence: str) -> str:
     """A complaint sentence as the reply can restate it: the customer's 我 becomes 您, their 你们
     our 我们 — outside quotation marks, where the words are someone else's (“这不归我们管”)."""
-    parts = _QUOTED.split(_CONTEMPT.sub("", sentence.strip().rstrip("。！？!?.…~～ ")))
+    bare = "".join(ch for ch in sentence if unicodedata.category(ch) not in ("So", "Cs", "Mn") and ch != "\ufe0f")
+    parts = _QUOTED.split(_CONTEMPT.sub("", re.sub(r"\s+", "", bare).rstrip("。！？!?.…~～ ")))  # no emoji said back
     for index in range(0, len(parts), 2):
         for old, new in _PRONOUNS:
             parts[index] = parts[index].replace(old, new)
@@ -242,7 +249,9 @@ def plan_remedies(request: DraftRequest) -> tuple[str, ...]:
         if request.approved_amount:
             first += APPROVED
         lines.append(first)
-    for flag in sorted(request.flags, key=lambda f: f in _ONE_PERSON):  # repeat's 这次专人负责到底 before a bare 专人
+    if "crisis" in request.flags:  # the person's safety before any remedy
+        lines.insert(0, FLAG_STEPS["crisis"])
+    for flag in sorted(set(request.flags) - {"crisis"}, key=lambda f: (f in _ONE_PERSON, f)):  # 这次专人负责到底 before a bare 专人
         step = FLAG_STEPS.get(flag)
         if flag == "safety" and steps:  # the situation's step (stop driving, see a doctor) is the safety step
             continue
@@ -271,7 +280,7 @@ def customer_demand(complaint: str) -> str:
 
 def demand_line(demand: str) -> str:
     """The plan's line for the customer's demand: acknowledged and put first, never promised."""
-    return f"客户希望的是{demand}，我们会把这作为优先考虑的方案，核实后给客户答复"
+    return f"客户希望的是{demand}，这一点我们会优先考虑，核实后答复客户"
 
 
 def as_said(line: str) -> str:
@@ -295,7 +304,7 @@ def contact_time(request: DraftRequest, kind: str) -> str:
     soon as P1 when the customer is pressed for time, and soon for a plain question or praise
     (`kind`, reply_kind's reading of the message)."""
     times = phrasebank()["follow_up"]["times"]
-    if urgent(request.complaint):
+    if urgent(request.complaint) or "crisis" in request.flags:
         return pick(times["P1"], request.key, "time")
     return pick(times[request.priority if kind == "complaint" else "inquiry"], request.key, "time")
 
@@ -331,7 +340,7 @@ def build_plan(request: DraftRequest) -> ReplyPlan:
     return ReplyPlan(
         kind=kind,
         issues=complaint_issues(request.complaint),
-        feeling=feelings.get(kind) or (_HARM_FEELING if "safety" in request.flags else
+        feeling=feelings.get(kind) or (_HARM_FEELING if {"safety", "crisis"} & set(request.flags) else
                                        FEAR_FEELING if _FEAR.search(customer_text(request.complaint)) else
                                        _FEELING[request.anger]),
         apology="" if kind != "complaint" else apology,

@@ -24,6 +24,7 @@ from complaint_desk.privacy import mask_pii
 from complaint_desk.services import Services
 from complaint_desk.store import QueueFilter
 from complaint_desk.ui import cards
+from complaint_desk.ui.typed import UIError, parse_amount, parse_id, parse_ids
 from complaint_desk.workflow.access import allowed
 from complaint_desk.workflow.dashboard import DashboardData
 from complaint_desk.workflow.importing import write_export
@@ -41,10 +42,6 @@ AUDIT_NAMES = {"take": "领取", "open": "打开并领取", "release": "释放",
                "request_approval": "提交主管审批", "approval_approved": "主管批准", "approval_rejected": "主管驳回",
                "approve": "批准发送", "resolve": "结案", "import": "导入", "export": "导出"}
 DRAFT_KINDS = {"generated": "AI草稿", "edited": "坐席修改", "sent": "已发送"}
-
-
-class UIError(RuntimeError):
-    """A message for the person at the screen."""
 
 
 def acting(call):  # noqa: ANN001,ANN201  (a decorator keeping the handler's own signature)
@@ -139,15 +136,6 @@ def my_rows(services: Services, username: str | None) -> list[list]:
 def waiting_rows(services: Services, username: str | None) -> list[list]:
     return [[f"{i.complaint.id} · {i.priority}", cards.sla_short(i), _summary(mask_pii(i.complaint.text), 24)]
             for i in services.workflow.waiting(actor(services, username))]
-
-
-def parse_ids(text: str | None) -> list[int]:
-    """'12, 15 18，20' → [12, 15, 18, 20]: ids as a supervisor types or clicks them."""
-    parts = [p for p in re.split(r"[\s,，、;；]+", text or "") if p]
-    bad = [p for p in parts if not p.isdigit()]
-    if bad:
-        raise UIError(f"投诉编号「{bad[0]}」不是数字；多个编号用逗号或空格隔开")
-    return list(dict.fromkeys(int(p) for p in parts))
 
 
 def highlight_segments(text: str, spans: Sequence[tuple[int, int, str]]) -> Segments:
@@ -377,11 +365,11 @@ def approve(services: Services, complaint_id: int | None, text: str, username: s
 
 
 @acting
-def request_approval(services: Services, complaint_id: int | None, amount: float | None, reason: str, text: str,
-                     username: str) -> str:
+def request_approval(services: Services, complaint_id: int | None, amount: str | float | None, reason: str,
+                     text: str, username: str) -> str:
     if not complaint_id:
         raise UIError("请先打开一条投诉")
-    approval = services.workflow.request_approval(actor(services, username), int(complaint_id), float(amount or 0),
+    approval = services.workflow.request_approval(actor(services, username), int(complaint_id), parse_amount(amount),
                                                   reason or "", text or "")
     return f"已提交主管审批：补偿 {approval.amount:g} 元，等主管答复（状态：待主管审批）"
 
@@ -405,10 +393,11 @@ def approval_detail(services: Services, complaint_id: int | None, username: str 
 
 
 @acting
-def decide_approval(services: Services, complaint_id: int | None, approve: bool, note: str, username: str) -> str:
-    if not complaint_id:
+def decide_approval(services: Services, complaint_id: str | int | None, approve: bool, note: str, username: str) -> str:
+    picked = parse_id(complaint_id)
+    if not picked:
         raise UIError("请先在列表里点选一条申请，或填写投诉编号")
-    decided = services.workflow.decide_approval(actor(services, username), int(complaint_id), approve, note or "")
+    decided = services.workflow.decide_approval(actor(services, username), picked, approve, note or "")
     verb = "已批准" if approve else "已驳回"
     return f"{verb}投诉 {decided.complaint_id} 的补偿申请（{decided.amount:g} 元），已退回坐席 {decided.requested_by}"
 

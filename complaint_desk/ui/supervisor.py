@@ -79,7 +79,8 @@ def build_supervisor(services: Services) -> gr.Blocks:
                 approvals = gr.Dataframe(headers=h.APPROVAL_HEADERS, datatype="str", interactive=False, wrap=True,
                                          label="待审批的补偿申请（点一行选中）", elem_id="approvals-table", max_height=320)
                 with gr.Row(equal_height=True):
-                    approval_id = gr.Number(label="投诉编号", precision=0, elem_id="approval-id", scale=1)
+                    approval_id = gr.Textbox(label="投诉编号", placeholder="点选上面的申请，或输入编号", elem_id="approval-id",
+                                             scale=1)
                     note = gr.Textbox(label="主管意见（驳回时必填，会显示给坐席）", elem_id="approval-note", scale=3)
                     grant_button = gr.Button("批准", variant="primary", elem_id="grant-button", scale=0, min_width=90)
                     reject_button = gr.Button("驳回", variant="stop", elem_id="reject-button", scale=0, min_width=90)
@@ -166,12 +167,12 @@ def build_supervisor(services: Services) -> gr.Blocks:
             row = getattr(event, "row_value", None) or []
             complaint_id = int(row[0]) if row and str(row[0]).isdigit() else None
             detail, error = safe(lambda: h.approval_detail(services, complaint_id, username_of(request)), "")
-            return complaint_id, error or detail
+            return str(complaint_id or ""), error or detail
 
         approvals.select(pick_approval, None, [approval_id, approval_detail])
 
         def decide(approve: bool):  # noqa: ANN202
-            def run(complaint_id: int | None, text: str, request: gr.Request) -> str:
+            def run(complaint_id: str | None, text: str, request: gr.Request) -> str:
                 return message(lambda: h.decide_approval(services, complaint_id, approve, text, username_of(request)))
             return run
 

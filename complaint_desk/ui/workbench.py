@@ -73,7 +73,8 @@ def build_workbench(services: Services) -> gr.Blocks:
                 gr.Markdown(SHORTCUT_HELP, elem_classes="cd-help")
                 with gr.Accordion(f"补偿超过 {limit:g} 元？提交主管审批", open=False, elem_id="approval-panel"):
                     with gr.Column():
-                        amount = gr.Number(label="申请补偿金额（元）", precision=0, elem_id="approval-amount", scale=1)
+                        amount = gr.Textbox(label="申请补偿金额（元）", placeholder="例如 300", elem_id="approval-amount",
+                                            scale=1)
                         reason = gr.Textbox(label="申请理由（主管据此判断）", elem_id="approval-reason", scale=3)
                         request_button = gr.Button("提交主管审批", elem_id="request-approval-button", scale=1)
                     request_status = gr.Textbox(show_label=False, interactive=False, elem_id="request-approval-status",
@@ -254,7 +255,7 @@ def build_workbench(services: Services) -> gr.Blocks:
 
         after(approve_button.click(approve_action, drafted, [approve_status]), "refresh", "lists")
 
-        def request_action(complaint_id: int | None, value: float | None, why: str, text: str,
+        def request_action(complaint_id: int | None, value: str | None, why: str, text: str,
                            request: gr.Request) -> str:
             return message(lambda: h.request_approval(services, complaint_id, value, why, text, username_of(request)))
 
