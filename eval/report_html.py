@@ -53,12 +53,8 @@ def moves_html(moves: list[dict]) -> str:
 
 def _bar_chart(title: str, values: dict[str, float | int | None]) -> str:
     """A horizontal bar chart as an inline PNG."""
-    import matplotlib
+    from complaint_desk.ui.figures import plt  # Agg, with the Chinese fonts found and set once
 
-    matplotlib.use("Agg")
-    from matplotlib import pyplot as plt
-
-    plt.rcParams["font.sans-serif"] = ["Noto Sans CJK SC", "Noto Sans CJK JP", "DejaVu Sans"]
     items = [(k, v) for k, v in values.items() if v is not None]
     if not items:
         return ""

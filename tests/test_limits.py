@@ -67,3 +67,21 @@ def test_dashboard_charts_are_not_kept_by_pyplot(services: Services) -> None:
                   figures.draft_edits):
         chart(data)
     assert plt.get_fignums() == before
+
+
+def test_dashboard_charts_draw_chinese_with_a_chinese_font(services: Services) -> None:
+    """A CJK font on the system is used even when matplotlib cached its font list before the
+    font was installed (the charts drew boxes on a machine set up in that order)."""
+    import io
+    import warnings
+
+    from matplotlib import font_manager
+
+    from complaint_desk.ui import figures
+
+    if not any("CJK" in path or "wqy" in path for path in font_manager.findSystemFonts()):
+        pytest.skip("这台机器没有中文字体（apt install fonts-noto-cjk）")
+    chart = figures.volume_by_topic(services.workflow.dashboard(services.workflow.actor("boss")))
+    with warnings.catch_warnings():
+        warnings.filterwarnings("error", message="Glyph .* missing")
+        chart.savefig(io.BytesIO(), format="png")

@@ -5,13 +5,29 @@ from __future__ import annotations
 import matplotlib
 
 matplotlib.use("Agg")
+from matplotlib import font_manager  # noqa: E402
 from matplotlib import pyplot as plt  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 
 from complaint_desk import vocab  # noqa: E402
 from complaint_desk.workflow.dashboard import DashboardData  # noqa: E402
 
-plt.rcParams["font.sans-serif"] = ["Noto Sans CJK SC", "Noto Sans CJK JP", "WenQuanYi Zen Hei", "DejaVu Sans"]
+CJK_FAMILIES = ["Noto Sans CJK SC", "Noto Sans CJK JP", "WenQuanYi Zen Hei"]
+
+
+def _register_cjk_fonts() -> None:
+    """matplotlib caches the system's fonts on its first run: a CJK font installed after that is
+    not seen, and every Chinese label draws as boxes. Add such fonts from disk when the cache
+    has none of them."""
+    if {f.name for f in font_manager.fontManager.ttflist} & set(CJK_FAMILIES):
+        return
+    for path in font_manager.findSystemFonts():
+        if any(mark in path for mark in ("CJK", "cjk", "wqy", "WenQuanYi")):
+            font_manager.fontManager.addfont(path)
+
+
+_register_cjk_fonts()
+plt.rcParams["font.sans-serif"] = [*CJK_FAMILIES, "DejaVu Sans"]
 plt.rcParams["axes.unicode_minus"] = False
 
 
