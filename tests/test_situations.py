@@ -163,4 +163,11 @@ def test_what_is_not_a_point_is_not_said_back(complaint: str, absent: str) -> No
 def test_a_crisis_puts_the_persons_safety_first_in_the_plan() -> None:
     item = request("活着太累了，我已经把绳子准备好了。", topic="other", anger=1, flags=("crisis",))
     assert item.plan is not None and item.plan.remedies[0] == FLAG_STEPS["crisis"]
-    assert "110或120" in compose(item)
+    letter = compose(item)
+    assert "110或120" in letter and "12356" in letter and "绳子" not in letter  # their words are not said back
+    assert "两个小时内" not in letter and "下班前" not in letter  # "at once" has no later time beside it
+    assert check_for_request(letter, item).passed, check_for_request(letter, item).violations
+
+
+def test_a_finger_on_a_screen_is_not_a_fire() -> None:
+    assert "fire" not in {s.name for s in situations("页面一直转圈，手机屏幕都快被我戳炸了。")}

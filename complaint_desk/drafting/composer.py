@@ -26,6 +26,7 @@ from complaint_desk.drafting.fitting import (
 )
 from complaint_desk.drafting.plan import (
     APPROVED,
+    CRISIS_CONTACT,
     FEAR_FEELING,
     FLAG_STEPS,
     SUPERVISOR_SETS_AMOUNT,
@@ -68,6 +69,8 @@ def sentence(move: str, request: DraftRequest) -> str:
             return pick(bank["inquiry"]["open"], key, "open") + asked
         restate = restated(gist(plan.issues[0]), pick(bank["restate"]["leads"], key, "lead")) if plan.issues else \
             fitted(bank["restate"][topic], request, "restate", bank["restate"]["other"])
+        if "crisis" in request.flags:
+            return fitted(bank["empathize"]["flag"]["crisis"], request, "empathize")
         feelings = bank["empathize"]["flag"]["safety"] if "safety" in request.flags else \
             bank["empathize"]["fear"] if plan.feeling == FEAR_FEELING else bank["empathize"]["anger"][str(request.anger)]
         opening = fitted(feelings, request, "empathize").format(restate=restate)
@@ -115,6 +118,8 @@ def sentence(move: str, request: DraftRequest) -> str:
     if move == "follow_up":
         if plan.kind == "praise" and not any(issue.endswith(("？", "?")) for issue in plan.issues):
             return ""  # nothing to follow up: thanked and passed on (a question asked beside the praise is answered)
+        if plan.contact == CRISIS_CONTACT:
+            return pick(bank["follow_up"]["crisis"], key, "follow_up")
         time = plan.contact.removesuffix("联系客户") if plan.contact else contact_time(request, plan.kind)
         templates = bank["follow_up"]["inquiry" if inquiry else "templates"]
         if not all(fits(template, context(request)) for template in templates):  # a channel is barred: name one that suits

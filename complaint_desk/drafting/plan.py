@@ -92,6 +92,8 @@ CONSULT_LINES = {True: "询问客户这样处理是否可以", False: "询问是
 _FEELING = {0: "感谢客户告诉我们", 1: "理解客户的失望", 2: "理解客户的气愤", 3: "理解客户的愤怒，先稳住情绪"}
 # harm to someone comes before how upset they are: "让人失望" after an ER visit reads as cold (a blind reader)
 _HARM_FEELING = "先关心客户和家人的身体和安全"
+# a crisis: a colleague calls at once, then stays in touch (no "within two hours" beside "at once")
+CRISIS_CONTACT = "我们的同事马上联系客户，之后一直跟进"
 # a customer who is frightened (a threat, a near miss) is reassured, not told their anger is understood
 FEAR_FEELING = "理解客户的害怕和担心"
 _FEAR = re.compile(r"(?<![恐哪])怕|吓|不敢|心慌|发抖|在抖|后怕")
@@ -117,7 +119,7 @@ FLAG_STEPS = {
     "legal": "专人核实处理，不与客户争辩",
     "churn": "表达珍惜，用这次处理重新赢得信任",
     # SPEC: a person answers a crisis first; a plan an agent opens still puts the person's safety before anything
-    "crisis": "先确认客户现在是否安全，同事马上给客户打电话，有危险请立即拨打110或120",
+    "crisis": "先确认客户现在是否安全，同事马上给客户打电话，有危险请立即拨打110或120，或全国心理援助热线12356",
 }
 
 
@@ -347,7 +349,7 @@ def build_plan(request: DraftRequest) -> ReplyPlan:
         ask=f"告知客户：{request.hint.strip()}" if request.hint else ask,
         remedies=remedies.get(kind) or plan_remedies(request),
         consult=CONSULT_LINES[kind == "complaint"],
-        contact=f"{contact_time(request, kind)}联系客户",
+        contact=CRISIS_CONTACT if "crisis" in request.flags else f"{contact_time(request, kind)}联系客户",
     )
 
 
