@@ -85,11 +85,11 @@ def test_each_flag_adds_its_step_to_the_plan_and_the_composer_writes_it(flag: st
 
 def test_the_agents_edited_plan_is_what_the_draft_follows() -> None:
     item = request("套餐里的饮料没送，袋子里就一份饭。", topic="delivery", anger=1, persona="venting")
-    kept = [line for line in item.plan.render().splitlines() if not line.startswith("方案：")]  # type: ignore[union-attr]
-    edited = "\n".join([*kept, "方案：补发一份饮料", "方案：补偿 15 元"])
+    kept = [line for line in item.plan.render().splitlines() if not line.startswith(("方案：", "确认："))]  # type: ignore[union-attr]
+    edited = "\n".join([*kept, "确认：请客户发一张小票的照片", "方案：补发一份饮料", "方案：补偿 15 元"])
     followed = replace(item, plan=parse_plan(edited))
     letter = compose(followed)
-    assert "补发一份饮料" in letter and "15元" in letter
+    assert "补发一份饮料" in letter and "15元" in letter and "请您发一张小票的照片。" in letter
     assert "补发一份饮料" in user_prompt(followed) and "补偿 15 元" in user_prompt(followed)
     assert check_for_request(letter, followed).passed, check_for_request(letter, followed).violations
 

@@ -20,7 +20,6 @@ from complaint_desk.drafting.fitting import (
     fits,
     fitting,
     situation_apologies,
-    situation_asks,
     situations,
     urgent,
 )
@@ -29,6 +28,7 @@ from complaint_desk.drafting.plan import (
     CRISIS_CONTACT,
     FEAR_FEELING,
     FLAG_STEPS,
+    PROPOSED_ASKS,
     SUPERVISOR_SETS_AMOUNT,
     answers_inquiry,
     as_said,
@@ -87,8 +87,8 @@ def sentence(move: str, request: DraftRequest) -> str:
         if request.hint:
             notes = request.hint.strip().rstrip("。.！!；;，, ")
             return others + pick(bank["notes"]["templates"], key, "notes").format(notes=notes)
-        if plan.ask in situation_asks():
-            return others + f"{as_said(plan.ask)}。"
+        if plan.ask and plan.ask not in PROPOSED_ASKS:  # a situation's lookup or the agent's edited line
+            return others + f"{as_said(plan.ask).rstrip('。')}。"
         return others + ("" if inquiry else fitted(bank["clarify"][topic], request, "clarify", bank["clarify"]["other"]))
     if move == "solve":
         if plan.kind == "praise":

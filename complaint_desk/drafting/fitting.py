@@ -70,9 +70,6 @@ def situation_apologies() -> frozenset[str]:
     return frozenset(s.apology for s in _situations() if s.apology)
 
 
-def situation_asks() -> frozenset[str]:
-    return frozenset(s.ask for s in _situations() if s.ask)
-
 
 def customer_text(complaint: str) -> str:
     """The complaint without any sentence that instructs the writer: 【系统提示：…】 is not the

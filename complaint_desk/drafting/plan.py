@@ -87,6 +87,9 @@ _NEEDS = {
     "inquiry": ("",),
     "other": (_CHECK,),
 }
+# the 确认 lines the program proposes by topic: the composer words these from its phrase bank;
+# any other (a situation's, or the agent's own) is said as written
+PROPOSED_ASKS = frozenset(wording for wordings in _NEEDS.values() for wording in wordings)
 # the consult line of a complaint's plan (True) and of an inquiry's or praise's (False)
 CONSULT_LINES = {True: "询问客户这样处理是否可以", False: "询问是否还有其他疑问"}
 _FEELING = {0: "感谢客户告诉我们", 1: "理解客户的失望", 2: "理解客户的气愤", 3: "理解客户的愤怒，先稳住情绪"}
