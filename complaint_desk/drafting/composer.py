@@ -67,10 +67,10 @@ def sentence(move: str, request: DraftRequest) -> str:
         if inquiry:
             asked = f"{restated(plan.issues[0])}，我们记下了。" if plan.issues else ""
             return pick(bank["inquiry"]["open"], key, "open") + asked
+        if "crisis" in request.flags:  # the person first; their words are not said back
+            return fitted(bank["empathize"]["flag"]["crisis"], request, "empathize")
         restate = restated(gist(plan.issues[0]), pick(bank["restate"]["leads"], key, "lead")) if plan.issues else \
             fitted(bank["restate"][topic], request, "restate", bank["restate"]["other"])
-        if "crisis" in request.flags:
-            return fitted(bank["empathize"]["flag"]["crisis"], request, "empathize")
         feelings = bank["empathize"]["flag"]["safety"] if "safety" in request.flags else \
             bank["empathize"]["fear"] if plan.feeling == FEAR_FEELING else bank["empathize"]["anger"][str(request.anger)]
         opening = fitted(feelings, request, "empathize").format(restate=restate)

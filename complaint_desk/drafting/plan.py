@@ -23,6 +23,7 @@ from complaint_desk.drafting.fitting import (
     INSTRUCTION,
     asked_remedy,
     context,
+    customer_sentences,
     customer_text,
     fits,
     remedy_fits,
@@ -270,7 +271,7 @@ def customer_demand(complaint: str) -> str:
     in the reply's pronouns: the last clause that opens with a demand. None that names an amount
     (the reply never repeats a sum it has not approved) or only asks for 说法/交代."""
     found = ""
-    for sentence in split_sentences(customer_text(complaint)):
+    for sentence in customer_sentences(complaint):
         for clause in _clauses(sentence.text):
             match = _DEMAND.search(clause)
             if not match:

@@ -25,7 +25,7 @@ def parse_ids(text: str | None) -> list[int]:
 def parse_amount(text: str | float | None) -> float:
     """The amount an agent typed ("300", "300元", "１５０.5") as yuan; a box left empty or not a
     number is refused with what to type (an empty gr.Number showed 0 and sent 0)."""
-    typed = unicodedata.normalize("NFKC", str(text if text is not None else "")).strip().removesuffix("元").strip()
+    typed = _typed(text).removesuffix("元").strip()
     if not typed:
         raise UIError("请填写申请补偿的金额（元），例如 300")
     try:
@@ -39,9 +39,14 @@ def parse_amount(text: str | float | None) -> float:
 
 def parse_id(text: str | int | None) -> int | None:
     """One complaint id as typed or picked; empty is None (the caller says what to do)."""
-    typed = unicodedata.normalize("NFKC", str(text if text is not None else "")).strip()
+    typed = _typed(text)
     if not typed:
         return None
     if not typed.isdigit():
         raise UIError(f"投诉编号「{typed}」不是数字")
     return int(typed)
+
+
+def _typed(text: str | float | None) -> str:
+    """A box's value as typed, full-width digits folded (３００ → 300); empty for an empty box."""
+    return unicodedata.normalize("NFKC", "" if text is None else str(text)).strip()
