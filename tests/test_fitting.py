@@ -107,6 +107,11 @@ def test_a_customer_who_cannot_hear_is_not_promised_a_call() -> None:
     assert "电话" not in letter.replace("打电话语音验证", "") and "短信" in letter
 
 
+def test_traditional_pronouns_are_turned_too() -> None:
+    assert customer_words("你們業務員跟我說買這個送一部手機") == "我们業務員跟您說買這個送一部手機"
+    assert customer_words("我們全家都用妳們的卡") == "您全家都用我们的卡"
+
+
 def test_contempt_for_the_thing_is_not_said_back() -> None:
     assert customer_words("你们那个破会员系统把我充的钱清零了") == "我们会员系统把您充的钱清零了"
 

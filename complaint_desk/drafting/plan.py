@@ -67,9 +67,11 @@ _NOT_A_POINT = re.compile(
 )
 # a question with no question word is a reproach ("三百块买个次品？"), not something to answer
 _INTERROGATIVE = re.compile(r"[吗呢么]|什么|怎么|为什么|为何|多少|哪|谁|几|是否|能不能|可不可以|可以|有没有|是不是|要不要|会不会")
-# the customer's 你们/你 are us, their 我们/咱们/我 are the customer (in this order: 你们 before 你)
+# the customer's 你们/你 are us, their 我们/咱们/我 are the customer (in this order: 你们 before 你;
+# traditional 你們/我們 too, or 你們 came out as 我们們)
 _QUOTED = re.compile(r"([“「『\"][^”」』\"]*[”」』\"])")
-_PRONOUNS = (("你们", "\x00"), ("你", "\x00"), ("我妈", "您母亲"), ("我爸", "您父亲"), ("我老婆", "您爱人"),
+_PRONOUNS = (("你们", "\x00"), ("你們", "\x00"), ("妳們", "\x00"), ("你", "\x00"), ("妳", "\x00"),
+             ("我們", "您"), ("咱們", "您"), ("我妈", "您母亲"), ("我爸", "您父亲"), ("我老婆", "您爱人"),
              ("我老公", "您爱人"), ("我媳妇", "您爱人"), ("我们", "您"), ("咱们", "您"), ("俺们", "您"), ("我", "您"), ("俺", "您"),
              ("贵公司", "我们"), ("贵司", "我们"), ("\x00", "我们"))
 # the customer's contempt for what they complain about is theirs: said back without it ("破系统" → "系统")
