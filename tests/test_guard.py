@@ -194,9 +194,9 @@ def test_a_stock_clause_is_not_copying_whatever_punctuation_ends_it() -> None:
     from complaint_desk.cases.base import load_builtin_cases
     from complaint_desk.drafting.copying import copied_from
 
-    case = load_builtin_cases()[0].model_copy(update={"reply": "我们会在两个工作日内与您联系。请您放心。"})
+    case = load_builtin_cases()[0].model_copy(update={"reply": "我们会在明天下班前与您联系。请您放心。"})
     for ending in ("。", "，"):
-        assert copied_from(f"您好，非常抱歉。我们会在两个工作日内与您联系{ending}感谢您。", [case]) == []
+        assert copied_from(f"您好，非常抱歉。我们会在明天下班前与您联系{ending}感谢您。", [case]) == []
 
 
 def test_best_of_samples_more_only_while_none_passes_and_keeps_the_best() -> None:

@@ -109,7 +109,7 @@ def test_the_composer_restates_the_complaint_not_a_topic_guess(topic: str) -> No
     ("quality", "家里宽带每天晚上都掉线好几次。", "说明会核实情况"),
     ("refund", "车险理赔材料交了一个月了还在审核。", "说明会核实情况"),
     ("refund", "网上下单的外套退货三周了，退款还没到。", "请客户提供退款申请的订单号"),
-    ("billing", "视频会员自动续费又扣了我25块。", "说明会调出账单逐项核对"),
+    ("billing", "这个月话费莫名其妙多了25块。", "说明会调出账单逐项核对"),
 ])
 def test_the_plan_asks_only_for_what_the_complaint_gives_ground_for(topic: str, complaint: str, asked: str) -> None:
     """No order number and photos of goods for a power cut or an insurance claim (a blind

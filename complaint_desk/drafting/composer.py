@@ -28,7 +28,10 @@ from complaint_desk.drafting.plan import (
     CRISIS_CONTACT,
     FEAR_FEELING,
     FLAG_STEPS,
+    PRAISE,
     PROPOSED_ASKS,
+    SAFETY_APOLOGY,
+    SUGGESTION,
     SUPERVISOR_SETS_AMOUNT,
     answers_inquiry,
     as_said,
@@ -44,8 +47,7 @@ from complaint_desk.drafting.plan import (
 from complaint_desk.drafting.request import DraftRequest
 from complaint_desk.text import shares_run
 
-_SUGGESTION = re.compile(r"^建议|建议(?:你们|贵|可以|能|增加|加)|希望(?:你们|能|可以)|如果能")
-GIST_CHARS = 40  # a point said back is cut after the clause that reaches this length
+GIST_CHARS = 34  # a point said back stops before the clause that passes this length (a long echo read as recited)
 OWN_WORDING_RUN = 12  # as many characters in a row as the copy check counts (drafting/copying.py)
 WORDING_TRIES = 8
 
@@ -61,15 +63,17 @@ def sentence(move: str, request: DraftRequest) -> str:
         if plan.kind == "praise":
             return pick(bank["praise"]["open"], key, "praise")
         if suggesting(request):
-            first = plan.issues[0].split("，")[0] if plan.issues else ""  # the suggestion, not the reasons behind it
-            said = f"您{first}，" if first.startswith("建议") else (f"您提到{first}，" if first else "")
+            # the suggestion itself, not the reasons before it ("床垫偏软" is not the idea to praise)
+            proposal = next((clause for issue in plan.issues for clause in issue.split("，") if clause.startswith("建议")), "")
+            said = f"您{proposal}，" if proposal else ""
             return pick(bank["suggestion"]["open"], key, "open").format(said=said)
         if inquiry:
             asked = f"{restated(plan.issues[0])}，我们记下了。" if plan.issues else ""
             return pick(bank["inquiry"]["open"], key, "open") + asked
         if "crisis" in request.flags:  # the person first; their words are not said back
             return fitted(bank["empathize"]["flag"]["crisis"], request, "empathize")
-        restate = restated(gist(plan.issues[0]), pick(bank["restate"]["leads"], key, "lead")) if plan.issues else \
+        told = opening_issue(plan.issues)[0]
+        restate = restated(gist(told), pick(bank["restate"]["leads"], key, "lead")) if told else \
             fitted(bank["restate"][topic], request, "restate", bank["restate"]["other"])
         feelings = bank["empathize"]["flag"]["safety"] if "safety" in request.flags else \
             bank["empathize"]["fear"] if plan.feeling == FEAR_FEELING else bank["empathize"]["anger"][str(request.anger)]
@@ -78,12 +82,13 @@ def sentence(move: str, request: DraftRequest) -> str:
     if move == "apologize":
         if not plan.apology:
             return ""
-        if plan.apology in situation_apologies():  # what the customer's words say happened, not the topic
+        if plan.apology in situation_apologies() or plan.apology == SAFETY_APOLOGY:  # what happened, not the topic
             return f"{plan.apology}。"
         return fitted(bank["apologize"].get(topic, []), request, "apologize", bank["apologize"]["other"])
     if move == "clarify":
-        others = noted(plan.issues[1:], "praise" if plan.kind == "praise" else
-                       "suggestion" if suggesting(request) else "complaint")
+        rest = opening_issue(plan.issues)[1] if plan.kind == "complaint" else plan.issues[1:]
+        # a suggestion's own idea is said in the opening and passed on in the solve move: only questions remain
+        others = noted([issue for issue in rest if not suggesting(request) or issue.endswith(("？", "?"))])
         if request.hint:
             notes = request.hint.strip().rstrip("。.！!；;，, ")
             return others + pick(bank["notes"]["templates"], key, "notes").format(notes=notes)
@@ -116,8 +121,8 @@ def sentence(move: str, request: DraftRequest) -> str:
         options = bank["consult"].get(persona, bank["consult"]["default"])
         return pick(options, key, "consult")
     if move == "follow_up":
-        if plan.kind == "praise" and not any(issue.endswith(("？", "?")) for issue in plan.issues):
-            return ""  # nothing to follow up: thanked and passed on (a question asked beside the praise is answered)
+        if plan.kind in ("praise", "suggestion") and not any(issue.endswith(("？", "?")) for issue in plan.issues):
+            return ""  # nothing to follow up: thanked and passed on (a question asked beside it is answered)
         if plan.contact == CRISIS_CONTACT:
             return pick(bank["follow_up"]["crisis"], key, "follow_up")
         time = plan.contact.removesuffix("联系客户") if plan.contact else contact_time(request, plan.kind)
@@ -126,7 +131,9 @@ def sentence(move: str, request: DraftRequest) -> str:
             templates = bank["follow_up"]["any_channel"]
         return pick(templates, key, "follow_up").format(time=time)
     if move == "thank":
-        if plan.kind == "inquiry" and not suggesting(request):
+        if suggesting(request):
+            return pick(bank["thank"]["suggestion"], key, "thank")
+        if plan.kind == "inquiry":
             return pick(bank["thank"]["inquiry"], key, "thank")  # a question is not feedback that helps us improve
         options = bank["thank"]["upset"] if request.anger >= 2 and plan.kind == "complaint" else \
             bank["thank"].get(request.persona, bank["thank"]["default"])
@@ -136,8 +143,9 @@ def sentence(move: str, request: DraftRequest) -> str:
 
 def suggesting(request: DraftRequest) -> bool:
     """A calm message that only suggests: thanked and passed on, not answered as a question."""
-    return answers_inquiry(request) and plan_for(request).kind != "praise" and bool(
-        _SUGGESTION.search(request.complaint)) and not re.search(r"[？?]|请问|想问", request.complaint)
+    kind = plan_for(request).kind
+    return kind == "suggestion" or (answers_inquiry(request) and kind != "praise" and bool(
+        SUGGESTION.search(request.complaint)) and not re.search(r"[？?]|请问|想问", request.complaint))
 
 
 def fitted(options: Sequence[str], request: DraftRequest, slot: str, fallback: Sequence[str] = ("",)) -> str:
@@ -168,13 +176,29 @@ def gist(issue: str) -> str:
     return kept if kept != issue.rstrip("？?") else issue
 
 
-def noted(issues: Sequence[str], kind: str = "complaint") -> str:
-    """The message's further points that need something from us: a suggestion passed on, a
-    question promised an answer. Its further facts are not recited back ("还有…我们也会核实"
-    read to the blind graders as a form); the restated first point and the plan answer them."""
+def opening_issue(issues: Sequence[str]) -> tuple[str, list[str]]:
+    """The point a complaint's opening says back, and the points left for the clarify move: the
+    first thing the customer reported, not a question (a question said back in the opening read
+    to blind readers as an echo; the clarify move promises its answer). Where every point is a
+    question, what the first one reports opens the letter and only its question is left."""
+    # nor the praise before a "就是…" (小哥人特别好…就是电话打得太早): the grievance is what is answered
+    told = next((issue for issue in issues if not issue.endswith(("？", "?")) and not PRAISE.search(issue)), "")
+    if told or not issues:
+        return told, [issue for issue in issues if issue != told]
+    *reported, asked = issues[0].rstrip("？?").split("，")
+    if not reported:
+        return "", list(issues)
+    return "，".join(reported), [f"{asked}？", *issues[1:]]
+
+
+def noted(issues: Sequence[str]) -> str:
+    """The message's further points that need something from us: a suggestion passed on (beside
+    praise too), a question promised an answer. Its further facts are not recited back ("还有…
+    我们也会核实" read to the blind graders as a form); the restated first point and the plan
+    answer them."""
     questions = [issue for issue in issues if issue.endswith(("？", "?"))]
     suggestions = [issue for issue in issues if issue not in questions and issue.startswith("建议")]
-    said = "".join(f"您{issue}，我们会转给负责的同事认真研究。" for issue in suggestions if kind != "praise")
+    said = "".join(f"您{issue}，我们会转给负责的同事认真研究。" for issue in suggestions)
     return said + "".join(f"{restated(issue)}，我们核实后会在联系您时一并答复。" for issue in questions)
 
 

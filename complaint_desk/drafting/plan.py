@@ -40,11 +40,11 @@ MAX_ISSUES = 3
 MAX_ISSUE_CHARS = 50
 MAX_DEMAND_CHARS = 24
 # a clause that tells us what the customer wants done; group 1 is what they want
-_DEMAND = re.compile(r"^[^，,]{0,6}?(?:要求|希望|想要|我就要|我要(?!求)|必须|麻烦|应该)(.+)$")
+_DEMAND = re.compile(r"^[^，,]{0,6}?(?:要求|希望|想要|我就要|我只要|我只想|我就想|我要(?!求)|必须|麻烦|应该|能不能|可不可以|能否|可否)(.+)$")
 # demands the plan answers otherwise: a sum (never repeated unapproved), 说法/交代, threats, money in general
-_NOT_A_DEMAND = re.compile(r"核实|查一下|查查|看一下|看看|了解|[0-9０-９]|[一二两三四五六七八九十百千万]+(?:元|块)|说法|交代|答复|解释|回复|赔|补偿|退款|退钱|"
+_NOT_A_DEMAND = re.compile(r"核实|查一下|查查|看一下|看看|了解|告诉|说明|说说|讲讲|说一下|讲一下|问|[0-9０-９]|[一二两三四五六七八九十百千万]+(?:元|块)|说法|交代|答复|解释|回复|赔|补偿|退款|退钱|"
                            r"曝光|投诉|起诉|律师|媒体|给个|处理|解决|重视|认真|改进|负责|管管|说清楚|看着办|注意|提高|加强")
-_AND = re.compile(r"并且|并|同时|还要|再")
+_AND = re.compile(r"并且|并|同时|还要")  # not 再: "刘师傅再来一次" is one demand
 # flags whose sentences are a demand on how the complaint is handled, not an issue to answer
 _THREAT_FLAGS = frozenset({"media", "regulator", "legal", "churn", "supervisor"})
 _CLAUSE = re.compile(r"[，,；;：:]")
@@ -52,7 +52,9 @@ _CLAUSE = re.compile(r"[，,；;：:]")
 # (_REPROACH below is a reproach in any sentence; these only where the sentence asks)
 _RHETORIC = re.compile(r"怎么回事|怎么管理|怎么搞的|什么意思|管不管|有没有人管|有没有搞错|像话|就是这么|这就是|"
                        r"这么.{0,6}的|还有没有|是不是觉得|负责吗|就不能|火星|"
-                       r"认真的吗|寂寞|开玩笑|当我傻|当我是|有意思吗|好玩吗|能不能行|还能不能")  # sarcasm
+                       r"认真的吗|寂寞|开玩笑|当我傻|当我是|有意思吗|好玩吗|能不能行|还能不能|"  # sarcasm
+                       # "是打电话来玩击鼓传花的吗", "培训过吗", "冻死在门口吗": a taunt, however new its words
+                       r"是[^，,]{1,16}的吗|过吗$|这么[^，,]{0,6}$|[冻饿渴热累气]死|怎么(?:可以|能|好意思|敢)")
 # a reproach however it is punctuated ("差得也太远了吧", "收钱时怎么不说没空"): felt, not a point to restate
 _REPROACH = re.compile(r"怎么不|凭什么|难道|是人吗|良心|太.{0,4}了吧|[吧嘛]$|你们(非|就|却|偏)(说|要)")
 # the customer's feelings, demands on us and instructions to the model: acknowledged or refused, never restated
@@ -63,7 +65,8 @@ _NOT_A_POINT = re.compile(
     r"个屁|放屁|扯淡|什么东西|吓死|"
     r"^(?:致|尊敬的)|^(?:客户|患者|用户)(?:来电|来信|反映|反馈)称|"  # a letter's heading, a colleague's case note
     r"心里苦|不敢往下想|要命|不舒服|看着办|疯了|气炸|受够了|"  # feelings and taunts said in passing
-    r"说不着|说不通|没法沟通|说了也白说"  # dismissing whoever answers: felt, not a point
+    r"说不着|说不通|没法沟通|说了也白说|"  # dismissing whoever answers: felt, not a point
+    r"[累饿冻渴热烦]死|说实话|老实说|说真的|讲真|真是服了|服了"  # the customer's own asides: said back, they read as mockery
 )
 # a question with no question word is a reproach ("三百块买个次品？"), not something to answer
 _INTERROGATIVE = re.compile(r"[吗呢么]|什么|怎么|为什么|为何|多少|哪|谁|几|是否|能不能|可不可以|可以|有没有|是不是|要不要|会不会")
@@ -74,6 +77,8 @@ _PRONOUNS = (("你们", "\x00"), ("你們", "\x00"), ("妳們", "\x00"), ("你",
              ("我們", "您"), ("咱們", "您"), ("我妈", "您母亲"), ("我爸", "您父亲"), ("我老婆", "您爱人"),
              ("我老公", "您爱人"), ("我媳妇", "您爱人"), ("我们", "您"), ("咱们", "您"), ("俺们", "您"), ("我", "您"), ("俺", "您"),
              ("贵公司", "我们"), ("贵司", "我们"), ("\x00", "我们"))
+# the customer's 贵酒店/贵院 is our 我们酒店 (not the 贵 of 太贵了)
+_HONORIFIC = re.compile(r"贵(?=酒店|公司|店|院|行|校|单位|平台|医院|银行|学校|机构|中心|部门|品牌|药房|门店|商场|小区|物业)")
 # the customer's contempt for what they complain about is theirs: said back without it ("破系统" → "系统")
 _CONTEMPT = re.compile(r"(?:那个|这个|这|那)?破(?=(?:会员)?(?:系统|app|APP|软件|车|手机|店|公司|东西|玩意|网|电脑))")
 _CHECK = "说明会核实情况"
@@ -98,14 +103,24 @@ CONSULT_LINES = {True: "询问客户这样处理是否可以", False: "询问是
 _FEELING = {0: "感谢客户告诉我们", 1: "理解客户的失望", 2: "理解客户的气愤", 3: "理解客户的愤怒，先稳住情绪"}
 # harm to someone comes before how upset they are: "让人失望" after an ER visit reads as cold (a blind reader)
 _HARM_FEELING = "先关心客户和家人的身体和安全"
+# and its apology is for the danger, not for a product that "did not please" (让您用得不顺心 after a steel wire in a fish)
+SAFETY_APOLOGY = "让您和家人遇到这样的危险，我们真诚地向您道歉"
 # a crisis: a colleague calls at once, then stays in touch (no "within two hours" beside "at once")
 CRISIS_CONTACT = "我们的同事马上联系客户，之后一直跟进"
 # a customer who is frightened (a threat, a near miss) is reassured, not told their anger is understood
 FEAR_FEELING = "理解客户的害怕和担心"
 _FEAR = re.compile(r"(?<![恐哪])怕|吓|不敢|心慌|发抖|在抖|后怕")
-_PRAISE = re.compile(r"表扬|点赞|点个赞|赞一个|夸一?夸|好评|很耐心|很热情|很专业|服务很好|耐心得|感谢.{0,8}(?:耐心|帮助|热情)")
+PRAISE = re.compile(r"表扬|点赞|点个赞|赞一个|夸一?夸|好评|很耐心|很热情|很专业|很认真|很负责|很贴心|很细心|很用心|很满意|非常满意|服务很好|耐心得|人(?:很|特别|挺|非常|超)好|(?:特别|非常|超)(?:棒|赞)|服务(?:很|特别|挺|非常)周到|感谢.{0,8}(?:耐心|帮助|热情)")
 # a grievance said after the praise ("前台挺热情的，但…"): the message is a complaint after all
 _BUT = re.compile(r"但|可是|不过|就是|然而|却")
+# a calm message that proposes something: thanked and passed on, not apologised for
+SUGGESTION = re.compile(r"^建议|建议(?:你们|贵|可以|能|增加|加)|希望(?:你们|能|可以)|如果能")
+_SUGGESTS = re.compile(r"建议|如果能|要是能|可以考虑|能不能考虑|不妨|最好能")
+# what makes a calm message a complaint after all, whatever else it asks or proposes
+_GRIEVANCE = re.compile(r"投诉|差劲|太差|很差|失望|生气|气死|坑|骗|退款|退钱|赔|不满|垃圾|恶心|离谱|过分|欺|忽悠|糟糕|无语|"
+                        r"还没|一直没|迟迟|到现在|至今|没收到|没到账|没退|错了|弄错|搞错|出错|算错|抄错")
+# a question that asks us to act (能帮忙看看吗) is a request about a problem, not a question to answer
+_ACT = re.compile(r"帮|处理|解决|看看|查查|查一下|催")
 _ASKING = re.compile(r"^(?:请问一下|请问|顺便问问?|想问问?一下|想问问?|问一下|咨询一下|我想咨询一下|我想问一下)")
 _QUESTION = re.compile(r"^(?:请问|想问|问一下|咨询一下)|[吗呢么][？?]?$|[？?]$")
 # how a remedy line says where its amount came from; the composer reads the same marks
@@ -180,6 +195,7 @@ def customer_words(sentence: str) -> str:
     for index in range(0, len(parts), 2):
         for old, new in _PRONOUNS:
             parts[index] = parts[index].replace(old, new)
+        parts[index] = _HONORIFIC.sub("我们", parts[index])
     return "".join(parts)
 
 
@@ -215,18 +231,29 @@ def complaint_issues(complaint: str) -> tuple[str, ...]:
             if INSTRUCTION.search(clause):
                 break
             last = index == len(clauses) - 1
-            if (question and last and indignant) or not _is_point(clause, question, asking=last):
+            # a demand (能不能让刘师傅再来一趟？) is acknowledged as one, not restated as a question
+            if (question and last and indignant) or not _is_point(clause, question, asking=last) or clause_demand(clause):
                 continue
             kept.append(_ASKING.sub("", clause))
             asks = question and last
         words = customer_words("，".join(kept))
         if len(words) > MAX_ISSUE_CHARS:
-            words = words[:MAX_ISSUE_CHARS].rsplit("，", 1)[0]
+            words = quotes_closed(words[:MAX_ISSUE_CHARS].rsplit("，", 1)[0])
         elif asks:
             words += "？"  # what the customer asks stays a question
         if len(words) >= 4 and words not in issues:
             issues.append(words)
     return tuple(issues[:MAX_ISSUES])
+
+
+def quotes_closed(text: str) -> str:
+    """Text cut short without an opening quotation mark left open (她说“没事，听到这些): cut
+    before the quotation instead."""
+    opened = [i for i, ch in enumerate(text) if ch in "“「『"]
+    closed = sum(text.count(ch) for ch in "”」』")
+    if len(opened) <= closed:
+        return text
+    return text[: opened[closed]].rstrip("，,：: 说")
 
 
 def serious(request: DraftRequest) -> bool:
@@ -246,7 +273,11 @@ def plan_remedies(request: DraftRequest) -> tuple[str, ...]:
     lines = [demand_line(demand)] if demand else []
     lines += steps
     remedy = chosen_remedy(request)
-    settled = any(s.instead_of_remedy for s in found) and not asked_remedy(request.complaint) and not request.approved_amount
+    asked = bool(asked_remedy(request.complaint) or request.approved_amount)
+    # the customer said what they want (刘师傅再来一次, 放门口那排柜子): a stock remedy beside it (20元,
+    # 严肃处理同事) read to blind readers as not listening; a situation's own remedy still stands
+    situated = any(remedy in s.remedies for s in found)
+    settled = not asked and (any(s.instead_of_remedy for s in found) or (bool(demand) and not situated))
     if not settled and not (remedy == "escalation" and "supervisor" in request.flags):  # the flag's step says it
         name = vocab.REMEDY_NAMES[remedy]
         first = f"{name} {compensation_amount(request):g} 元" if remedy == "compensation" else name
@@ -270,20 +301,22 @@ def plan_remedies(request: DraftRequest) -> tuple[str, ...]:
 
 def customer_demand(complaint: str) -> str:
     """What the customer explicitly demands beyond a remedy type (书面道歉, 今晚的航班, 换一台新的并补漆),
-    in the reply's pronouns: the last clause that opens with a demand. None that names an amount
-    (the reply never repeats a sum it has not approved) or only asks for 说法/交代."""
-    found = ""
-    for sentence in customer_sentences(complaint):
-        for clause in _clauses(sentence.text):
-            match = _DEMAND.search(clause)
-            if not match:
-                continue
-            # 书面道歉并赔偿检测费用: the money is the remedy's line, the written apology is the demand
-            wanted = "并".join(part for part in _AND.split(match.group(1).strip("。！？!?.…~～ "))
-                              if part and not _NOT_A_DEMAND.search(part))
-            if 4 <= len(wanted) <= MAX_DEMAND_CHARS and not asked_remedy(wanted):
-                found = customer_words(wanted)
-    return found
+    in the reply's pronouns: the last clause that opens with a demand."""
+    demands = [clause_demand(clause) for sentence in customer_sentences(complaint) for clause in _clauses(sentence.text)]
+    return next((demand for demand in reversed(demands) if demand), "")
+
+
+def clause_demand(clause: str) -> str:
+    """The demand a clause opens with, in the reply's pronouns; none that names an amount (the
+    reply never repeats a sum it has not approved), only asks for 说法/交代 or to be told
+    something (a question), or is a remedy the remedy line already offers."""
+    match = _DEMAND.search(clause)
+    if not match:
+        return ""
+    # 书面道歉并赔偿检测费用: the money is the remedy's line, the written apology is the demand
+    wanted = "并".join(part for part in _AND.split(match.group(1).strip("。！？!?.…~～ "))
+                      if part and not _NOT_A_DEMAND.search(part))
+    return customer_words(wanted) if 4 <= len(wanted) <= MAX_DEMAND_CHARS and not asked_remedy(wanted) else ""
 
 
 def demand_line(demand: str) -> str:
@@ -318,12 +351,21 @@ def contact_time(request: DraftRequest, kind: str) -> str:
 
 
 def reply_kind(request: DraftRequest) -> str:
-    """Complaint, inquiry or praise: a calm message that only asks, or only praises, is not
-    apologised for or compensated, whatever topic its words are closest to."""
-    praise = _PRAISE.search(request.complaint)
-    if praise and request.anger < 3 and not _BUT.search(request.complaint[praise.start():]):
+    """Complaint, inquiry, suggestion or praise: a calm message that only asks, proposes or
+    praises is not apologised for or compensated, whatever topic its words are closest to
+    (blind readers: "对床垫建议却道歉并给退款", "未核实就认错，也未回答汇率时点")."""
+    said = customer_text(request.complaint)
+    praise = PRAISE.search(said)
+    if praise and request.anger < 3 and not _BUT.search(said[praise.start():]):
         return "praise"
-    calm_question = request.anger == 0 and all(_QUESTION.search(s.text) for s in split_sentences(request.complaint))
+    sentences = split_sentences(said)
+    # calm: no anger to speak of, nothing it calls a grievance, and nothing happened that needs putting right
+    calm = request.anger <= 1 and not _GRIEVANCE.search(said) and not situations(request.complaint)
+    if calm and _SUGGESTS.search(said) and not re.search(r"[？?]|请问|想问", said):
+        return "suggestion"
+    last = sentences[-1].text if sentences else ""
+    asks = bool(_QUESTION.search(last)) and bool(_INTERROGATIVE.search(last)) and not _ACT.search(last)
+    calm_question = (request.anger == 0 and all(_QUESTION.search(s.text) for s in sentences)) or (calm and asks)
     return "inquiry" if request.topic == "inquiry" or calm_question else "complaint"
 
 
@@ -338,12 +380,14 @@ def needed(request: DraftRequest) -> str:
 def build_plan(request: DraftRequest) -> ReplyPlan:
     """The plan the program proposes for this request."""
     kind = reply_kind(request)
-    feelings = {"inquiry": "感谢客户的咨询", "praise": "感谢客户的肯定"}
+    feelings = {"inquiry": "感谢客户的咨询", "suggestion": "感谢客户的建议", "praise": "感谢客户的肯定"}
     found = situations(request.complaint) if kind == "complaint" else ()
     # a calm question about a hijacked account or a gas smell still gets what to do right now
     pressing = tuple(s.step for s in situations(request.complaint) if s.urgent and s.step)
-    remedies = {"inquiry": (*pressing, "请负责的同事解答具体规定和办理方式"), "praise": ("把客户的表扬转达给相关同事",)}
-    apology = next((s.apology for s in found if s.apology), f"为{vocab.TOPIC_NAMES[request.topic]}方面的问题给客户带来的麻烦道歉")
+    remedies = {"inquiry": (*pressing, "请负责的同事解答具体规定和办理方式"), "suggestion": ("把客户的建议转给负责的同事认真研究",),
+                "praise": ("把客户的表扬转达给相关同事",)}
+    apology = next((s.apology for s in found if s.apology), SAFETY_APOLOGY if "safety" in request.flags else
+                   f"为{vocab.TOPIC_NAMES[request.topic]}方面的问题给客户带来的麻烦道歉")
     ask = next((s.ask for s in found if s.ask), "" if kind == "praise" else needed(request))
     return ReplyPlan(
         kind=kind,

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 from complaint_desk.errors import ActionableError
 
-KINDS = {"complaint": "投诉", "inquiry": "咨询", "praise": "表扬"}
+KINDS = {"complaint": "投诉", "inquiry": "咨询", "suggestion": "建议", "praise": "表扬"}
 LABELS = {  # plan line label → field
     "类型": "kind", "问题": "issues", "安抚": "feeling", "道歉": "apology", "确认": "ask", "方案": "remedies",
     "征求意见": "consult", "跟进": "contact",
@@ -20,7 +20,7 @@ class PlanError(ActionableError, ValueError):
 
 @dataclass(frozen=True)
 class ReplyPlan:
-    kind: str  # KINDS id: a complaint is apologised for; an inquiry is answered; praise is thanked
+    kind: str  # KINDS id: a complaint is apologised for; an inquiry is answered; a suggestion or praise is thanked
     issues: tuple[str, ...]  # each point the complaint raises, in the customer's words (pronouns turned)
     feeling: str
     apology: str  # empty: nothing to apologise for (an inquiry, praise)

@@ -30,7 +30,8 @@ MARKER_OPEN, MARKER_CLOSE = "【", "】"
 _END = "。！？!?…"
 # the plan's default consult lines, and the question each asks (an edited line is passed on as written)
 _CONSULT_QUESTIONS = {CONSULT_LINES[True]: MOVE_SPECS["consult"].example, CONSULT_LINES[False]: "您看还有其他问题吗？"}
-_THANKS = {"complaint": "感谢您的理解和耐心", "inquiry": "感谢您的咨询", "praise": "感谢您的肯定和鼓励"}
+_THANKS = {"complaint": "感谢您的理解和耐心", "inquiry": "感谢您的咨询", "suggestion": "感谢您的宝贵建议",
+           "praise": "感谢您的肯定和鼓励"}
 
 
 @lru_cache(maxsize=1)

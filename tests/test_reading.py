@@ -1,0 +1,168 @@
+"""How the program reads a message before it plans a reply: a calm suggestion or question is
+not apologised for, a request the customer makes is acknowledged instead of a stock remedy,
+the opening says back what was reported (not a question, not a taunt), the apology admits
+no fault before anything is checked, and a wait is apologised for only where one was said.
+Written from blind readers' reasons not to send a letter, with complaints from other trades
+than the ones they read."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from complaint_desk import vocab
+from complaint_desk.drafting.checking import check_for_request
+from complaint_desk.drafting.composer import compose, opening_issue
+from complaint_desk.drafting.fitting import fits
+from complaint_desk.drafting.plan import (
+    SAFETY_APOLOGY,
+    clause_demand,
+    complaint_issues,
+    customer_words,
+    quotes_closed,
+    with_plan,
+)
+from complaint_desk.drafting.request import DraftRequest
+
+
+def request(complaint: str, **fields: object) -> DraftRequest:
+    defaults = {"topic": "other", "anger": 1, "persona": "venting"}
+    return with_plan(DraftRequest(complaint=complaint, **{**defaults, **fields}))  # type: ignore[arg-type]
+
+
+def passes(item: DraftRequest, letter: str) -> bool:
+    return check_for_request(letter, item).passed
+
+
+SUGGESTIONS = (
+    "健身房的淋浴间只有四个喷头，晚上排队要等很久。建议高峰时段多开放一间淋浴室。",
+    "你们的App字太小了，我爸妈看不清楚。如果能加一个大字模式就好了。",
+)
+
+
+@pytest.mark.parametrize("topic", ["quality", "service", "account", "other"])
+@pytest.mark.parametrize("complaint", SUGGESTIONS)
+def test_a_calm_suggestion_is_thanked_and_passed_on_whatever_the_topic(complaint: str, topic: str) -> None:
+    item = request(complaint, topic=topic, anger=0)
+    assert item.plan is not None and item.plan.kind == "suggestion" and not item.plan.apology
+    letter = compose(item)
+    assert "建议" in letter and not re.search("抱歉|道歉|对不起|退款|补偿", letter), letter
+    assert passes(item, letter), check_for_request(letter, item).violations
+
+
+def test_a_suggestion_made_in_anger_is_still_a_complaint() -> None:
+    item = request("建议你们把这个垃圾客服系统关了算了，问了三次都是答非所问！", topic="service", anger=2)
+    assert item.plan is not None and item.plan.kind == "complaint"
+
+
+@pytest.mark.parametrize(("complaint", "kind"), [
+    ("这个月的电费比上个月高了一些，能告诉我阶梯电价是怎么算的吗？", "inquiry"),  # a remark, then a question
+    ("快递寄出五天了还没到，能帮忙查一下吗？", "complaint"),  # a pending problem, asked politely
+    ("物业费比去年贵了一倍，是不是算错了？", "complaint"),  # a suspected error is a grievance
+    ("老师教得很认真，孩子进步很大，谢谢你们。", "praise"),
+])
+def test_what_a_calm_message_is(complaint: str, kind: str) -> None:
+    item = request(complaint, topic="billing", anger=1)
+    assert item.plan is not None and item.plan.kind == kind
+
+
+@pytest.mark.parametrize("topic", vocab.TOPIC_IDS)
+@pytest.mark.parametrize("anger", [1, 2, 3])
+def test_the_apology_admits_no_fault_before_anything_is_checked(topic: str, anger: int) -> None:
+    """"这是我们的不对/失职" before any check read to blind readers as careless: the letter is sorry
+    for what the customer went through."""
+    for complaint in ("上周买的东西有问题，到现在也没人处理。", "你们的服务让我很不满意。"):
+        letter = compose(request(complaint, topic=topic, anger=anger))
+        assert not re.search(r"是我们的(?:不对|失职|问题)|把控不到位|是我们没有做好", letter), letter
+
+
+def test_harm_is_apologised_for_as_a_danger() -> None:
+    item = request("在你们餐厅吃的汤圆里有碎玻璃，把我嘴划破了！", topic="quality", anger=3, flags=("safety",))
+    assert item.plan is not None and item.plan.apology == SAFETY_APOLOGY
+    assert SAFETY_APOLOGY in compose(item)
+
+
+@pytest.mark.parametrize(("said", "licensed"), [
+    ("等了两个小时外卖才到。", True),
+    ("下单五天了还没发货。", True),
+    ("维修师傅说好上午来，下午四点才到。", True),
+    ("我怀孕八个月了，扛不动这么重的东西。", False),  # a duration, but nobody waited
+    ("我可以等，但是请给我一个准确的时间。", False),
+    ("孩子在你们这里学了三年了，一直很满意。", False),
+])
+def test_a_long_wait_is_apologised_for_only_where_one_was_said(said: str, licensed: bool) -> None:
+    assert fits("让您等了这么久", said) is licensed
+
+
+def test_the_opening_says_back_what_was_reported_not_a_question() -> None:
+    issues = complaint_issues("充电桩扣了我两次费。你们是怎么对账的？能不能把多扣的退给我？")
+    assert opening_issue(issues)[0] == "充电桩扣了您两次费"
+    # every point a question: what it reports opens the letter, and only its question is left to answer
+    told, rest = opening_issue(("您刚办完宽带，就接到推销电话，是不是我们泄露了您的号码？",))
+    assert told == "您刚办完宽带，就接到推销电话" and rest == ["是不是我们泄露了您的号码？"]
+
+
+@pytest.mark.parametrize("taunt", ["你们是派人来玩捉迷藏的吗？", "你们的师傅培训过吗？", "要把人冻死在门口吗？",
+                                   "对自己的东西这么没信心？"])
+def test_a_taunt_is_not_a_question_to_answer_later(taunt: str) -> None:
+    item = request(f"约好的装机师傅又没来。{taunt}", topic="service", anger=2)
+    letter = compose(item)
+    assert item.plan is not None and all(not issue.endswith("？") for issue in item.plan.issues), item.plan.issues
+    assert "一并答复" not in letter
+
+
+def test_a_cut_restatement_leaves_no_quotation_open() -> None:
+    assert quotes_closed("护士说“没事，听到这些") == "护士"
+    assert quotes_closed("护士说“没事”，结果第二天就发烧了") == "护士说“没事”，结果第二天就发烧了"
+    long = "我妈输液的时候针头鼓包了，我们叫了三次护士，她说“没事，过一会就好了，你们家属别大惊小怪”，结果手背肿得老高。"
+    assert all(issue.count("“") == issue.count("”") for issue in complaint_issues(long))
+
+
+@pytest.mark.parametrize(("clause", "demand"), [
+    ("我只要上次那位王老师继续带班", "上次那位王老师继续带班"),
+    ("能不能让原来的陈师傅再来一趟", "让原来的陈师傅再来一趟"),  # 再 is not an "and"
+    ("能不能告诉我是按什么标准收的", ""),  # asking to be told is a question
+    ("能不能快点", ""),
+])
+def test_a_request_is_read_as_the_customers_demand(clause: str, demand: str) -> None:
+    assert clause_demand(clause) == demand
+
+
+def test_a_stated_wish_replaces_a_stock_remedy() -> None:
+    """The customer said what they want: no 20元 or 严肃处理 beside it (blind readers: "不对题")."""
+    item = request("我家的网又断了，我不想再跟客服从头解释一遍。我只要上次来过的那位陈师傅再来一次。",
+                   topic="service", anger=1)
+    assert item.plan is not None
+    letter = compose(item)
+    assert "陈师傅再来一次" in letter and "优先考虑" in letter
+    assert not any(line.startswith(vocab.REMEDY_NAMES["compensation"]) for line in item.plan.remedies)
+    assert "严肃处理" not in letter and passes(item, letter)
+
+
+@pytest.mark.parametrize("complaint", ["你们的宠物医院把我家猫的体检报告弄丢了。", "托运的轮椅转机后不见了。"])
+def test_a_lost_thing_is_looked_for_not_sent_again(complaint: str) -> None:
+    letter = compose(request(complaint, topic="delivery", anger=2))
+    assert "找到后" in letter and "补发" not in letter and "重新安排配送" not in letter
+
+
+def test_pressed_for_time_means_within_hours() -> None:
+    item = request("民宿的密码锁没电了，我们一家人被关在门外，外面下着雨。", topic="account", anger=2)
+    assert item.plan is not None and "小时内" in item.plan.contact
+    assert "上门帮您开门" in compose(item)
+
+
+def test_praise_before_a_grievance_is_not_what_the_opening_says_back() -> None:
+    item = request("保洁阿姨人特别好，每天都打招呼。就是早上六点就开始用吸尘器，吵得人睡不着。", topic="service", anger=1)
+    assert item.plan is not None and item.plan.kind == "complaint"
+    told, _ = opening_issue(item.plan.issues)
+    assert "吸尘器" in told and "阿姨人特别好" not in told
+
+
+@pytest.mark.parametrize(("said", "restated"), [
+    ("在贵酒店大堂捡到一个钱包", "在我们酒店大堂捡到一个钱包"),
+    ("贵院的护士态度很差", "我们院的护士态度很差"),
+    ("价格比别家贵了一倍", "价格比别家贵了一倍"),  # the 贵 of a price is not an honorific
+])
+def test_the_customers_honorific_for_us_is_our_own_name(said: str, restated: str) -> None:
+    assert customer_words(said) == restated
