@@ -166,3 +166,27 @@ def test_praise_before_a_grievance_is_not_what_the_opening_says_back() -> None:
 ])
 def test_the_customers_honorific_for_us_is_our_own_name(said: str, restated: str) -> None:
     assert customer_words(said) == restated
+
+
+def test_spaces_the_customer_used_as_commas_stay_commas() -> None:
+    assert complaint_issues("洗衣机又坏了 送去修了三次 还是漏水") == ("洗衣机又坏了，送去修了三次，还是漏水",)
+
+
+@pytest.mark.parametrize(("complaint", "afraid"), [
+    ("孩子在你们的舞蹈班学了半年，到现在还不敢上台。", False),  # the child's fear is not the customer's
+    ("快递员送错了还在群里骂人，吓死个人。", False),  # exasperation, not fear
+    ("装修师傅走的时候说我再投诉就让我好看，我真的怕他报复。", True),
+])
+def test_only_the_customers_own_fear_is_reassured(complaint: str, afraid: bool) -> None:
+    from complaint_desk.drafting.plan import FEAR_FEELING
+
+    item = request(complaint, topic="service", anger=2)
+    assert item.plan is not None and (item.plan.feeling == FEAR_FEELING) is afraid
+
+
+def test_a_danger_the_customers_words_describe_is_apologised_for_as_one() -> None:
+    """Triage read this as a delivery ("合约送的那台手机"); the smoke is what the letter is sorry for."""
+    item = request("营业厅合约送的那台手机，打电话时后盖裂开了，还冒出一点烟。", topic="delivery", anger=1)
+    assert item.plan is not None and item.plan.apology == SAFETY_APOLOGY
+    letter = compose(item)
+    assert "断电" in letter and "配送" not in letter and passes(item, letter)

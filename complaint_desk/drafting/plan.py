@@ -40,14 +40,15 @@ MAX_ISSUES = 3
 MAX_ISSUE_CHARS = 50
 MAX_DEMAND_CHARS = 24
 # a clause that tells us what the customer wants done; group 1 is what they want
-_DEMAND = re.compile(r"^[^，,]{0,6}?(?:要求|希望|想要|我就要|我只要|我只想|我就想|我要(?!求)|必须|麻烦|应该|能不能|可不可以|能否|可否)(.+)$")
+_DEMAND = re.compile(r"^[^，,]{0,6}?(?:(?<![按照据应])要求|希望|想要|我就要|(?<![也快马])就要|我只要|我只想|我就想|我要(?!求)|必须|麻烦|应该|能不能|可不可以|能否|可否)(.+)$")
 # demands the plan answers otherwise: a sum (never repeated unapproved), 说法/交代, threats, money in general
 _NOT_A_DEMAND = re.compile(r"核实|查一下|查查|看一下|看看|了解|告诉|说明|说说|讲讲|说一下|讲一下|问|[0-9０-９]|[一二两三四五六七八九十百千万]+(?:元|块)|说法|交代|答复|解释|回复|赔|补偿|退款|退钱|"
                            r"曝光|投诉|起诉|律师|媒体|给个|处理|解决|重视|认真|改进|负责|管管|说清楚|看着办|注意|提高|加强")
 _AND = re.compile(r"并且|并|同时|还要")  # not 再: "刘师傅再来一次" is one demand
 # flags whose sentences are a demand on how the complaint is handled, not an issue to answer
 _THREAT_FLAGS = frozenset({"media", "regulator", "legal", "churn", "supervisor"})
-_CLAUSE = re.compile(r"[，,；;：:]")
+# a space between two Chinese words (or an emoji) is the customer's comma ("我等不了了 明天房东收房")
+_CLAUSE = re.compile(r"[，,；;：:]|(?<=[^\x00-\x7f，；：])\s+(?=[^\x00-\x7f])")
 # a question that is a reproach, not something to answer
 # (_REPROACH below is a reproach in any sentence; these only where the sentence asks)
 _RHETORIC = re.compile(r"怎么回事|怎么管理|怎么搞的|什么意思|管不管|有没有人管|有没有搞错|像话|就是这么|这就是|"
@@ -109,7 +110,8 @@ SAFETY_APOLOGY = "让您和家人遇到这样的危险，我们真诚地向您�
 CRISIS_CONTACT = "我们的同事马上联系客户，之后一直跟进"
 # a customer who is frightened (a threat, a near miss) is reassured, not told their anger is understood
 FEAR_FEELING = "理解客户的害怕和担心"
-_FEAR = re.compile(r"(?<![恐哪])怕|吓|不敢|心慌|发抖|在抖|后怕")
+# the customer's own fear, not a child's "不敢把头埋进水里" nor the exasperated "吓死个人"
+_FEAR = re.compile(r"(?<![恐哪])(?:害怕|好怕|很怕|真怕|真的怕|我怕|怕得|怕(?:出事|被报复|他们|他|她))|吓(?:坏|到|得|出|了一跳)|不敢(?:睡|出门|回家|开车|用|一个人|住|接)|心慌|发抖|在抖|后怕")
 PRAISE = re.compile(r"表扬|点赞|点个赞|赞一个|夸一?夸|好评|很耐心|很热情|很专业|很认真|很负责|很贴心|很细心|很用心|很满意|非常满意|服务很好|耐心得|人(?:很|特别|挺|非常|超)好|(?:特别|非常|超)(?:棒|赞)|服务(?:很|特别|挺|非常)周到|感谢.{0,8}(?:耐心|帮助|热情)")
 # a grievance said after the praise ("前台挺热情的，但…"): the message is a complaint after all
 _BUT = re.compile(r"但|可是|不过|就是|然而|却")
@@ -121,7 +123,9 @@ _GRIEVANCE = re.compile(r"投诉|差劲|太差|很差|失望|生气|气死|坑|�
                         r"还没|一直没|迟迟|到现在|至今|没收到|没到账|没退|错了|弄错|搞错|出错|算错|抄错")
 # a question that asks us to act (能帮忙看看吗) is a request about a problem, not a question to answer
 _ACT = re.compile(r"帮|处理|解决|看看|查查|查一下|催")
-_ASKING = re.compile(r"^(?:请问一下|请问|顺便问问?|想问问?一下|想问问?|问一下|咨询一下|我想咨询一下|我想问一下)")
+# the word that joins a point to what came before ("就是电话打得太早了") is not said back
+_LEAD = re.compile(r"^(?:就是|但是|可是|不过|只是|然而|但|另外|还有|而且)")
+_ASKING = re.compile(r"^(?:请问一下|请问|顺便问问?|想问问?一下|想问问?|问一下|咨询一下|我想咨询一下|想咨询一下|想咨询|我想问一下)")
 _QUESTION = re.compile(r"^(?:请问|想问|问一下|咨询一下)|[吗呢么][？?]?$|[？?]$")
 # how a remedy line says where its amount came from; the composer reads the same marks
 APPROVED = "（主管已批准）"
@@ -234,7 +238,8 @@ def complaint_issues(complaint: str) -> tuple[str, ...]:
             # a demand (能不能让刘师傅再来一趟？) is acknowledged as one, not restated as a question
             if (question and last and indignant) or not _is_point(clause, question, asking=last) or clause_demand(clause):
                 continue
-            kept.append(_ASKING.sub("", clause))
+            point = _ASKING.sub("", clause)
+            kept.append(point if kept else _LEAD.sub("", point))  # "就是…" opening a point, not "…，但一直显示未支付"
             asks = question and last
         words = customer_words("，".join(kept))
         if len(words) > MAX_ISSUE_CHARS:
