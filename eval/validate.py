@@ -10,7 +10,7 @@ from __future__ import annotations
 import itertools
 
 from complaint_desk import vocab
-from complaint_desk.checks import check_draft
+from complaint_desk.drafting.checking import check_for_request
 from complaint_desk.drafting.composer import compose
 from complaint_desk.drafting.plan import phrasebank
 from complaint_desk.drafting.prompts import chat_messages
@@ -56,7 +56,7 @@ def validate_phrasebank() -> list[str]:
     for topic, persona, anger in itertools.product(vocab.TOPIC_IDS, vocab.PERSONA_IDS, range(4)):
         request = DraftRequest(complaint=f"{topic}{persona}{anger}", topic=topic, anger=anger, persona=persona,
                                flags=("supervisor",) if anger == 3 else ())
-        result = check_draft(compose(request), topic)
+        result = check_for_request(compose(request), request)  # as the workbench checks it: the plan says what the message is
         if not result.passed:
             problems.append(f"脚本组稿未通过检查（{topic}/{persona}/{anger}）：{', '.join(result.rules)}")
     return problems

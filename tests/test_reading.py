@@ -190,3 +190,55 @@ def test_a_danger_the_customers_words_describe_is_apologised_for_as_one() -> Non
     assert item.plan is not None and item.plan.apology == SAFETY_APOLOGY
     letter = compose(item)
     assert "断电" in letter and "配送" not in letter and passes(item, letter)
+
+
+@pytest.mark.parametrize(("complaint", "absent"), [
+    ("俺滴个天，这空调吹出来咋是热风嘛，屋里跟蒸笼一样。", "咋"),  # dialect
+    ("你們的櫃員說這個要本人來辦，我人在國外回不去。", "們"),  # traditional script
+    ("客服回我一句哈哈哈，问题到现在也没解决。", "哈哈"),
+])
+def test_the_customers_dialect_script_or_laughter_is_not_said_back(complaint: str, absent: str) -> None:
+    letter = compose(request(complaint, topic="service", anger=2))
+    assert absent not in letter, letter
+
+
+def test_a_clause_that_opens_with_a_day_is_a_fact_not_a_demand() -> None:
+    assert complaint_issues("今天的牛肉面咸得没法吃，以前不这样的。")[0] == "今天的牛肉面咸得没法吃，以前不这样的"
+    assert complaint_issues("今天必须给我退款！") == ()
+
+
+@pytest.mark.parametrize(("remedy", "said", "fits_it"), [
+    ("exchange", "问客服有没有现货，隔了四个小时才回我一句。", False),  # nothing bought is faulty
+    ("exchange", "团购的温泉套票到了说晚餐不能用。", False),
+    ("exchange", "买的电饭煲用了三天就不加热了。", False),  # a fault the licence does not name: no exchange by stock
+    ("exchange", "买的耳机右边没声音。", True),
+    ("refund", "电话里报身份证号真的安全吗？", False),
+    ("refund", "退房时多收了我一晚的房费。", True),
+    ("repair", "洗衣机已经上门修了四五次，还是漏水。", False),  # repairs that failed are not offered again
+    ("repair", "洗衣机漏水。", True),
+])
+def test_a_stock_remedy_needs_what_it_presupposes(remedy: str, said: str, fits_it: bool) -> None:
+    from complaint_desk.drafting.fitting import remedy_fits
+
+    assert remedy_fits(remedy, said) is fits_it
+
+
+def test_what_is_happening_now_is_answered_within_the_half_hour() -> None:
+    item = request("宿舍的热水器坏了，零下十度洗不了澡，宿管说明天再说。", topic="quality", anger=2)
+    assert item.plan is not None and item.plan.contact.startswith("半小时内")
+
+
+@pytest.mark.parametrize(("complaint", "situation"), [
+    ("网上说是官方兼职返利，我转了两万，现在对方联系不上了。", "fraud"),
+    ("催收天天打我爸妈和同事的电话，我工作都丢了。", "threat"),
+    ("我母亲上周去世了，你们还一直打电话给她推销。", "bereavement"),
+])
+def test_more_situations_said_without_their_usual_words(complaint: str, situation: str) -> None:
+    from complaint_desk.drafting.fitting import situations
+
+    assert situation in {s.name for s in situations(complaint)}
+
+
+def test_a_hotel_class_is_not_praise_and_a_question_is_not_a_demand() -> None:
+    assert request("房间一股烟味，这就是你们的五星级？", topic="quality", anger=2).plan.kind == "complaint"  # type: ignore[union-attr]
+    assert clause_demand("司机还问我要不要听广播") == ""

@@ -46,6 +46,8 @@ EXAMPLES = {
     "in_transit": ("买的退烧药让配送员送，地图上显示配送员还在原地不动，孩子等着吃药。", "生鲜订单的骑手一直不接电话，冰淇淋都要化了。"),
     "unwanted_service": ("宽带账单里多了一个什么安全防护包，我根本没开通过。", "信用卡每月扣一笔账户管家费，不是我自己开的。"),
     "stranded": ("高铁停运，我们一家人被困在火车站，工作人员一个都找不到。", "轮渡停航，几百人滞留在码头，连口热水都没有。"),
+    "room_facility": ("宿舍的空调坏了，三十几度的天根本睡不着。", "民宿热水放了二十分钟还是凉的，孩子洗澡冻得直哭。"),
+    "bereavement": ("我父亲上个月去世了，想把他的手机号过户到我名下，营业厅让他本人来。", "老人上周过世了，你们还天天打电话给他推销保险。"),
     "human": ("在你们App上问了半天，机器人客服一直答非所问，怎么转人工？", "打电话进去全是语音菜单，按了十几次都找不到人工客服。"),
 }
 # words that look like a situation but are not one
@@ -54,6 +56,7 @@ NOT = {
     "promise": "燃气公司来查，说是接口没拧紧。",
     "threat": "你们等着，我一定会投诉到底。",
     "stranded": "我在机场免税店买的香水是假的。",
+    "bereavement": "快递员刚走，拆开发现东西是坏的。",
     "unwanted_service": "我没买过你们家的东西，这是第一次。",
 }
 
@@ -102,7 +105,7 @@ def test_an_urgent_situation_is_answered_whatever_the_topic(topic: str) -> None:
     item = request("新车刹车失灵，高速上差点出事！", topic=topic, anger=3, flags=("safety",))
     letter = compose(item)
     assert "不要驾驶" in letter and "就医" not in letter
-    assert item.plan is not None and ("两个小时内" in item.plan.contact or "今天下班前" in item.plan.contact)
+    assert item.plan is not None and "半小时内" in item.plan.contact
 
 
 def test_a_power_cut_is_not_answered_as_a_faulty_product() -> None:
@@ -139,10 +142,14 @@ def test_a_remedy_the_customer_turned_down_is_not_offered() -> None:
     assert item.plan is not None and not any(line.startswith("补偿") for line in item.plan.remedies)
 
 
-def test_a_question_is_said_back_after_what_was_reported() -> None:
-    assert restated("您刚开完卡，就接到推销电话，是不是我们泄露了您的信息？") == \
-        "您提到您刚开完卡，就接到推销电话，问是不是我们泄露了您的信息"
-    assert restated("怎么给她评价？") == "您问到怎么给她评价"
+def test_a_question_is_said_back_only_where_it_reads_well() -> None:
+    from complaint_desk.drafting.composer import asked, noted
+
+    assert asked("您刚开完卡，就接到推销电话，问需要带什么证件？") == "问需要带什么证件"
+    assert asked("怎么给她评价？") == "怎么给她评价"
+    assert asked("可以复查一下吗？") == ""  # a yes-no question said back reads as stiff
+    assert asked("那海在哪儿？") == ""  # a taunt
+    assert noted(["可以复查一下吗？"]) == "您提出的问题，我们核实后会在联系您时一并答复。"
     assert restated("说是一对一，其实是四个人一起上", "听您说") == "您提到说是一对一，其实是四个人一起上"
 
 

@@ -47,6 +47,13 @@ from complaint_desk.drafting.plan import (
 from complaint_desk.drafting.request import DraftRequest
 from complaint_desk.text import shares_run
 
+# the customer's dialect (额滴, 咋整), traditional script (你們, 這個), laughter and exclamation
+_UNSAYABLE = re.compile(r"[們這個說為麼還會來過時點對與壞從讓請謝嗎沒錢聽問題應該關係嗎]|"
+                        r"额滴|俺|咋|啥|嘛|咧|啦|哈哈|呗|侬|阿拉|伐|冇|嘅|佢|咁|闺女|死人|要命|所谓|急死|滴[，。]?$")
+# an open question: one we can say back as 您问到…
+_OPEN_QUESTION = re.compile(r"什么|怎么|怎样|如何|哪|多少|几|为什么|为何|谁|多久|多长")
+# an open question that is a taunt or despair, however it is worded ("人在哪儿", "身无分文是什么滋味")
+_RHETORICAL_ASK = re.compile(r"滋味|在哪儿|在哪里$|算什么|什么意思|什么东西|凭什么|为什么要这样|怎么活|怎么办才好")
 GIST_CHARS = 34  # a point said back stops before the clause that passes this length (a long echo read as recited)
 OWN_WORDING_RUN = 12  # as many characters in a row as the copy check counts (drafting/copying.py)
 WORDING_TRIES = 8
@@ -68,8 +75,7 @@ def sentence(move: str, request: DraftRequest) -> str:
             said = f"您{proposal}，" if proposal else ""
             return pick(bank["suggestion"]["open"], key, "open").format(said=said)
         if inquiry:
-            asked = f"{restated(plan.issues[0])}，我们记下了。" if plan.issues else ""
-            return pick(bank["inquiry"]["open"], key, "open") + asked
+            return pick(bank["inquiry"]["open"], key, "open") + inquiry_opening(plan.issues)
         if "crisis" in request.flags:  # the person first; their words are not said back
             return fitted(bank["empathize"]["flag"]["crisis"], request, "empathize")
         told = opening_issue(plan.issues)[0]
@@ -88,7 +94,8 @@ def sentence(move: str, request: DraftRequest) -> str:
     if move == "clarify":
         rest = opening_issue(plan.issues)[1] if plan.kind == "complaint" else plan.issues[1:]
         # a suggestion's own idea is said in the opening and passed on in the solve move: only questions remain
-        others = noted([issue for issue in rest if not suggesting(request) or issue.endswith(("？", "?"))])
+        others = noted([issue for issue in rest if not suggesting(request) or issue.endswith(("？", "?"))],
+                       unsaid=plan.kind != "inquiry")  # an inquiry's answer line already promises the answer
         if request.hint:
             notes = request.hint.strip().rstrip("。.！!；;，, ")
             return others + pick(bank["notes"]["templates"], key, "notes").format(notes=notes)
@@ -156,13 +163,35 @@ def fitted(options: Sequence[str], request: DraftRequest, slot: str, fallback: S
 
 
 def restated(issue: str, lead: str = "您反映") -> str:
-    """A point of the complaint said back: what the customer reported, or what they asked."""
-    if issue.endswith(("？", "?")):
-        *told, asked = issue.rstrip("？?").split("，")
-        # what they reported, then what they ask about it: not "您问到您刚开完卡，就接到…"
-        return f"您提到{'，'.join(told)}，问{asked}" if told else f"您问到{asked}"
+    """What the customer reported, said back."""
     # "听您说说是“一对一”": the lead does not say 说 twice
     return f"您提到{issue}" if lead.endswith("说") and issue.startswith("说") else f"{lead}{issue}"
+
+
+def sayable(words: str) -> bool:
+    """Whether the customer's words read well in our letter: not their dialect, traditional
+    script, laughter or exclamation (额滴神啊, 你們, 哈哈, 急死人了 said back read to every blind
+    reader as pasted)."""
+    return not _UNSAYABLE.search(words)
+
+
+def asked(issue: str) -> str:
+    """The question of a point, as we can say it back (您问到…): an open question (什么, 怎么,
+    哪, 多少 …) said well; not a yes-no question ("问可以复查一下吗" read as stiff), nor one in
+    the customer's own turns of phrase."""
+    question = issue.rstrip("？?").split("，")[-1]
+    return question if _OPEN_QUESTION.search(question) and not question.endswith(("吗", "么", "呢")) and \
+        sayable(question) and not _RHETORICAL_ASK.search(question) else ""
+
+
+def inquiry_opening(issues: Sequence[str]) -> str:
+    """What an inquiry's opening says of the question: the question itself where it can be said
+    back well, what was reported where that can, else only that we have it."""
+    first = issues[0] if issues else ""
+    if first.endswith(("？", "?")):
+        question = asked(first)
+        return f"您想了解{question}，我们记下了。" if question else "您的问题我们记下了。"
+    return f"{restated(gist(first))}，我们记下了。" if first and sayable(gist(first)) else ""
 
 
 def gist(issue: str) -> str:
@@ -179,27 +208,31 @@ def gist(issue: str) -> str:
 def opening_issue(issues: Sequence[str]) -> tuple[str, list[str]]:
     """The point a complaint's opening says back, and the points left for the clarify move: the
     first thing the customer reported, not a question (a question said back in the opening read
-    to blind readers as an echo; the clarify move promises its answer). Where every point is a
-    question, what the first one reports opens the letter and only its question is left."""
-    # nor the praise before a "就是…" (小哥人特别好…就是电话打得太早): the grievance is what is answered
-    told = next((issue for issue in issues if not issue.endswith(("？", "?")) and not PRAISE.search(issue)), "")
-    if told or not issues:
-        return told, [issue for issue in issues if issue != told]
-    *reported, asked = issues[0].rstrip("？?").split("，")
-    if not reported:
-        return "", list(issues)
-    return "，".join(reported), [f"{asked}？", *issues[1:]]
+    to blind readers as an echo; the clarify move promises its answer) — for a point that ends in
+    a question, what it reports, leaving only its question; nor the praise before a "就是…"
+    (小哥人特别好…就是电话打得太早); and only what reads well in our letter."""
+    for index, issue in enumerate(issues):
+        *reported, question = issue.rstrip("？?").split("，") if issue.endswith(("？", "?")) else (issue, "")
+        told = "，".join(reported)
+        if told and not PRAISE.search(told) and sayable(gist(told)):
+            left = [f"{question}？"] if question else []
+            return told, [*issues[:index], *left, *issues[index + 1:]]
+    return "", list(issues)
 
 
-def noted(issues: Sequence[str]) -> str:
+def noted(issues: Sequence[str], unsaid: bool = True) -> str:
     """The message's further points that need something from us: a suggestion passed on (beside
-    praise too), a question promised an answer. Its further facts are not recited back ("还有…
-    我们也会核实" read to the blind graders as a form); the restated first point and the plan
-    answer them."""
+    praise too), a question promised an answer (one that cannot be said back well only where
+    `unsaid`: an inquiry's answer line already promises it). Its further facts are not recited
+    back ("还有…我们也会核实" read to the blind graders as a form); the restated first point and
+    the plan answer them."""
     questions = [issue for issue in issues if issue.endswith(("？", "?"))]
     suggestions = [issue for issue in issues if issue not in questions and issue.startswith("建议")]
     said = "".join(f"您{issue}，我们会转给负责的同事认真研究。" for issue in suggestions)
-    return said + "".join(f"{restated(issue)}，我们核实后会在联系您时一并答复。" for issue in questions)
+    said_back = [asked(issue) for issue in questions]
+    # a question that cannot be said back well is answered all the same, once, without its words
+    rest = "您提出的问题，我们核实后会在联系您时一并答复。" if unsaid and not all(said_back) else ""
+    return said + "".join(f"您问到{question}，我们核实后会在联系您时一并答复。" for question in said_back if question) + rest
 
 
 def remedy_sentence(line: str, request: DraftRequest) -> str:

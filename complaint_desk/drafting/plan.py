@@ -40,7 +40,7 @@ MAX_ISSUES = 3
 MAX_ISSUE_CHARS = 50
 MAX_DEMAND_CHARS = 24
 # a clause that tells us what the customer wants done; group 1 is what they want
-_DEMAND = re.compile(r"^[^，,]{0,6}?(?:(?<![按照据应])要求|希望|想要|我就要|(?<![也快马])就要|我只要|我只想|我就想|我要(?!求)|必须|麻烦|应该|能不能|可不可以|能否|可否)(.+)$")
+_DEMAND = re.compile(r"^[^，,]{0,6}?(?:(?<![按照据应])要求|希望|想要|我就要|(?<![也快马])就要|我只要|我只想|我就想|我要(?!求|不要)|必须|麻烦|应该|能不能|可不可以|能否|可否)(.+)$")
 # demands the plan answers otherwise: a sum (never repeated unapproved), 说法/交代, threats, money in general
 _NOT_A_DEMAND = re.compile(r"核实|查一下|查查|看一下|看看|了解|告诉|说明|说说|讲讲|说一下|讲一下|问|[0-9０-９]|[一二两三四五六七八九十百千万]+(?:元|块)|说法|交代|答复|解释|回复|赔|补偿|退款|退钱|"
                            r"曝光|投诉|起诉|律师|媒体|给个|处理|解决|重视|认真|改进|负责|管管|说清楚|看着办|注意|提高|加强")
@@ -61,13 +61,13 @@ _REPROACH = re.compile(r"怎么不|凭什么|难道|是人吗|良心|太.{0,4}�
 # the customer's feelings, demands on us and instructions to the model: acknowledged or refused, never restated
 _NOT_A_POINT = re.compile(
     r"失望|生气|气死|无语|崩溃|太差|恶心|离谱|过分|受不了|不满意|"
-    r"^(?:请|麻烦|马上|立刻|赶紧|必须|今天|给我|你们?给|希望)|^我?(?:要求|希望|想要)|说法|给个交代|帮忙看看|帮我看看|"
+    r"^(?:请|麻烦|马上|立刻|赶紧|必须|今天(?:必须|之内|就|给我|要|得)|给我|你们?给|希望)|^我?(?:要求|希望|想要)|说法|给个交代|帮忙看看|帮我看看|"
     r"骗子|骗人|黑店|坑人|奸商|无良|不要脸|垃圾|什么玩意|废物|饭桶|白痴|混蛋|有病|抢钱|准备好|等着瞧|走着瞧|"  # insults, taunts
     r"个屁|放屁|扯淡|什么东西|吓死|"
     r"^(?:致|尊敬的)|^(?:客户|患者|用户)(?:来电|来信|反映|反馈)称|"  # a letter's heading, a colleague's case note
     r"心里苦|不敢往下想|要命|不舒服|看着办|疯了|气炸|受够了|"  # feelings and taunts said in passing
     r"说不着|说不通|没法沟通|说了也白说|"  # dismissing whoever answers: felt, not a point
-    r"[累饿冻渴热烦]死|说实话|老实说|说真的|讲真|真是服了|服了"  # the customer's own asides: said back, they read as mockery
+    r"[累饿冻渴热烦]死|说实话|老实说|说真的|讲真|真是服了|服了|没办法了|走投无路"  # the customer's own asides: said back, they read as mockery
 )
 # a question with no question word is a reproach ("三百块买个次品？"), not something to answer
 _INTERROGATIVE = re.compile(r"[吗呢么]|什么|怎么|为什么|为何|多少|哪|谁|几|是否|能不能|可不可以|可以|有没有|是不是|要不要|会不会")
@@ -112,7 +112,7 @@ CRISIS_CONTACT = "我们的同事马上联系客户，之后一直跟进"
 FEAR_FEELING = "理解客户的害怕和担心"
 # the customer's own fear, not a child's "不敢把头埋进水里" nor the exasperated "吓死个人"
 _FEAR = re.compile(r"(?<![恐哪])(?:害怕|好怕|很怕|真怕|真的怕|我怕|怕得|怕(?:出事|被报复|他们|他|她))|吓(?:坏|到|得|出|了一跳)|不敢(?:睡|出门|回家|开车|用|一个人|住|接)|心慌|发抖|在抖|后怕")
-PRAISE = re.compile(r"表扬|点赞|点个赞|赞一个|夸一?夸|好评|很耐心|很热情|很专业|很认真|很负责|很贴心|很细心|很用心|很满意|非常满意|服务很好|耐心得|人(?:很|特别|挺|非常|超)好|(?:特别|非常|超)(?:棒|赞)|服务(?:很|特别|挺|非常)周到|感谢.{0,8}(?:耐心|帮助|热情)")
+PRAISE = re.compile(r"表扬|五星(?!级)|满分|点赞|点个赞|赞一个|夸一?夸|好评|很耐心|很热情|很专业|很认真|很负责|很贴心|很细心|很用心|很满意|非常满意|服务很好|耐心得|人(?:很|特别|挺|非常|超)好|(?:特别|非常|超)(?:棒|赞)|服务(?:很|特别|挺|非常)周到|感谢.{0,8}(?:耐心|帮助|热情)")
 # a grievance said after the praise ("前台挺热情的，但…"): the message is a complaint after all
 _BUT = re.compile(r"但|可是|不过|就是|然而|却")
 # a calm message that proposes something: thanked and passed on, not apologised for
@@ -120,7 +120,8 @@ SUGGESTION = re.compile(r"^建议|建议(?:你们|贵|可以|能|增加|加)|希
 _SUGGESTS = re.compile(r"建议|如果能|要是能|可以考虑|能不能考虑|不妨|最好能")
 # what makes a calm message a complaint after all, whatever else it asks or proposes
 _GRIEVANCE = re.compile(r"投诉|差劲|太差|很差|失望|生气|气死|坑|骗|退款|退钱|赔|不满|垃圾|恶心|离谱|过分|欺|忽悠|糟糕|无语|"
-                        r"还没|一直没|迟迟|到现在|至今|没收到|没到账|没退|错了|弄错|搞错|出错|算错|抄错")
+                        r"还没|一直没|迟迟|到现在|至今|没收到|没到账|没退|错了|弄错|搞错|出错|算错|抄错|"
+                        r"非让|非要|硬要|眼泪|哭|委屈|无奈")
 # a question that asks us to act (能帮忙看看吗) is a request about a problem, not a question to answer
 _ACT = re.compile(r"帮|处理|解决|看看|查查|查一下|催")
 # the word that joins a point to what came before ("就是电话打得太早了") is not said back
@@ -350,6 +351,8 @@ def contact_time(request: DraftRequest, kind: str) -> str:
     soon as P1 when the customer is pressed for time, and soon for a plain question or praise
     (`kind`, reply_kind's reading of the message)."""
     times = phrasebank()["follow_up"]["times"]
+    if any(s.urgent and s.step for s in situations(request.complaint)):  # locked out, a gas smell: within the half hour
+        return pick(times["now"], request.key, "time")
     if urgent(request.complaint) or "crisis" in request.flags:
         return pick(times["P1"], request.key, "time")
     return pick(times[request.priority if kind == "complaint" else "inquiry"], request.key, "time")
@@ -368,9 +371,10 @@ def reply_kind(request: DraftRequest) -> str:
     calm = request.anger <= 1 and not _GRIEVANCE.search(said) and not situations(request.complaint)
     if calm and _SUGGESTS.search(said) and not re.search(r"[？?]|请问|想问", said):
         return "suggestion"
-    last = sentences[-1].text if sentences else ""
-    asks = bool(_QUESTION.search(last)) and bool(_INTERROGATIVE.search(last)) and not _ACT.search(last)
-    calm_question = (request.anger == 0 and all(_QUESTION.search(s.text) for s in sentences)) or (calm and asks)
+    # a calm message that asks something (充电桩要物业出什么证明？问过前台也不清楚), or that triage reads as an inquiry
+    asks = any(_QUESTION.search(s.text) and _INTERROGATIVE.search(s.text) and not _ACT.search(s.text) for s in sentences)
+    calm_question = (request.anger == 0 and all(_QUESTION.search(s.text) for s in sentences)) or (
+        calm and (asks or request.persona == "inquiry"))
     return "inquiry" if request.topic == "inquiry" or calm_question else "complaint"
 
 
