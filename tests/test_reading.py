@@ -242,3 +242,25 @@ def test_more_situations_said_without_their_usual_words(complaint: str, situatio
 def test_a_hotel_class_is_not_praise_and_a_question_is_not_a_demand() -> None:
     assert request("房间一股烟味，这就是你们的五星级？", topic="quality", anger=2).plan.kind == "complaint"  # type: ignore[union-attr]
     assert clause_demand("司机还问我要不要听广播") == ""
+
+
+def test_a_crisis_letter_is_sorry_for_what_they_went_through_not_for_a_wait() -> None:
+    from complaint_desk.drafting.plan import CRISIS_APOLOGY
+
+    item = request("配送超时被罚了三百，申诉全被驳回。我在天台上坐了一晚上，不想活了。", topic="delivery", anger=2,
+                   flags=("crisis",))
+    assert item.plan is not None and item.plan.apology == CRISIS_APOLOGY
+    assert "等了这么久" not in compose(item)
+
+
+def test_an_answer_asked_for_today_is_promised_today() -> None:
+    item = request("合同写的是含税价，现在又要我另付6%的税点，就等你们今天的答复了。", topic="billing", anger=2)
+    assert item.plan is not None and item.plan.contact.startswith(("今天", "一个小时内", "两个小时内", "半小时内"))
+
+
+@pytest.mark.parametrize("complaint", ["这个号码以后应该也没人会打了，帮我注销吧。", "我要注销会员，余额退给我。"])
+def test_what_is_only_likely_or_a_cancellation_is_no_demand_and_no_leak(complaint: str) -> None:
+    from complaint_desk.drafting.fitting import situations
+    from complaint_desk.drafting.plan import customer_demand
+
+    assert "应该" not in customer_demand(complaint) and "privacy" not in {s.name for s in situations(complaint)}

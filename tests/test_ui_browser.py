@@ -323,6 +323,12 @@ def test_the_agent_main_loop_by_keyboard_with_live_checks(browser, app_url: str)
     _wait(lambda: status_of(page), "resolved", 15, "投诉状态")
     until(lambda: "1 · P1" not in text(page, "my-complaints"), "结案后「我的投诉」不再列出它")
     page.screenshot(path=str(ARTIFACTS / "workbench-resolved.png"), full_page=True)
+    page.keyboard.press("Alt+N")  # the next complaint: nothing said about the last one stays up beside it
+    wait_for_value(page, "action-status", "已打开投诉")
+    wait_for_value(page, "approve-status", "")
+    assert value(page, "resolve-status") == "" and value(page, "draft-status") == ""
+    page.keyboard.press("Alt+R")  # back to the queue for the other tests
+    wait_for_value(page, "action-status", "已释放回队列")
     page.context.close()
 
 

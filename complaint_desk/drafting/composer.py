@@ -25,6 +25,7 @@ from complaint_desk.drafting.fitting import (
 )
 from complaint_desk.drafting.plan import (
     APPROVED,
+    CRISIS_APOLOGY,
     CRISIS_CONTACT,
     FEAR_FEELING,
     FLAG_STEPS,
@@ -88,7 +89,7 @@ def sentence(move: str, request: DraftRequest) -> str:
     if move == "apologize":
         if not plan.apology:
             return ""
-        if plan.apology in situation_apologies() or plan.apology == SAFETY_APOLOGY:  # what happened, not the topic
+        if plan.apology in situation_apologies() or plan.apology in (SAFETY_APOLOGY, CRISIS_APOLOGY):  # what happened
             return f"{plan.apology}。"
         return fitted(bank["apologize"].get(topic, []), request, "apologize", bank["apologize"]["other"])
     if move == "clarify":

@@ -40,7 +40,7 @@ MAX_ISSUES = 3
 MAX_ISSUE_CHARS = 50
 MAX_DEMAND_CHARS = 24
 # a clause that tells us what the customer wants done; group 1 is what they want
-_DEMAND = re.compile(r"^[^，,]{0,6}?(?:(?<![按照据应])要求|希望|想要|我就要|(?<![也快马])就要|我只要|我只想|我就想|我要(?!求|不要)|必须|麻烦|应该|能不能|可不可以|能否|可否)(.+)$")
+_DEMAND = re.compile(r"^[^，,]{0,6}?(?:(?<![按照据应])要求|希望|想要|我就要|(?<![也快马])就要|我只要|我只想|我就想|我要(?!求|不要)|必须|麻烦|能不能|可不可以|能否|可否)(.+)$")
 # demands the plan answers otherwise: a sum (never repeated unapproved), 说法/交代, threats, money in general
 _NOT_A_DEMAND = re.compile(r"核实|查一下|查查|看一下|看看|了解|告诉|说明|说说|讲讲|说一下|讲一下|问|[0-9０-９]|[一二两三四五六七八九十百千万]+(?:元|块)|说法|交代|答复|解释|回复|赔|补偿|退款|退钱|"
                            r"曝光|投诉|起诉|律师|媒体|给个|处理|解决|重视|认真|改进|负责|管管|说清楚|看着办|注意|提高|加强")
@@ -103,9 +103,12 @@ PROPOSED_ASKS = frozenset(wording for wordings in _NEEDS.values() for wording in
 CONSULT_LINES = {True: "询问客户这样处理是否可以", False: "询问是否还有其他疑问"}
 _FEELING = {0: "感谢客户告诉我们", 1: "理解客户的失望", 2: "理解客户的气愤", 3: "理解客户的愤怒，先稳住情绪"}
 # harm to someone comes before how upset they are: "让人失望" after an ER visit reads as cold (a blind reader)
-_HARM_FEELING = "先关心客户和家人的身体和安全"
+_HARM_FEELING = "先关心客户的身体和安全"
 # and its apology is for the danger, not for a product that "did not please" (让您用得不顺心 after a steel wire in a fish)
-SAFETY_APOLOGY = "让您和家人遇到这样的危险，我们真诚地向您道歉"
+SAFETY_APOLOGY = "让您遇到这样的危险，我们真诚地向您道歉"
+# a crisis: sorry for what they went through, nothing about a wait or a product ("让您等了这么久" beside a
+# despairing message read to blind readers as pasted)
+CRISIS_APOLOGY = "让您遇到这么难的事，我们真的很抱歉"
 # a crisis: a colleague calls at once, then stays in touch (no "within two hours" beside "at once")
 CRISIS_CONTACT = "我们的同事马上联系客户，之后一直跟进"
 # a customer who is frightened (a threat, a near miss) is reassured, not told their anger is understood
@@ -122,6 +125,8 @@ _SUGGESTS = re.compile(r"建议|如果能|要是能|可以考虑|能不能考虑
 _GRIEVANCE = re.compile(r"投诉|差劲|太差|很差|失望|生气|气死|坑|骗|退款|退钱|赔|不满|垃圾|恶心|离谱|过分|欺|忽悠|糟糕|无语|"
                         r"还没|一直没|迟迟|到现在|至今|没收到|没到账|没退|错了|弄错|搞错|出错|算错|抄错|"
                         r"非让|非要|硬要|眼泪|哭|委屈|无奈")
+# the customer wants an answer today
+_TODAY = re.compile(r"今天(?:之内|内)?(?:必须|一定|就要|给我|给个|的答复|答复|回复|处理|解决)|今天之内|等你们今天")
 # a question that asks us to act (能帮忙看看吗) is a request about a problem, not a question to answer
 _ACT = re.compile(r"帮|处理|解决|看看|查查|查一下|催")
 # the word that joins a point to what came before ("就是电话打得太早了") is not said back
@@ -355,6 +360,8 @@ def contact_time(request: DraftRequest, kind: str) -> str:
         return pick(times["now"], request.key, "time")
     if urgent(request.complaint) or "crisis" in request.flags:
         return pick(times["P1"], request.key, "time")
+    if _TODAY.search(customer_text(request.complaint)):  # "就等你们今天的答复了": not tomorrow
+        return pick(times["today"], request.key, "time")
     return pick(times[request.priority if kind == "complaint" else "inquiry"], request.key, "time")
 
 
@@ -395,8 +402,9 @@ def build_plan(request: DraftRequest) -> ReplyPlan:
     pressing = tuple(s.step for s in situations(request.complaint) if s.urgent and s.step)
     remedies = {"inquiry": (*pressing, "请负责的同事解答具体规定和办理方式"), "suggestion": ("把客户的建议转给负责的同事认真研究",),
                 "praise": ("把客户的表扬转达给相关同事",)}
-    apology = next((s.apology for s in found if s.apology), SAFETY_APOLOGY if "safety" in request.flags else
-                   f"为{vocab.TOPIC_NAMES[request.topic]}方面的问题给客户带来的麻烦道歉")
+    apology = CRISIS_APOLOGY if "crisis" in request.flags else next(
+        (s.apology for s in found if s.apology),
+        SAFETY_APOLOGY if "safety" in request.flags else f"为{vocab.TOPIC_NAMES[request.topic]}方面的问题给客户带来的麻烦道歉")
     ask = next((s.ask for s in found if s.ask), "" if kind == "praise" else needed(request))
     return ReplyPlan(
         kind=kind,

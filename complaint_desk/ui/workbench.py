@@ -192,24 +192,30 @@ def build_workbench(services: Services) -> gr.Blocks:
         # (the one proposed at opening would otherwise freeze, e.g. before a supervisor's approval)
         drafted = [current, draft, hint, plan, proposed]
 
+        # what an action said about the complaint that was open: not shown beside the next one
+        # ("回复已批准并记录为已发送" stayed up after opening another complaint)
+        said = [draft_status, approve_status, fix_status, request_status, resolve_status]
+
         def after(event: gr.events.Dependency, *steps: str) -> None:
-            """Chain the usual follow-ups onto an action: re-check, refresh, lists."""
+            """Chain the usual follow-ups onto an action: clear, re-check, refresh, lists."""
             for step in steps:
-                if step == "check":
+                if step == "clear":
+                    event = event.then(lambda: ("",) * len(said), None, said, show_progress="hidden")
+                elif step == "check":
                     event = event.then(check, drafted, checked, show_progress="hidden")
                 elif step == "refresh":
                     event = event.then(refresh, [current], refreshed, show_progress="hidden")
                 elif step == "lists":
                     event = event.then(lists, None, [mine, waiting], show_progress="hidden")
 
-        after(next_button.click(take_next, outputs=shown), "check", "refresh", "lists")
-        after(open_button.click(show, [open_id], shown), "check", "refresh", "lists")
+        after(next_button.click(take_next, outputs=shown), "clear", "check", "refresh", "lists")
+        after(open_button.click(show, [open_id], shown), "clear", "check", "refresh", "lists")
 
         def open_row(event: gr.SelectData, request: gr.Request) -> list:
             return show(_row_id(event), request)
 
-        after(mine.select(open_row, None, shown), "check", "refresh", "lists")
-        after(waiting.select(open_row, None, shown), "check", "refresh", "lists")
+        after(mine.select(open_row, None, shown), "clear", "check", "refresh", "lists")
+        after(waiting.select(open_row, None, shown), "clear", "check", "refresh", "lists")
 
         def release_action(complaint_id: int | None, request: gr.Request) -> str:
             return message(lambda: h.release(services, complaint_id, username_of(request)))
