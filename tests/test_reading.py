@@ -264,3 +264,13 @@ def test_what_is_only_likely_or_a_cancellation_is_no_demand_and_no_leak(complain
     from complaint_desk.drafting.plan import customer_demand
 
     assert "应该" not in customer_demand(complaint) and "privacy" not in {s.name for s in situations(complaint)}
+
+
+@pytest.mark.parametrize(("question", "said"), [
+    ("请问办理宽带过户需要带什么材料？", "您想了解办理宽带过户需要带什么材料"),  # an open question said back
+    ("请问信用卡提前还款的话，剩下的手续费还要收吗？", "关于您咨询的「信用卡提前还款的话，剩下的手续费还要收吗」"),  # yes-no: named as asked
+])
+def test_an_inquiry_names_what_was_asked(question: str, said: str) -> None:
+    item = request(question, topic="inquiry", anger=0, persona="inquiry")
+    assert item.plan is not None and item.plan.kind == "inquiry"
+    assert said in compose(item)

@@ -55,7 +55,7 @@ _UNSAYABLE = re.compile(r"[們這個說為麼還會來過時點對與壞從讓�
 _OPEN_QUESTION = re.compile(r"什么|怎么|怎样|如何|哪|多少|几|为什么|为何|谁|多久|多长")
 # an open question that is a taunt or despair, however it is worded ("人在哪儿", "身无分文是什么滋味")
 _RHETORICAL_ASK = re.compile(r"滋味|在哪儿|在哪里$|算什么|什么意思|什么东西|凭什么|为什么要这样|怎么活|怎么办才好")
-GIST_CHARS = 34  # a point said back stops before the clause that passes this length (a long echo read as recited)
+GIST_CHARS = 40  # a point said back stops before the clause that passes this length (a long echo read as recited)
 OWN_WORDING_RUN = 12  # as many characters in a row as the copy check counts (drafting/copying.py)
 WORDING_TRIES = 8
 
@@ -191,7 +191,11 @@ def inquiry_opening(issues: Sequence[str]) -> str:
     first = issues[0] if issues else ""
     if first.endswith(("？", "?")):
         question = asked(first)
-        return f"您想了解{question}，我们记下了。" if question else "您的问题我们记下了。"
+        if question:
+            return f"您想了解{question}，我们记下了。"
+        # a yes-no question is named as asked, in quotation marks ("您想了解可以复查一下吗" reads as stiff)
+        whole = first.rstrip("？?")
+        return f"关于您咨询的「{whole}」，我们记下了。" if sayable(whole) and len(whole) <= GIST_CHARS else "您的问题我们记下了。"
     return f"{restated(gist(first))}，我们记下了。" if first and sayable(gist(first)) else ""
 
 
