@@ -124,6 +124,7 @@ def test_a_cut_restatement_leaves_no_quotation_open() -> None:
     ("能不能让原来的陈师傅再来一趟", "让原来的陈师傅再来一趟"),  # 再 is not an "and"
     ("能不能告诉我是按什么标准收的", ""),  # asking to be told is a question
     ("能不能快点", ""),
+    ("要求退费拖了三个月", ""),  # what they asked for before and how long it dragged: a refund line answers it
 ])
 def test_a_request_is_read_as_the_customers_demand(clause: str, demand: str) -> None:
     assert clause_demand(clause) == demand

@@ -42,7 +42,7 @@ MAX_DEMAND_CHARS = 24
 # a clause that tells us what the customer wants done; group 1 is what they want
 _DEMAND = re.compile(r"^[^，,]{0,6}?(?:(?<![按照据应])要求|希望|想要|我就要|(?<![也快马])就要|我只要|我只想|我就想|我要(?!求|不要)|必须|麻烦|能不能|可不可以|能否|可否)(.+)$")
 # demands the plan answers otherwise: a sum (never repeated unapproved), 说法/交代, threats, money in general
-_NOT_A_DEMAND = re.compile(r"核实|查一下|查查|看一下|看看|了解|告诉|说明|说说|讲讲|说一下|讲一下|问|[0-9０-９]|[一二两三四五六七八九十百千万]+(?:元|块)|说法|交代|答复|解释|回复|赔|补偿|退款|退钱|"
+_NOT_A_DEMAND = re.compile(r"核实|查一下|查查|看一下|看看|了解|告诉|说明|说说|讲讲|说一下|讲一下|问|[0-9０-９]|[一二两三四五六七八九十百千万]+(?:元|块)|说法|交代|答复|解释|回复|赔|补偿|退款|退钱|退费|退还|拖了|"
                            r"曝光|投诉|起诉|律师|媒体|给个|处理|解决|重视|认真|改进|负责|管管|说清楚|看着办|注意|提高|加强")
 _AND = re.compile(r"并且|并|同时|还要")  # not 再: "刘师傅再来一次" is one demand
 # flags whose sentences are a demand on how the complaint is handled, not an issue to answer
