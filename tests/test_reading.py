@@ -275,3 +275,13 @@ def test_an_inquiry_names_what_was_asked(question: str, said: str) -> None:
     item = request(question, topic="inquiry", anger=0, persona="inquiry")
     assert item.plan is not None and item.plan.kind == "inquiry"
     assert said in compose(item)
+
+
+def test_an_apology_the_agent_wrote_in_the_plan_is_said_as_written() -> None:
+    """Like the 确认 line: only the topic's default apology is worded from the phrase bank."""
+    from dataclasses import replace
+
+    item = request("上周买的台灯灯罩裂了。", topic="quality", anger=1)
+    assert item.plan is not None
+    edited = replace(item, plan=replace(item.plan, apology="灯罩在运输中没有包装好，让客户失望了，我们非常抱歉"))
+    assert "灯罩在运输中没有包装好，让您失望了，我们非常抱歉。" in compose(edited)

@@ -19,19 +19,17 @@ from complaint_desk.drafting.fitting import (
     context,
     fits,
     fitting,
-    situation_apologies,
-    situations,
+    pressing_steps,
     urgent,
 )
 from complaint_desk.drafting.plan import (
     APPROVED,
-    CRISIS_APOLOGY,
+    ASKS,
     CRISIS_CONTACT,
     FEAR_FEELING,
     FLAG_STEPS,
     PRAISE,
     PROPOSED_ASKS,
-    SAFETY_APOLOGY,
     SUGGESTION,
     SUPERVISOR_SETS_AMOUNT,
     answers_inquiry,
@@ -40,6 +38,7 @@ from complaint_desk.drafting.plan import (
     chosen_remedy,
     compensation_amount,
     contact_time,
+    is_topic_apology,
     phrasebank,
     pick,
     plan_for,
@@ -49,7 +48,7 @@ from complaint_desk.drafting.request import DraftRequest
 from complaint_desk.text import shares_run
 
 # the customer's dialect (额滴, 咋整), traditional script (你們, 這個), laughter and exclamation
-_UNSAYABLE = re.compile(r"[們這個說為麼還會來過時點對與壞從讓請謝嗎沒錢聽問題應該關係嗎]|"
+_UNSAYABLE = re.compile(r"[們這個說為麼還會來過時點對與壞從讓請謝嗎沒錢聽問題應該關係]|"
                         r"额滴|俺|咋|啥|嘛|咧|啦|哈哈|呗|侬|阿拉|伐|冇|嘅|佢|咁|闺女|死人|要命|所谓|急死|滴[，。]?$")
 # an open question: one we can say back as 您问到…
 _OPEN_QUESTION = re.compile(r"什么|怎么|怎样|如何|哪|多少|几|为什么|为何|谁|多久|多长")
@@ -89,13 +88,13 @@ def sentence(move: str, request: DraftRequest) -> str:
     if move == "apologize":
         if not plan.apology:
             return ""
-        if plan.apology in situation_apologies() or plan.apology in (SAFETY_APOLOGY, CRISIS_APOLOGY):  # what happened
-            return f"{plan.apology}。"
+        if not is_topic_apology(plan.apology):  # what happened (a situation's, the danger's) or the agent's own line
+            return f"{as_said(plan.apology).rstrip('。')}。"
         return fitted(bank["apologize"].get(topic, []), request, "apologize", bank["apologize"]["other"])
     if move == "clarify":
         rest = opening_issue(plan.issues)[1] if plan.kind == "complaint" else plan.issues[1:]
         # a suggestion's own idea is said in the opening and passed on in the solve move: only questions remain
-        others = noted([issue for issue in rest if not suggesting(request) or issue.endswith(("？", "?"))],
+        others = noted([issue for issue in rest if not suggesting(request) or is_question(issue)],
                        unsaid=plan.kind != "inquiry")  # an inquiry's answer line already promises the answer
         if request.hint:
             notes = request.hint.strip().rstrip("。.！!；;，, ")
@@ -112,7 +111,7 @@ def sentence(move: str, request: DraftRequest) -> str:
             return pick(bank["inquiry"]["answer"], key, "answer")
         # pressed for time (a hearing, no power, money for a hospital): say first that it goes ahead of the queue
         # (a pressing situation's own step says what happens first: no second sentence of hurry)
-        pressing = any(s.urgent and s.step in plan.remedies for s in situations(request.complaint))
+        pressing = any(step in plan.remedies for step in pressing_steps(request.complaint))
         hurry = pick(bank["urgent"]["solve"], key, "urgent") if urgent(request.complaint) and not pressing else ""
         if plan.remedies:
             return hurry + "".join(remedy_sentence(line, request) for line in plan.remedies)
@@ -129,7 +128,7 @@ def sentence(move: str, request: DraftRequest) -> str:
         options = bank["consult"].get(persona, bank["consult"]["default"])
         return pick(options, key, "consult")
     if move == "follow_up":
-        if plan.kind in ("praise", "suggestion") and not any(issue.endswith(("？", "?")) for issue in plan.issues):
+        if plan.kind in ("praise", "suggestion") and not any(map(is_question, plan.issues)):
             return ""  # nothing to follow up: thanked and passed on (a question asked beside it is answered)
         if plan.contact == CRISIS_CONTACT:
             return pick(bank["follow_up"]["crisis"], key, "follow_up")
@@ -153,7 +152,7 @@ def suggesting(request: DraftRequest) -> bool:
     """A calm message that only suggests: thanked and passed on, not answered as a question."""
     kind = plan_for(request).kind
     return kind == "suggestion" or (answers_inquiry(request) and kind != "praise" and bool(
-        SUGGESTION.search(request.complaint)) and not re.search(r"[？?]|请问|想问", request.complaint))
+        SUGGESTION.search(request.complaint)) and not ASKS.search(request.complaint))
 
 
 def fitted(options: Sequence[str], request: DraftRequest, slot: str, fallback: Sequence[str] = ("",)) -> str:
@@ -167,6 +166,11 @@ def restated(issue: str, lead: str = "您反映") -> str:
     """What the customer reported, said back."""
     # "听您说说是“一对一”": the lead does not say 说 twice
     return f"您提到{issue}" if lead.endswith("说") and issue.startswith("说") else f"{lead}{issue}"
+
+
+def is_question(issue: str) -> bool:
+    """A point the customer asks (complaint_issues keeps its question mark)."""
+    return issue.endswith(("？", "?"))
 
 
 def sayable(words: str) -> bool:
@@ -189,7 +193,7 @@ def inquiry_opening(issues: Sequence[str]) -> str:
     """What an inquiry's opening says of the question: the question itself where it can be said
     back well, what was reported where that can, else only that we have it."""
     first = issues[0] if issues else ""
-    if first.endswith(("？", "?")):
+    if is_question(first):
         question = asked(first)
         if question:
             return f"您想了解{question}，我们记下了。"
@@ -217,7 +221,7 @@ def opening_issue(issues: Sequence[str]) -> tuple[str, list[str]]:
     a question, what it reports, leaving only its question; nor the praise before a "就是…"
     (小哥人特别好…就是电话打得太早); and only what reads well in our letter."""
     for index, issue in enumerate(issues):
-        *reported, question = issue.rstrip("？?").split("，") if issue.endswith(("？", "?")) else (issue, "")
+        *reported, question = issue.rstrip("？?").split("，") if is_question(issue) else (issue, "")
         told = "，".join(reported)
         if told and not PRAISE.search(told) and sayable(gist(told)):
             left = [f"{question}？"] if question else []
@@ -231,7 +235,7 @@ def noted(issues: Sequence[str], unsaid: bool = True) -> str:
     `unsaid`: an inquiry's answer line already promises it). Its further facts are not recited
     back ("还有…我们也会核实" read to the blind graders as a form); the restated first point and
     the plan answer them."""
-    questions = [issue for issue in issues if issue.endswith(("？", "?"))]
+    questions = [issue for issue in issues if is_question(issue)]
     suggestions = [issue for issue in issues if issue not in questions and issue.startswith("建议")]
     said = "".join(f"您{issue}，我们会转给负责的同事认真研究。" for issue in suggestions)
     said_back = [asked(issue) for issue in questions]

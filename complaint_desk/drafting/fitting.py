@@ -61,15 +61,16 @@ def situations(complaint: str) -> tuple[Situation, ...]:
     return tuple(s for s in _situations() if s.pattern.search(said))
 
 
+def pressing_steps(complaint: str) -> tuple[str, ...]:
+    """The steps of the situations that cannot wait (locked out, a gas smell): said first, and
+    the contact within the half hour."""
+    return tuple(s.step for s in situations(complaint) if s.urgent and s.step)
+
+
 @lru_cache(maxsize=1)  # read for every remedy line of every letter
 def situation_steps() -> frozenset[str]:
     """Every situation's step: plan lines that are already sentences to the customer."""
     return frozenset(s.step for s in _situations() if s.step)
-
-
-@lru_cache(maxsize=1)
-def situation_apologies() -> frozenset[str]:
-    return frozenset(s.apology for s in _situations() if s.apology)
 
 
 @lru_cache(maxsize=256)  # one complaint is read by every wording's licence, the remedy, the demand and the urgency

@@ -26,6 +26,7 @@ from complaint_desk.drafting.fitting import (
     customer_sentences,
     customer_text,
     fits,
+    pressing_steps,
     remedy_fits,
     situation_steps,
     situations,
@@ -111,6 +112,11 @@ SAFETY_APOLOGY = "让您遇到这样的危险，我们真诚地向您道歉"
 CRISIS_APOLOGY = "让您遇到这么难的事，我们真的很抱歉"
 # a crisis: a colleague calls at once, then stays in touch (no "within two hours" beside "at once")
 CRISIS_CONTACT = "我们的同事马上联系客户，之后一直跟进"
+# the plan's apology line when nothing more particular fits: the topic's, worded from the phrase
+# bank; any other apology line (a situation's, the danger's, the agent's own) is said as written
+_TOPIC_APOLOGY = re.compile(r"为.+方面的问题给客户带来的麻烦道歉")
+# a message that asks something: not a bare suggestion
+ASKS = re.compile(r"[？?]|请问|想问")
 # a customer who is frightened (a threat, a near miss) is reassured, not told their anger is understood
 FEAR_FEELING = "理解客户的害怕和担心"
 # the customer's own fear, not a child's "不敢把头埋进水里" nor the exasperated "吓死个人"
@@ -310,6 +316,16 @@ def plan_remedies(request: DraftRequest) -> tuple[str, ...]:
     return tuple(lines)
 
 
+def topic_apology(topic: str) -> str:
+    return f"为{vocab.TOPIC_NAMES[topic]}方面的问题给客户带来的麻烦道歉"
+
+
+def is_topic_apology(line: str) -> bool:
+    """Whether an apology line is the topic's default (the phrase bank words it) rather than
+    one to say as written."""
+    return bool(_TOPIC_APOLOGY.fullmatch(line))
+
+
 def customer_demand(complaint: str) -> str:
     """What the customer explicitly demands beyond a remedy type (书面道歉, 今晚的航班, 换一台新的并补漆),
     in the reply's pronouns: the last clause that opens with a demand."""
@@ -356,7 +372,7 @@ def contact_time(request: DraftRequest, kind: str) -> str:
     soon as P1 when the customer is pressed for time, and soon for a plain question or praise
     (`kind`, reply_kind's reading of the message)."""
     times = phrasebank()["follow_up"]["times"]
-    if any(s.urgent and s.step for s in situations(request.complaint)):  # locked out, a gas smell: within the half hour
+    if pressing_steps(request.complaint):  # locked out, a gas smell: within the half hour
         return pick(times["now"], request.key, "time")
     if urgent(request.complaint) or "crisis" in request.flags:
         return pick(times["P1"], request.key, "time")
@@ -376,7 +392,7 @@ def reply_kind(request: DraftRequest) -> str:
     sentences = split_sentences(said)
     # calm: no anger to speak of, nothing it calls a grievance, and nothing happened that needs putting right
     calm = request.anger <= 1 and not _GRIEVANCE.search(said) and not situations(request.complaint)
-    if calm and _SUGGESTS.search(said) and not re.search(r"[？?]|请问|想问", said):
+    if calm and _SUGGESTS.search(said) and not ASKS.search(said):
         return "suggestion"
     # a calm message that asks something (充电桩要物业出什么证明？问过前台也不清楚), or that triage reads as an inquiry
     asks = any(_QUESTION.search(s.text) and _INTERROGATIVE.search(s.text) and not _ACT.search(s.text) for s in sentences)
@@ -399,12 +415,12 @@ def build_plan(request: DraftRequest) -> ReplyPlan:
     feelings = {"inquiry": "感谢客户的咨询", "suggestion": "感谢客户的建议", "praise": "感谢客户的肯定"}
     found = situations(request.complaint) if kind == "complaint" else ()
     # a calm question about a hijacked account or a gas smell still gets what to do right now
-    pressing = tuple(s.step for s in situations(request.complaint) if s.urgent and s.step)
+    pressing = pressing_steps(request.complaint)
     remedies = {"inquiry": (*pressing, "请负责的同事解答具体规定和办理方式"), "suggestion": ("把客户的建议转给负责的同事认真研究",),
                 "praise": ("把客户的表扬转达给相关同事",)}
     apology = CRISIS_APOLOGY if "crisis" in request.flags else next(
         (s.apology for s in found if s.apology),
-        SAFETY_APOLOGY if "safety" in request.flags else f"为{vocab.TOPIC_NAMES[request.topic]}方面的问题给客户带来的麻烦道歉")
+        SAFETY_APOLOGY if "safety" in request.flags else topic_apology(request.topic))
     ask = next((s.ask for s in found if s.ask), "" if kind == "praise" else needed(request))
     return ReplyPlan(
         kind=kind,

@@ -14,7 +14,6 @@ mostly copies its notes, and a copied note must still be a sentence to the custo
 
 from __future__ import annotations
 
-import re
 import tomllib
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -22,7 +21,7 @@ from functools import lru_cache
 from importlib import resources
 
 from complaint_desk.checks import MOVE_SPECS
-from complaint_desk.drafting.plan import CONSULT_LINES, as_said, as_sentence, plan_for
+from complaint_desk.drafting.plan import CONSULT_LINES, as_said, as_sentence, is_topic_apology, plan_for
 from complaint_desk.drafting.reply_plan import ReplyPlan
 from complaint_desk.drafting.request import DraftRequest, unfenced
 
@@ -80,7 +79,7 @@ def remedy_note(line: str) -> str:
 def apology_note(apology: str) -> str:
     """The plan's own apology (为X方面的问题给客户带来的麻烦道歉, drafting/plan.py) as it is said;
     an apology the agent wrote, turned to 您."""
-    if re.fullmatch(r"为.+方面的问题给客户带来的麻烦道歉", apology):
+    if is_topic_apology(apology):
         return notes()["apology"]["default"]
     return as_said(apology)
 

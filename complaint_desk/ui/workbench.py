@@ -146,8 +146,11 @@ def build_workbench(services: Services) -> gr.Blocks:
         timer = gr.Timer(services.settings.ui.refresh_seconds)
 
         proposed = gr.State("")  # the plan as the program last proposed it
+        # what an action said about the complaint that was open is not shown beside the next one
+        # ("回复已批准并记录为已发送" stayed up after opening another complaint)
+        said = [draft_status, approve_status, fix_status, request_status, resolve_status]
         shown = [current, open_id, complaint_header, flags, triage, cards, precedent, approval, history, draft, hint,
-                 plan, proposed, nav_status]
+                 plan, proposed, *said, nav_status]
         checked = [check_spans, violations, check_status]
 
         def show(complaint_id: int | None, request: gr.Request) -> list:
@@ -156,7 +159,7 @@ def build_workbench(services: Services) -> gr.Blocks:
                 return [gr.update()] * (len(shown) - 1) + [error]
             return [view.complaint_id, view.complaint_id, view.header, view.flags, view.triage, view.cards,  # type: ignore[attr-defined]
                     view.precedent, view.approval, view.drafts, view.draft, view.notes, view.plan,  # type: ignore[attr-defined]
-                    view.plan, view.status]  # type: ignore[attr-defined]
+                    view.plan, *[""] * len(said), view.status]  # type: ignore[attr-defined]
 
         def take_next(request: gr.Request) -> list:
             complaint_id, error = safe(lambda: h.take_next(services, username_of(request)), None)
@@ -192,30 +195,24 @@ def build_workbench(services: Services) -> gr.Blocks:
         # (the one proposed at opening would otherwise freeze, e.g. before a supervisor's approval)
         drafted = [current, draft, hint, plan, proposed]
 
-        # what an action said about the complaint that was open: not shown beside the next one
-        # ("回复已批准并记录为已发送" stayed up after opening another complaint)
-        said = [draft_status, approve_status, fix_status, request_status, resolve_status]
-
         def after(event: gr.events.Dependency, *steps: str) -> None:
-            """Chain the usual follow-ups onto an action: clear, re-check, refresh, lists."""
+            """Chain the usual follow-ups onto an action: re-check, refresh, lists."""
             for step in steps:
-                if step == "clear":
-                    event = event.then(lambda: ("",) * len(said), None, said, show_progress="hidden")
-                elif step == "check":
+                if step == "check":
                     event = event.then(check, drafted, checked, show_progress="hidden")
                 elif step == "refresh":
                     event = event.then(refresh, [current], refreshed, show_progress="hidden")
                 elif step == "lists":
                     event = event.then(lists, None, [mine, waiting], show_progress="hidden")
 
-        after(next_button.click(take_next, outputs=shown), "clear", "check", "refresh", "lists")
-        after(open_button.click(show, [open_id], shown), "clear", "check", "refresh", "lists")
+        after(next_button.click(take_next, outputs=shown), "check", "refresh", "lists")
+        after(open_button.click(show, [open_id], shown), "check", "refresh", "lists")
 
         def open_row(event: gr.SelectData, request: gr.Request) -> list:
             return show(_row_id(event), request)
 
-        after(mine.select(open_row, None, shown), "clear", "check", "refresh", "lists")
-        after(waiting.select(open_row, None, shown), "clear", "check", "refresh", "lists")
+        after(mine.select(open_row, None, shown), "check", "refresh", "lists")
+        after(waiting.select(open_row, None, shown), "check", "refresh", "lists")
 
         def release_action(complaint_id: int | None, request: gr.Request) -> str:
             return message(lambda: h.release(services, complaint_id, username_of(request)))
