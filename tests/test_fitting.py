@@ -107,8 +107,8 @@ def test_a_customer_who_cannot_hear_is_not_promised_a_call() -> None:
     assert "电话" not in letter.replace("打电话语音验证", "") and "短信" in letter
 
 
-def test_traditional_pronouns_are_turned_too() -> None:
-    assert customer_words("你們業務員跟我說買這個送一部手機") == "我们業務員跟您說買這個送一部手機"
+def test_traditional_script_is_said_back_in_simplified_with_its_pronouns_turned() -> None:
+    assert customer_words("你們業務員跟我說買這個送一部手機") == "我们业务员跟您说买这个送一部手机"
     assert customer_words("我們全家都用妳們的卡") == "您全家都用我们的卡"
 
 

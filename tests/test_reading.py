@@ -285,3 +285,12 @@ def test_an_apology_the_agent_wrote_in_the_plan_is_said_as_written() -> None:
     assert item.plan is not None
     edited = replace(item, plan=replace(item.plan, apology="灯罩在运输中没有包装好，让客户失望了，我们非常抱歉"))
     assert "灯罩在运输中没有包装好，让您失望了，我们非常抱歉。" in compose(edited)
+
+
+def test_a_traditional_script_message_is_read_and_said_back_like_a_simplified_one() -> None:
+    item = request("請問成人英語課程可以先試聽一堂嗎？", topic="inquiry", anger=0, persona="inquiry")
+    letter = compose(item)
+    assert "关于您咨询的「成人英语课程可以先试听一堂吗」" in letter and "請" not in letter
+    from complaint_desk.drafting.fitting import situations
+
+    assert "lockout" in {s.name for s in situations("民宿的密碼鎖沒電了，我們被關在門外。")}

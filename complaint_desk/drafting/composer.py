@@ -47,9 +47,9 @@ from complaint_desk.drafting.plan import (
 from complaint_desk.drafting.request import DraftRequest
 from complaint_desk.text import shares_run
 
-# the customer's dialect (额滴, 咋整), traditional script (你們, 這個), laughter and exclamation
-_UNSAYABLE = re.compile(r"[們這個說為麼還會來過時點對與壞從讓請謝嗎沒錢聽問題應該關係]|"
-                        r"额滴|俺|咋|啥|嘛|咧|啦|哈哈|呗|侬|阿拉|伐|冇|嘅|佢|咁|闺女|死人|要命|所谓|急死|滴[，。]?$")
+# the customer's dialect (额滴, 咋整), laughter and exclamation (traditional script is said back
+# in simplified: plan.customer_words)
+_UNSAYABLE = re.compile(r"额滴|俺|咋|啥|嘛|咧|啦|哈哈|呗|侬|阿拉|伐|冇|嘅|佢|咁|闺女|死人|要命|所谓|急死|滴[，。]?$")
 # an open question: one we can say back as 您问到…
 _OPEN_QUESTION = re.compile(r"什么|怎么|怎样|如何|哪|多少|几|为什么|为何|谁|多久|多长")
 # an open question that is a taunt or despair, however it is worded ("人在哪儿", "身无分文是什么滋味")
@@ -174,9 +174,8 @@ def is_question(issue: str) -> bool:
 
 
 def sayable(words: str) -> bool:
-    """Whether the customer's words read well in our letter: not their dialect, traditional
-    script, laughter or exclamation (额滴神啊, 你們, 哈哈, 急死人了 said back read to every blind
-    reader as pasted)."""
+    """Whether the customer's words read well in our letter: not their dialect, laughter or
+    exclamation (额滴神啊, 哈哈, 急死人了 said back read to every blind reader as pasted)."""
     return not _UNSAYABLE.search(words)
 
 

@@ -34,7 +34,7 @@ from complaint_desk.drafting.fitting import (
 )
 from complaint_desk.drafting.reply_plan import ReplyPlan
 from complaint_desk.drafting.request import DraftRequest
-from complaint_desk.text import split_sentences
+from complaint_desk.text import split_sentences, to_simplified
 from complaint_desk.triage.flags import find_flags
 
 MAX_ISSUES = 3
@@ -72,11 +72,10 @@ _NOT_A_POINT = re.compile(
 )
 # a question with no question word is a reproach ("三百块买个次品？"), not something to answer
 _INTERROGATIVE = re.compile(r"[吗呢么]|什么|怎么|为什么|为何|多少|哪|谁|几|是否|能不能|可不可以|可以|有没有|是不是|要不要|会不会")
-# the customer's 你们/你 are us, their 我们/咱们/我 are the customer (in this order: 你们 before 你;
-# traditional 你們/我們 too, or 你們 came out as 我们們)
+# the customer's 你们/你 are us, their 我们/咱们/我 are the customer (in this order: 你们 before 你,
+# 妳们 before 妳, or 妳们 came out as 我们们)
 _QUOTED = re.compile(r"([“「『\"][^”」』\"]*[”」』\"])")
-_PRONOUNS = (("你们", "\x00"), ("你們", "\x00"), ("妳們", "\x00"), ("你", "\x00"), ("妳", "\x00"),
-             ("我們", "您"), ("咱們", "您"), ("我妈", "您母亲"), ("我爸", "您父亲"), ("我老婆", "您爱人"),
+_PRONOUNS = (("你们", "\x00"), ("妳们", "\x00"), ("你", "\x00"), ("妳", "\x00"), ("我妈", "您母亲"), ("我爸", "您父亲"), ("我老婆", "您爱人"),
              ("我老公", "您爱人"), ("我媳妇", "您爱人"), ("我们", "您"), ("咱们", "您"), ("俺们", "您"), ("我", "您"), ("俺", "您"),
              ("贵公司", "我们"), ("贵司", "我们"), ("\x00", "我们"))
 # the customer's 贵酒店/贵院 is our 我们酒店 (not the 贵 of 太贵了)
@@ -204,9 +203,10 @@ def compensation_amount(request: DraftRequest) -> float:
 
 
 def customer_words(sentence: str) -> str:
-    """A complaint sentence as the reply can restate it: the customer's 我 becomes 您, their 你们
-    our 我们 — outside quotation marks, where the words are someone else's (“这不归我们管”)."""
-    bare = "".join(ch for ch in sentence if unicodedata.category(ch) not in ("So", "Cs", "Mn") and ch != "\ufe0f")
+    """A complaint sentence as the reply can restate it, in the letter's simplified script: the
+    customer's 我 becomes 您, their 你们 our 我们 — outside quotation marks, where the words are
+    someone else's (“这不归我们管”)."""
+    bare = "".join(ch for ch in to_simplified(sentence) if unicodedata.category(ch) not in ("So", "Cs", "Mn") and ch != "\ufe0f")
     parts = _QUOTED.split(_CONTEMPT.sub("", re.sub(r"\s+", "", bare).rstrip("。！？!?.…~～ ")))  # no emoji said back
     for index in range(0, len(parts), 2):
         for old, new in _PRONOUNS:
@@ -234,7 +234,7 @@ def complaint_issues(complaint: str) -> tuple[str, ...]:
     demands, bare emotion and instructions to us, in the reply's pronouns."""
     threat_spans = [(hit.start, hit.end) for hit in find_flags(complaint) if hit.flag in _THREAT_FLAGS]
     issues: list[str] = []
-    for sentence in split_sentences(complaint):
+    for sentence in split_sentences(to_simplified(complaint)):  # offsets kept: the threat spans still apply
         if any(sentence.start <= start < sentence.end for start, _ in threat_spans):
             continue
         question = sentence.text.rstrip()[-1:] in "？?"
