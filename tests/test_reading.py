@@ -13,9 +13,10 @@ import pytest
 
 from complaint_desk import vocab
 from complaint_desk.drafting.checking import check_for_request
-from complaint_desk.drafting.composer import compose, opening_issue
+from complaint_desk.drafting.composer import compose, opening_issue, restated
 from complaint_desk.drafting.fitting import fits
 from complaint_desk.drafting.plan import (
+    DANGER_APOLOGY,
     SAFETY_APOLOGY,
     clause_demand,
     complaint_issues,
@@ -79,8 +80,19 @@ def test_the_apology_admits_no_fault_before_anything_is_checked(topic: str, ange
 
 def test_harm_is_apologised_for_as_a_danger() -> None:
     item = request("在你们餐厅吃的汤圆里有碎玻璃，把我嘴划破了！", topic="quality", anger=3, flags=("safety",))
-    assert item.plan is not None and item.plan.apology == SAFETY_APOLOGY
-    assert SAFETY_APOLOGY in compose(item)
+    assert item.plan is not None and item.plan.apology == DANGER_APOLOGY
+    assert DANGER_APOLOGY in compose(item)
+
+
+def test_a_safety_flag_alone_is_no_danger_to_apologise_for() -> None:
+    """The child's fever is why they came to the clinic; the complaint is the bill ("收费质疑却说
+    让您遇到这样的危险", a blind reader)."""
+    item = request("孩子发烧在你们诊所输了两天液，一共收了我1200多，隔壁社区医院一天才一百多，这不是宰人吗？", topic="billing",
+                   anger=2, flags=("safety", "vulnerable"))
+    letter = compose(item)
+    assert "危险" not in letter and "病历" not in letter and "退" in letter and passes(item, letter)
+    flagged = request("我怀孕七个月，司机大晚上把我赶下车。", topic="service", anger=2, flags=("safety", "vulnerable"))
+    assert flagged.plan is not None and flagged.plan.apology == SAFETY_APOLOGY
 
 
 @pytest.mark.parametrize(("said", "licensed"), [
@@ -188,7 +200,7 @@ def test_only_the_customers_own_fear_is_reassured(complaint: str, afraid: bool) 
 def test_a_danger_the_customers_words_describe_is_apologised_for_as_one() -> None:
     """Triage read this as a delivery ("合约送的那台手机"); the smoke is what the letter is sorry for."""
     item = request("营业厅合约送的那台手机，打电话时后盖裂开了，还冒出一点烟。", topic="delivery", anger=1)
-    assert item.plan is not None and item.plan.apology == SAFETY_APOLOGY
+    assert item.plan is not None and item.plan.apology == DANGER_APOLOGY
     letter = compose(item)
     assert "断电" in letter and "配送" not in letter and passes(item, letter)
 
@@ -294,3 +306,63 @@ def test_a_traditional_script_message_is_read_and_said_back_like_a_simplified_on
     from complaint_desk.drafting.fitting import situations
 
     assert "lockout" in {s.name for s in situations("民宿的密碼鎖沒電了，我們被關在門外。")}
+
+
+def test_a_soft_wish_for_next_time_from_a_content_customer_is_a_suggestion() -> None:
+    """Praise and "下次煮软一点呗" were apologised for and "正在核实" (a blind reader); the same
+    words from someone upset remain a complaint."""
+    calm = request("打印的小票上画了只小熊，超可爱。就是奶茶有点甜，下次少放点糖呗。", topic="quality", anger=0)
+    assert calm.plan is not None and calm.plan.kind == "suggestion"
+    letter = compose(calm)
+    assert "奶茶有点甜" in letter and "呗" not in letter and "抱歉" not in letter and passes(calm, letter)
+    upset = request("奶茶甜得根本没法喝，下次注意一点吧！", topic="quality", anger=1)
+    assert upset.plan is not None and upset.plan.kind == "complaint"
+
+
+@pytest.mark.parametrize(("complaint", "said", "unsaid"), [
+    # a formal letter's 本人 is the customer
+    ("本人上月在贵店办理的会员卡至今无法使用。", "您上月在我们店办理的会员卡", "本人"),
+    # a bracketed aside is reference, not a point: cut at its comma it read as broken
+    ("本人于3月12日入住贵酒店行政楼层（房号2108，确认号RSV-77），退房时被多收了费用。", "入住我们酒店行政楼层", "房号"),
+    # how the customer tells it is not what happened
+    ("我想把整个经过从头说一遍，希望你们耐心看完。上个月我在你们店订了一套沙发。", "订了一套沙发", "从头说"),
+])
+def test_what_is_said_back_reads_as_our_words(complaint: str, said: str, unsaid: str) -> None:
+    letter = compose(request(complaint, topic="other", anger=1))
+    assert said in letter and unsaid not in letter
+
+
+def test_the_lead_does_not_say_said_twice() -> None:
+    assert restated("广告里说“无痛胃镜”，结果麻醉费要另交", "您说") == "您提到广告里说“无痛胃镜”，结果麻醉费要另交"
+
+
+@pytest.mark.parametrize(("complaint", "demand"), [
+    # the need back then, inside the story (因为…必须…), is not what they ask of us now
+    ("当时说好月底前装好，因为我们要办婚礼，新房必须在那之前弄好。", ""),
+    ("因为明天一早要用，所以我要求今天送到。", "今天送到"),
+    ("我想从头说一遍，希望你们耐心看完。", ""),
+])
+def test_a_demand_is_what_they_ask_now_not_the_story(complaint: str, demand: str) -> None:
+    from complaint_desk.drafting.plan import customer_demand
+
+    assert customer_demand(complaint) == demand
+
+
+def test_someone_vulnerable_is_called_within_hours() -> None:
+    """An old woman living alone without her insulin: "明天下午前" read to blind readers as too slow."""
+    item = request("寄给我外婆的药显示已签收，可她根本没收到，她一个人住。", topic="delivery", anger=2, flags=("vulnerable",))
+    assert item.plan is not None and "明天" not in item.plan.contact
+
+
+def test_no_token_amount_for_someone_vulnerable() -> None:
+    """"20元补偿与老人受困不相称" (a blind reader): a supervisor sets what is owed."""
+    said = "我妈八十岁了，外卖晚了一个半小时才送到，饭都凉了。"
+    assert "补偿 20 元" in request(said, topic="delivery", anger=2).plan.remedies  # type: ignore[union-attr]
+    letter = compose(request(said, topic="delivery", anger=2, flags=("vulnerable",)))
+    assert not re.search(r"\d+元", letter) and "主管" in letter
+
+
+def test_a_suggestion_is_not_called_back_within_the_hour() -> None:
+    """The contact time hurries for a grievance of someone at risk, not for a suggestion from them."""
+    item = request("建议你们在下单页面加一个备注忌口的选项，我对花生过敏。", topic="other", anger=0, flags=("safety",))
+    assert item.plan is not None and item.plan.kind == "suggestion" and "小时" not in item.plan.contact

@@ -8,8 +8,16 @@ import pytest
 
 from complaint_desk.drafting.checking import check_for_request
 from complaint_desk.drafting.composer import compose, restated
-from complaint_desk.drafting.fitting import _situations, remedy_fits, situations
-from complaint_desk.drafting.plan import FEAR_FEELING, FLAG_STEPS, as_sentence, build_plan, customer_demand, with_plan
+from complaint_desk.drafting.fitting import _situations, asked_remedy, remedy_fits, situations
+from complaint_desk.drafting.plan import (
+    DANGER_APOLOGY,
+    FEAR_FEELING,
+    FLAG_STEPS,
+    as_sentence,
+    build_plan,
+    customer_demand,
+    with_plan,
+)
 from complaint_desk.drafting.request import DraftRequest
 from complaint_desk.drafting.sections import sections_for
 
@@ -42,14 +50,21 @@ EXAMPLES = {
     "doorstep": ("买的冰箱送到小区门口就不管了，让我自己搬上楼。", "快递员把两箱矿泉水扔在楼下就走了，我家住六楼没电梯。"),
     "lost_item": ("寄回去维修的手机，快递说丢件了，到现在也没个说法。", "托运的行李箱转机后不见了，航空公司让我回家等。"),
     "lockout": ("酒店房卡失灵，半夜开不了门，前台也没人。", "租的公寓密码锁没反应，我在楼道里站了一个小时。"),
-    "renewal": ("视频网站连续包月，取消了还在扣费。", "健身房的卡到期后又自动续费了一年，根本没通知我。"),
+    "renewal": ("视频网站连续包月，取消了还在扣费。", "健身房的卡到期后又自动续费了一年，根本没通知我。",
+                "游泳馆的年卡续费给我取消，我不会再来了。"),
     "in_transit": ("买的退烧药让配送员送，地图上显示配送员还在原地不动，孩子等着吃药。", "生鲜订单的骑手一直不接电话，冰淇淋都要化了。"),
     "unwanted_service": ("宽带账单里多了一个什么安全防护包，我根本没开通过。", "信用卡每月扣一笔账户管家费，不是我自己开的。"),
     "stranded": ("高铁停运，我们一家人被困在火车站，工作人员一个都找不到。", "轮渡停航，几百人滞留在码头，连口热水都没有。"),
     "room_facility": ("宿舍的空调坏了，三十几度的天根本睡不着。", "民宿热水放了二十分钟还是凉的，孩子洗澡冻得直哭。"),
     "bereavement": ("我父亲上个月去世了，想把他的手机号过户到我名下，营业厅让他本人来。", "老人上周过世了，你们还天天打电话给他推销保险。"),
-    "electric": ("浴室的热水器外壳漏电，我洗澡时被电了一下，手到现在还麻。", "小区楼道里的电线裸露着搭在暖气片上，孩子天天从那儿过。"),
+    "electric": ("浴室的热水器外壳漏电，我洗澡时被电了一下，手到现在还麻。", "小区楼道里的电线裸露着搭在暖气片上，孩子天天从那儿过。",
+                 "新买的电饭煲，一碰外壳整条胳膊一麻，换了插座也一样。"),
     "theft": ("托运的行李箱被开箱，里面的相机失窃了。", "寄存在前台的包，回来发现钱包被人拿走了。"),
+    "wrong_item": ("订的是三十八码的运动鞋，寄来的是四十码的，麻烦给换一下。", "买的打印机墨盒发错了型号，根本装不上。"),
+    "unsafe_food": ("超市买的酸奶回家一看已经过期三天了，孩子还喝了一口。", "药房卖给我的感冒药，拆开发现药片都发霉了。"),
+    "elevator": ("写字楼的电梯今天早上突然往下掉了一层，里面的人都吓坏了。", "商场的电梯门夹了我女儿的手，她哭了一路。"),
+    "door_security": ("酒店的房门半夜自己开了，我醒来发现门是敞着的。", "装的指纹锁前天自己打开了，家里没人，回来门开着。"),
+    "bribe": ("病房的护工暗示要给红包才肯帮我爸翻身。", "办房产证的工作人员说不给点好处费就得排三个月。"),
     "human": ("在你们App上问了半天，机器人客服一直答非所问，怎么转人工？", "打电话进去全是语音菜单，按了十几次都找不到人工客服。"),
 }
 # words that look like a situation but are not one
@@ -60,7 +75,29 @@ NOT = {
     "stranded": "我在机场免税店买的香水是假的。",
     "bereavement": "快递员刚走，拆开发现东西是坏的。",
     "unwanted_service": "我没买过你们家的东西，这是第一次。",
+    "account_takeover": "收到的不是我买的型号，我拍的是黑色大号。",  # a wrong item, not a stranger's purchase
+    "injury": "大巴一路急刹车，后排有人差点撞到前面的椅背，还好没出什么事。",  # a near miss
+    "wrong_item": "我买的是最新的型号，用了三天就坏了。",
+    "unsafe_food": "保质期写得太小了，老人根本看不清。",
 }
+
+
+@pytest.mark.parametrize(("name", "complaint"), [
+    ("lockout", "自助银行的门禁怎么刷都打不开，我在里面困了快一个小时才等到保安来开门。"),
+    ("room", "退房时说床单上有污渍，扣了我八百押金。"),
+    ("room_facility", "房间热水一直不热，后来换了房间才好。"),
+])
+def test_a_state_that_is_over_is_not_answered_as_happening_now(name: str, complaint: str) -> None:
+    """A step for now (马上上门帮您开门, 还在住的给您换房) beside a lockout already over read to blind
+    readers as not having read the complaint."""
+    assert name not in {s.name for s in situations(complaint)}
+    assert "马上安排人员上门帮您开门" not in compose(request(complaint))
+
+
+def test_what_cannot_be_sent_back_is_not_offered_for_return() -> None:
+    """"退货，运费我们承担" for a filler already injected (a blind reader's find)."""
+    letter = compose(request("宣传的进口玻尿酸根本不是，已经打进脸里了，到底打的是什么？", topic="misleading", anger=3))
+    assert "退货" not in letter and "运费" not in letter
 
 
 def request(complaint: str, **fields) -> DraftRequest:
@@ -87,8 +124,8 @@ def test_a_situation_shapes_the_plan_and_the_letter(name: str, complaint: str) -
         solve = next(s for s in sections_for(item) if s.move == "solve")
         assert as_sentence(situation.step) in solve.content
     # the first situation found (the table's most pressing) names the apology and what is looked up
-    if situation.apology:
-        assert plan.apology == next(s.apology for s in found.values() if s.apology)
+    if situation.apology or situation.danger:
+        assert plan.apology == next(DANGER_APOLOGY if s.danger else s.apology for s in found.values() if s.danger or s.apology)
         assert plan.apology in letter
     if situation.ask:
         assert plan.ask == next(s.ask for s in found.values() if s.ask)
@@ -142,6 +179,10 @@ def test_a_remedy_the_customer_turned_down_is_not_offered() -> None:
     assert not remedy_fits("repair", "俺不要再修了，给俺换一台新的")
     item = request("别给我什么餐券，我就要今天晚上的那班，超售是你们的问题！", topic="delivery", anger=2)
     assert item.plan is not None and not any(line.startswith("补偿") for line in item.plan.remedies)
+    # a remedy turned down after a demand is not asked for ("请帮我换成对的，不要退款")
+    wrong = request("收到的颜色不对，请帮我换成对的，不要退款也不要优惠券。", topic="refund")
+    assert asked_remedy(wrong.complaint) is None
+    assert wrong.plan is not None and not any("退款" in line for line in wrong.plan.remedies)
 
 
 def test_a_question_is_said_back_only_where_it_reads_well() -> None:
@@ -192,3 +233,24 @@ def test_a_crisis_puts_the_persons_safety_first_in_the_plan() -> None:
 
 def test_a_finger_on_a_screen_is_not_a_fire() -> None:
     assert "fire" not in {s.name for s in situations("页面一直转圈，手机屏幕都快被我戳炸了。")}
+
+
+@pytest.mark.parametrize(("name", "complaint"), [
+    ("unsafe_food", "空调装了三回，回回漏水，墙都泡得发霉了。"),
+    ("unsafe_food", "外卖的优惠券过期了，客服说用不了。"),
+    ("fire", "订的无烟房，一进去满屋子烟味。"),  # stale smoke, not a fire
+    ("injury", "我对花生过敏，每次点餐都要打电话说。"),  # a condition, not a reaction
+])
+def test_more_words_that_only_look_like_a_situation(name: str, complaint: str) -> None:
+    assert name not in {s.name for s in situations(complaint)}
+
+
+def test_spoiled_food_is_found_however_it_is_named() -> None:
+    assert "unsafe_food" in {s.name for s in situations("这箱发霉的橙子我已经拍好视频了。")}
+
+
+def test_a_bruise_is_a_harm_not_a_danger_unless_triage_reads_a_safety_risk() -> None:
+    """"护士扎了四次…手背都青了" apologised for as 让您遇到这样的危险 read as overblown."""
+    said = "护士扎了四次都没扎进去，我手背都青了，她还怪我血管细。"
+    assert request(said, topic="service").plan.apology != DANGER_APOLOGY  # type: ignore[union-attr]
+    assert request(said, topic="service", flags=("safety",)).plan.apology == DANGER_APOLOGY  # type: ignore[union-attr]

@@ -49,11 +49,12 @@ from complaint_desk.text import shares_run
 
 # the customer's dialect (额滴, 咋整), laughter and exclamation (traditional script is said back
 # in simplified: plan.customer_words)
-_UNSAYABLE = re.compile(r"额滴|俺|咋|啥|嘛|咧|啦|哈哈|呗|侬|阿拉|伐|冇|嘅|佢|咁|闺女|死人|要命|所谓|急死|滴[，。]?$")
+_UNSAYABLE = re.compile(r"额滴|俺|咋|啥|嘛|咧|啦|哈哈|呗|侬|阿拉|伐|冇|嘅|佢|咁|死人|要命|所谓|急死|滴[，。]?$")
 # an open question: one we can say back as 您问到…
 _OPEN_QUESTION = re.compile(r"什么|怎么|怎样|如何|哪|多少|几|为什么|为何|谁|多久|多长")
 # an open question that is a taunt or despair, however it is worded ("人在哪儿", "身无分文是什么滋味")
 _RHETORICAL_ASK = re.compile(r"滋味|在哪儿|在哪里$|算什么|什么意思|什么东西|凭什么|为什么要这样|怎么活|怎么办才好")
+SAID_TWICE = 8  # a 说 this near the start of a point makes the lead 您提到, not a second 说
 GIST_CHARS = 40  # a point said back stops before the clause that passes this length (a long echo read as recited)
 OWN_WORDING_RUN = 12  # as many characters in a row as the copy check counts (drafting/copying.py)
 WORDING_TRIES = 8
@@ -72,7 +73,10 @@ def sentence(move: str, request: DraftRequest) -> str:
         if suggesting(request):
             # the suggestion itself, not the reasons before it ("床垫偏软" is not the idea to praise)
             proposal = next((clause for issue in plan.issues for clause in issue.split("，") if clause.startswith("建议")), "")
-            said = f"您{proposal}，" if proposal else ""
+            # a suggestion in other words (米饭有点硬，下次煮软一点): the last point that is not praise, said back
+            point = next((gist(issue) for issue in reversed(plan.issues)
+                          if not PRAISE.search(issue) and not is_question(issue) and sayable(gist(issue))), "")
+            said = f"您{proposal}，" if proposal else f"{restated(point, '您提到')}，" if point else ""
             return pick(bank["suggestion"]["open"], key, "open").format(said=said)
         if inquiry:
             return pick(bank["inquiry"]["open"], key, "open") + inquiry_opening(plan.issues)
@@ -164,8 +168,8 @@ def fitted(options: Sequence[str], request: DraftRequest, slot: str, fallback: S
 
 def restated(issue: str, lead: str = "您反映") -> str:
     """What the customer reported, said back."""
-    # "听您说说是“一对一”": the lead does not say 说 twice
-    return f"您提到{issue}" if lead.endswith("说") and issue.startswith("说") else f"{lead}{issue}"
+    # "听您说说是“一对一”", "您说广告里说“无痛胃镜”": the lead does not say 说 twice
+    return f"您提到{issue}" if lead.endswith("说") and "说" in issue[:SAID_TWICE] else f"{lead}{issue}"
 
 
 def is_question(issue: str) -> bool:

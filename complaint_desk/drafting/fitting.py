@@ -45,6 +45,9 @@ class Situation:
     remedies: tuple[str, ...] = ()
     instead_of_remedy: bool = False
     urgent: bool = False
+    danger: bool = False  # someone was at risk (smoke, a gas smell, a falling lift): apologised for as a danger
+    harm: bool = False  # someone was hurt: a danger where triage also reads a safety risk
+    ongoing: bool = False  # its step is for a state that may be over by the time they write (locked out, in the room)
 
 
 @lru_cache(maxsize=1)
@@ -58,7 +61,15 @@ def _situations() -> tuple[Situation, ...]:
 def situations(complaint: str) -> tuple[Situation, ...]:
     """The situations the customer's own words describe, in the table's order (most pressing first)."""
     said = customer_text(complaint)
-    return tuple(s for s in _situations() if s.pattern.search(said))
+    found = ((s, s.pattern.search(said)) for s in _situations())
+    return tuple(s for s, match in found if match and not (s.ongoing and ended(said, match.start())))
+
+
+def ended(said: str, start: int) -> bool:
+    """Whether the state a situation describes is over (困了快一个小时才等到保安来开门, 退房时…):
+    a step for it now (马上上门帮您开门, 还在住的给您换房) read to blind readers as not having read."""
+    over = _patterns("ended")
+    return bool(over["after"].search(said, start) or over["anywhere"].search(said))
 
 
 def pressing_steps(complaint: str) -> tuple[str, ...]:
@@ -118,11 +129,12 @@ def asked_remedy(complaint: str) -> str | None:
     """The remedy the customer asks for in their own words (要求换新, 给我退款): the last one
     said after a demand. A remedy only mentioned (维修师傅迟到了, 修了两次) is what happened,
     not what they want."""
-    demand, opening = _patterns("demand")["pattern"], _patterns("demand")["start"]
+    demand, opening, declined = (_patterns("demand")[key] for key in ("pattern", "start", "declined"))
     complaint = customer_text(complaint)
     demanded = sorted((match.start(), remedy) for remedy, pattern in _patterns("asked").items()
                       for match in pattern.finditer(complaint)
-                      if opening.match(match.group()) or demand.search(complaint[: match.start()]))
+                      if (opening.match(match.group()) or demand.search(complaint[: match.start()]))
+                      and not declined.search(complaint[: match.start()]))
     return demanded[-1][1] if demanded else None
 
 

@@ -21,6 +21,7 @@ from importlib import resources
 from complaint_desk import vocab
 from complaint_desk.drafting.fitting import (
     INSTRUCTION,
+    Situation,
     asked_remedy,
     context,
     customer_sentences,
@@ -44,7 +45,9 @@ MAX_DEMAND_CHARS = 24
 _DEMAND = re.compile(r"^[^，,]{0,6}?(?:(?<![按照据应])要求|希望|想要|我就要|(?<![也快马])就要|我只要|我只想|我就想|我要(?!求|不要)|必须|麻烦|能不能|可不可以|能否|可否)(.+)$")
 # demands the plan answers otherwise: a sum (never repeated unapproved), 说法/交代, threats, money in general
 _NOT_A_DEMAND = re.compile(r"核实|查一下|查查|看一下|看看|了解|告诉|说明|说说|讲讲|说一下|讲一下|问|[0-9０-９]|[一二两三四五六七八九十百千万]+(?:元|块)|说法|交代|答复|解释|回复|赔|补偿|退款|退钱|退费|退还|拖了|"
-                           r"曝光|投诉|起诉|律师|媒体|给个|处理|解决|重视|认真|改进|负责|管管|说清楚|看着办|注意|提高|加强")
+                           r"曝光|投诉|起诉|律师|媒体|给个|处理|解决|重视|认真|改进|负责|管管|说清楚|看着办|注意|提高|加强|看完|听完|耐心")
+_STORY = re.compile(r"^(?:因为|由于|当时|本来|原本|原来|那时)")
+_NOW = re.compile(r"^(?:所以|因此|现在|请|麻烦|我要求|要求)")
 _AND = re.compile(r"并且|并|同时|还要")  # not 再: "刘师傅再来一次" is one demand
 # flags whose sentences are a demand on how the complaint is handled, not an issue to answer
 _THREAT_FLAGS = frozenset({"media", "regulator", "legal", "churn", "supervisor"})
@@ -68,7 +71,8 @@ _NOT_A_POINT = re.compile(
     r"^(?:致|尊敬的)|^(?:客户|患者|用户)(?:来电|来信|反映|反馈)称|"  # a letter's heading, a colleague's case note
     r"心里苦|不敢往下想|要命|不舒服|看着办|疯了|气炸|受够了|"  # feelings and taunts said in passing
     r"说不着|说不通|没法沟通|说了也白说|"  # dismissing whoever answers: felt, not a point
-    r"[累饿冻渴热烦]死|说实话|老实说|说真的|讲真|真是服了|服了|没办法了|走投无路"  # the customer's own asides: said back, they read as mockery
+    r"[累饿冻渴热烦]死|说实话|老实说|说真的|讲真|真是服了|服了|没办法了|走投无路|"
+    r"(?:说|讲)一遍|从头说|从头讲|耐心(?:看|听)完|听我说|事情是这样|情况是这样"  # how they tell it, not what happened  # the customer's own asides: said back, they read as mockery
 )
 # a question with no question word is a reproach ("三百块买个次品？"), not something to answer
 _INTERROGATIVE = re.compile(r"[吗呢么]|什么|怎么|为什么|为何|多少|哪|谁|几|是否|能不能|可不可以|可以|有没有|是不是|要不要|会不会")
@@ -76,8 +80,13 @@ _INTERROGATIVE = re.compile(r"[吗呢么]|什么|怎么|为什么|为何|多少|
 # 妳们 before 妳, or 妳们 came out as 我们们)
 _QUOTED = re.compile(r"([“「『\"][^”」』\"]*[”」』\"])")
 _PRONOUNS = (("你们", "\x00"), ("妳们", "\x00"), ("你", "\x00"), ("妳", "\x00"), ("我妈", "您母亲"), ("我爸", "您父亲"), ("我老婆", "您爱人"),
-             ("我老公", "您爱人"), ("我媳妇", "您爱人"), ("我们", "您"), ("咱们", "您"), ("俺们", "您"), ("我", "您"), ("俺", "您"),
+             ("我老公", "您爱人"), ("我媳妇", "您爱人"), ("闺女", "女儿"), ("我们", "您"), ("咱们", "您"), ("俺们", "您"), ("我", "您"), ("俺", "您"),
              ("贵公司", "我们"), ("贵司", "我们"), ("\x00", "我们"))
+# a clause's closing particle is the customer's tone, not their words ("下次煮软一点呗" said back as "…一点")
+_PARTICLE = re.compile(r"(?<!哈)(?:呗|啦|嘛|哈|呀|哦|噢)(?=，|$)")
+_SELF = re.compile(r"(?<![他她其])本人(?!身份证|签字|到场|亲自)")
+# a bracketed aside (房号2108，预订确认号…) is reference, not a point: said back cut at its comma it read as broken
+_ASIDE = re.compile(r"[（(][^）)]*[）)]")
 # the customer's 贵酒店/贵院 is our 我们酒店 (not the 贵 of 太贵了)
 _HONORIFIC = re.compile(r"贵(?=酒店|公司|店|院|行|校|单位|平台|医院|银行|学校|机构|中心|部门|品牌|药房|门店|商场|小区|物业)")
 # the customer's contempt for what they complain about is theirs: said back without it ("破系统" → "系统")
@@ -104,8 +113,11 @@ CONSULT_LINES = {True: "询问客户这样处理是否可以", False: "询问是
 _FEELING = {0: "感谢客户告诉我们", 1: "理解客户的失望", 2: "理解客户的气愤", 3: "理解客户的愤怒，先稳住情绪"}
 # harm to someone comes before how upset they are: "让人失望" after an ER visit reads as cold (a blind reader)
 _HARM_FEELING = "先关心客户的身体和安全"
-# and its apology is for the danger, not for a product that "did not please" (让您用得不顺心 after a steel wire in a fish)
-SAFETY_APOLOGY = "让您遇到这样的危险，我们真诚地向您道歉"
+# and its apology is for the worry, not for a product that "did not please" (让您用得不顺心 after a steel wire in a
+# fish); a danger the words describe (an injury, smoke, a gas smell) has its situation's apology, and a flag alone
+# does not say there was one (让您遇到这样的危险 for a clinic's bill, where the child's fever was why they came)
+SAFETY_APOLOGY = "这件事让您这么担心，我们真的很抱歉"
+DANGER_APOLOGY = "让您遇到这样的危险，我们真诚地向您道歉"
 # a crisis: sorry for what they went through, nothing about a wait or a product ("让您等了这么久" beside a
 # despairing message read to blind readers as pasted)
 CRISIS_APOLOGY = "让您遇到这么难的事，我们真的很抱歉"
@@ -120,12 +132,15 @@ ASKS = re.compile(r"[？?]|请问|想问")
 FEAR_FEELING = "理解客户的害怕和担心"
 # the customer's own fear, not a child's "不敢把头埋进水里" nor the exasperated "吓死个人"
 _FEAR = re.compile(r"(?<![恐哪])(?:害怕|好怕|很怕|真怕|真的怕|我怕|怕得|怕(?:出事|被报复|他们|他|她))|吓(?:坏|到|得|出|了一跳)|不敢(?:睡|出门|回家|开车|用|一个人|住|接)|心慌|发抖|在抖|后怕")
-PRAISE = re.compile(r"表扬|五星(?!级)|满分|点赞|点个赞|赞一个|夸一?夸|好评|很耐心|很热情|很专业|很认真|很负责|很贴心|很细心|很用心|很满意|非常满意|服务很好|耐心得|人(?:很|特别|挺|非常|超)好|(?:特别|非常|超)(?:棒|赞)|服务(?:很|特别|挺|非常)周到|感谢.{0,8}(?:耐心|帮助|热情)")
+PRAISE = re.compile(r"表扬|五星(?!级)|(?:好|超|很|太)可爱|暖心|满分|点赞|点个赞|赞一个|夸一?夸|好评|很耐心|很热情|很专业|很认真|很负责|很贴心|很细心|很用心|很满意|非常满意|服务很好|耐心得|人(?:很|特别|挺|非常|超)好|(?:特别|非常|超)(?:棒|赞)|服务(?:很|特别|挺|非常)周到|感谢.{0,8}(?:耐心|帮助|热情)")
 # a grievance said after the praise ("前台挺热情的，但…"): the message is a complaint after all
 _BUT = re.compile(r"但|可是|不过|就是|然而|却")
 # a calm message that proposes something: thanked and passed on, not apologised for
 SUGGESTION = re.compile(r"^建议|建议(?:你们|贵|可以|能|增加|加)|希望(?:你们|能|可以)|如果能")
+# …including a soft one ("下次煮软一点呗": a wish for next time, not a grievance to apologise for)
 _SUGGESTS = re.compile(r"建议|如果能|要是能|可以考虑|能不能考虑|不妨|最好能")
+# …and, from someone not upset at all, a soft one ("下次煮软一点呗": a wish for next time, not a grievance)
+_SOFT_SUGGESTION = re.compile(r"下次[^，。！？!?]{0,12}(?:呗|吧|哈|就好了|就更好了)")
 # what makes a calm message a complaint after all, whatever else it asks or proposes
 _GRIEVANCE = re.compile(r"投诉|差劲|太差|很差|失望|生气|气死|坑|骗|退款|退钱|赔|不满|垃圾|恶心|离谱|过分|欺|忽悠|糟糕|无语|"
                         r"还没|一直没|迟迟|到现在|至今|没收到|没到账|没退|错了|弄错|搞错|出错|算错|抄错|"
@@ -183,15 +198,25 @@ def chosen_remedy(request: DraftRequest) -> str:
     asked = asked_remedy(request.complaint)
     if asked in bank["remedy"]:
         return asked
-    if "safety" in request.flags:  # harm to someone: what it cost them is for a supervisor to make good
-        return "compensation"
     said = context(request)
+    found = situations(request.complaint)
+    situated = [remedy for situation in found for remedy in situation.remedies]
+    # harm to someone: what it cost them is for a supervisor to make good, unless what happened has a
+    # remedy of its own that puts it right (a clinic's overcharge is refunded, the child's fever was why they came)
+    if "safety" in request.flags and (any(hurt(s, request) for s in found) or not any(
+            r in bank["remedy"] and remedy_fits(r, said) for r in situated)):
+        return "compensation"
     satisfied = [remedy for remedy, _count, happy, _amounts in (request.precedent.by_remedy if request.precedent else ())
                  if happy]
-    situated = [remedy for situation in situations(request.complaint) for remedy in situation.remedies]
     # what puts the problem right comes before money that only says sorry
     candidates = [*situated, *sorted([*satisfied, bank["topic_default"][request.topic]], key=lambda r: r == "compensation")]
     return next((r for r in candidates if r in bank["remedy"] and remedy_fits(r, said)), "escalation")
+
+
+def hurt(situation: Situation, request: DraftRequest) -> bool:
+    """Whether what happened is apologised for as a danger: smoke, a gas smell, a falling lift; or
+    an injury triage also reads as a safety risk (glass in the mouth, not a bruise from a drip)."""
+    return situation.danger or (situation.harm and "safety" in request.flags)
 
 
 def compensation_amount(request: DraftRequest) -> float:
@@ -209,6 +234,7 @@ def customer_words(sentence: str) -> str:
     bare = "".join(ch for ch in to_simplified(sentence) if unicodedata.category(ch) not in ("So", "Cs", "Mn") and ch != "\ufe0f")
     parts = _QUOTED.split(_CONTEMPT.sub("", re.sub(r"\s+", "", bare).rstrip("。！？!?.…~～ ")))  # no emoji said back
     for index in range(0, len(parts), 2):
+        parts[index] = _PARTICLE.sub("", _SELF.sub("我", parts[index]))  # a formal letter's 本人 ("您说本人报名后" read as broken)
         for old, new in _PRONOUNS:
             parts[index] = parts[index].replace(old, new)
         parts[index] = _HONORIFIC.sub("我们", parts[index])
@@ -241,7 +267,7 @@ def complaint_issues(complaint: str) -> tuple[str, ...]:
         # "到底是什么服务？？": a doubled question mark is indignation, not a question to answer
         indignant = sentence.text.rstrip().endswith(("？？", "??", "？?", "?？"))
         kept: list[str] = []
-        clauses = _clauses(sentence.text)
+        clauses = _clauses(_ASIDE.sub("", sentence.text))
         asks = False  # the sentence's closing question is among the points
         for index, clause in enumerate(clauses):
             if INSTRUCTION.search(clause):
@@ -274,8 +300,9 @@ def quotes_closed(text: str) -> str:
 
 
 def serious(request: DraftRequest) -> bool:
-    """Anger at its height or a risk to someone's safety: no token amount, a supervisor sets it."""
-    return request.anger >= 3 or bool({"safety", "crisis"} & set(request.flags))
+    """Anger at its height, a risk to someone's safety or someone vulnerable: no token amount, a
+    supervisor sets it ("20元补偿与老人受困不相称", a blind reader)."""
+    return request.anger >= 3 or bool({"safety", "crisis", "vulnerable"} & set(request.flags))
 
 
 def plan_remedies(request: DraftRequest) -> tuple[str, ...]:
@@ -329,7 +356,12 @@ def is_topic_apology(line: str) -> bool:
 def customer_demand(complaint: str) -> str:
     """What the customer explicitly demands beyond a remedy type (书面道歉, 今晚的航班, 换一台新的并补漆),
     in the reply's pronouns: the last clause that opens with a demand."""
-    demands = [clause_demand(clause) for sentence in customer_sentences(complaint) for clause in _clauses(sentence.text)]
+    demands = []
+    for sentence in customer_sentences(complaint):
+        told = False  # inside the story of what happened: "因为要办婚礼，新房必须在那之前弄好" was the need then
+        for clause in _clauses(sentence.text):
+            told = bool(_STORY.search(clause)) or (told and not _NOW.search(clause))
+            demands.append("" if told else clause_demand(clause))
     return next((demand for demand in reversed(demands) if demand), "")
 
 
@@ -374,9 +406,12 @@ def contact_time(request: DraftRequest, kind: str) -> str:
     times = phrasebank()["follow_up"]["times"]
     if pressing_steps(request.complaint):  # locked out, a gas smell: within the half hour
         return pick(times["now"], request.key, "time")
-    if urgent(request.complaint) or "crisis" in request.flags:
+    grievance = kind == "complaint"
+    # someone at risk: "明天下午前" read to blind readers as too slow
+    if urgent(request.complaint) or "crisis" in request.flags or (grievance and "safety" in request.flags):
         return pick(times["P1"], request.key, "time")
-    if _TODAY.search(customer_text(request.complaint)):  # "就等你们今天的答复了": not tomorrow
+    # "就等你们今天的答复了", or someone vulnerable (an old woman, a child): not tomorrow
+    if _TODAY.search(customer_text(request.complaint)) or (grievance and "vulnerable" in request.flags):
         return pick(times["today"], request.key, "time")
     return pick(times[request.priority if kind == "complaint" else "inquiry"], request.key, "time")
 
@@ -392,7 +427,8 @@ def reply_kind(request: DraftRequest) -> str:
     sentences = split_sentences(said)
     # calm: no anger to speak of, nothing it calls a grievance, and nothing happened that needs putting right
     calm = request.anger <= 1 and not _GRIEVANCE.search(said) and not situations(request.complaint)
-    if calm and _SUGGESTS.search(said) and not ASKS.search(said):
+    suggests = _SUGGESTS.search(said) or (request.anger == 0 and _SOFT_SUGGESTION.search(said))
+    if calm and suggests and not ASKS.search(said):
         return "suggestion"
     # a calm message that asks something (充电桩要物业出什么证明？问过前台也不清楚), or that triage reads as an inquiry
     asks = any(_QUESTION.search(s.text) and _INTERROGATIVE.search(s.text) and not _ACT.search(s.text) for s in sentences)
@@ -419,7 +455,7 @@ def build_plan(request: DraftRequest) -> ReplyPlan:
     remedies = {"inquiry": (*pressing, "请负责的同事解答具体规定和办理方式"), "suggestion": ("把客户的建议转给负责的同事认真研究",),
                 "praise": ("把客户的表扬转达给相关同事",)}
     apology = CRISIS_APOLOGY if "crisis" in request.flags else next(
-        (s.apology for s in found if s.apology),
+        (DANGER_APOLOGY if hurt(s, request) else s.apology for s in found if hurt(s, request) or s.apology),
         SAFETY_APOLOGY if "safety" in request.flags else topic_apology(request.topic))
     ask = next((s.ask for s in found if s.ask), "" if kind == "praise" else needed(request))
     return ReplyPlan(
