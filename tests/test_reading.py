@@ -281,7 +281,12 @@ def test_what_is_only_likely_or_a_cancellation_is_no_demand_and_no_leak(complain
 
 @pytest.mark.parametrize(("question", "said"), [
     ("请问办理宽带过户需要带什么材料？", "您想了解办理宽带过户需要带什么材料"),  # an open question said back
-    ("请问信用卡提前还款的话，剩下的手续费还要收吗？", "关于您咨询的「信用卡提前还款的话，剩下的手续费还要收吗」"),  # yes-no: named as asked
+    # yes-no: named as its choice, with its condition
+    ("请问信用卡提前还款的话，剩下的手续费还要收吗？", "您想了解信用卡提前还款的话，剩下的手续费还要不要收"),
+    ("周末营业吗？", "您想了解「周末营业吗」"),  # no verb to turn into a choice: named as asked
+    # every question, not only the first ("漏掉降压药能否服用", a blind reader); context is not said back as 您反映
+    ("做胃镜前一天几点以后不能吃东西？降压药早上还能吃吗？", "您想了解做胃镜前一天几点以后不能吃东西，以及降压药早上还能不能吃"),
+    ("第一次带宝宝坐飞机，想问一下婴儿票需要提前多久买？推车可以推到登机口吗？", "以及推车可不可以推到登机口"),
 ])
 def test_an_inquiry_names_what_was_asked(question: str, said: str) -> None:
     item = request(question, topic="inquiry", anger=0, persona="inquiry")
@@ -302,7 +307,7 @@ def test_an_apology_the_agent_wrote_in_the_plan_is_said_as_written() -> None:
 def test_a_traditional_script_message_is_read_and_said_back_like_a_simplified_one() -> None:
     item = request("請問成人英語課程可以先試聽一堂嗎？", topic="inquiry", anger=0, persona="inquiry")
     letter = compose(item)
-    assert "关于您咨询的「成人英语课程可以先试听一堂吗」" in letter and "請" not in letter
+    assert "您想了解成人英语课程可不可以先试听一堂" in letter and "請" not in letter
     from complaint_desk.drafting.fitting import situations
 
     assert "lockout" in {s.name for s in situations("民宿的密碼鎖沒電了，我們被關在門外。")}
@@ -366,3 +371,47 @@ def test_a_suggestion_is_not_called_back_within_the_hour() -> None:
     """The contact time hurries for a grievance of someone at risk, not for a suggestion from them."""
     item = request("建议你们在下单页面加一个备注忌口的选项，我对花生过敏。", topic="other", anger=0, flags=("safety",))
     assert item.plan is not None and item.plan.kind == "suggestion" and "小时" not in item.plan.contact
+
+
+def test_a_quiet_question_is_an_inquiry_whatever_triage_reads_of_its_anger() -> None:
+    """"把平和的政策咨询当成气愤并道歉" (a blind reader): no ！, no grievance, nothing happened."""
+    quiet = request("公积金贷款的利率好像跟去年不一样了，是政策调整了吗？", topic="quality", anger=2)
+    assert quiet.plan is not None and quiet.plan.kind == "inquiry" and "抱歉" not in compose(quiet)
+    upset = request("公积金贷款的利率凭什么又涨了？！", topic="quality", anger=2)
+    assert upset.plan is not None and upset.plan.kind == "complaint"
+
+
+def test_praise_names_whom_it_praises_and_asks_for_no_approval() -> None:
+    """"没点名周老师…「您看这样可以吗」不合适" (a blind reader)."""
+    item = request("想表扬一下李师傅，修得又快又好，还把地上收拾得干干净净。", topic="other", anger=0)
+    letter = compose(item)
+    assert item.plan is not None and item.plan.kind == "praise"
+    assert "李师傅" in letter and "可以吗" not in letter and passes(item, letter)
+
+
+@pytest.mark.parametrize(("complaint", "unsaid"), [
+    ("我说快递破了想当面验一下，快递员直接把箱子扔在地上。", "您提到您说"),  # the customer's 我说 needs no lead
+    ("客户来电咨询：其订单已申请取消，想了解几个工作日能退回。", "客户来电"),  # a colleague's note heading
+    ("我在你们这儿报了五门课，续费连老学员优惠都不给？你们校长是不是忘了当初是谁帮你们拉的生源？", "校长是不是忘了"),
+    ("孩子在托管班摔破了下巴，医药费、误工费谁来出？", "谁来出"),
+])
+def test_a_question_that_is_a_reproach_or_a_heading_is_not_said_back(complaint: str, unsaid: str) -> None:
+    assert unsaid not in compose(request(complaint, topic="service", anger=2))
+
+
+def test_whose_safety_is_asked_after_is_the_one_hurt() -> None:
+    """"受伤的是孩子却问「您现在还好吗」" (a blind reader)."""
+    letter = compose(request("孩子在你们托管班摔破了下巴，缝了四针。", topic="service", anger=2, flags=("safety",)))
+    assert "孩子现在" in letter and "您现在还好吗" not in letter
+
+
+def test_a_refund_the_situation_already_promises_is_not_promised_twice() -> None:
+    item = request("上门费说好30，最后收了我280，什么高空作业费都是临时加的，我要求退钱！", topic="billing", anger=2)
+    letter = compose(item)
+    assert letter.count("退回") + letter.count("退款") == 1, letter
+
+
+def test_an_inquiry_says_what_they_told_us_with_the_question_it_leans_on() -> None:
+    item = request("第一次用你们寄东西，网点说三天到，今天第五天了还显示在始发地。请问是卡住了吗？", topic="inquiry",
+                   anger=0, persona="inquiry")
+    assert "第五天了还显示在始发地，想了解是不是卡住了" in compose(item)

@@ -65,6 +65,12 @@ EXAMPLES = {
     "elevator": ("写字楼的电梯今天早上突然往下掉了一层，里面的人都吓坏了。", "商场的电梯门夹了我女儿的手，她哭了一路。"),
     "door_security": ("酒店的房门半夜自己开了，我醒来发现门是敞着的。", "装的指纹锁前天自己打开了，家里没人，回来门开着。"),
     "bribe": ("病房的护工暗示要给红包才肯帮我爸翻身。", "办房产证的工作人员说不给点好处费就得排三个月。"),
+    "pickup": ("腿脚不方便，退货能不能上门取件？", "维修要我自己送到网点，八十多岁的人怎么搬得动。"),
+    "luggage": ("托运的行李箱轮子被摔掉了一个，拉杆也弯了。", "行李托运回来湿透了，里面的电脑泡了水。"),
+    "medication": ("药房把降压药和降糖药拿错了，我妈吃了两天才发现。", "说明书上写一次一片，药店的人让我一次吃三片。"),
+    "installation": ("空调外机装歪了，一开就嗡嗡响。", "师傅把洗衣机的进水管装反了，一用就漏。"),
+    "banned": ("游戏账号莫名其妙被封了，充了好几千。", "我的账户被冻结了，工资都取不出来。"),
+    "no_room": ("提前一个月订的房，到了前台说满房了。", "航班取消后，航空公司安排的酒店说没有房了，我们一家在大堂坐到半夜。"),
     "human": ("在你们App上问了半天，机器人客服一直答非所问，怎么转人工？", "打电话进去全是语音菜单，按了十几次都找不到人工客服。"),
 }
 # words that look like a situation but are not one
@@ -107,6 +113,8 @@ def request(complaint: str, **fields) -> DraftRequest:
 
 def test_every_situation_has_examples() -> None:
     assert {s.name for s in _situations()} == set(EXAMPLES)
+    # a situation replaces only situations that exist
+    assert {name for s in _situations() for name in s.overrides} <= set(EXAMPLES)
 
 
 @pytest.mark.parametrize(("name", "complaint"), [(n, c) for n, cs in EXAMPLES.items() for c in cs])
@@ -240,6 +248,10 @@ def test_a_finger_on_a_screen_is_not_a_fire() -> None:
     ("unsafe_food", "外卖的优惠券过期了，客服说用不了。"),
     ("fire", "订的无烟房，一进去满屋子烟味。"),  # stale smoke, not a fire
     ("injury", "我对花生过敏，每次点餐都要打电话说。"),  # a condition, not a reaction
+    ("no_room", "到了说满房了，我们就换了一家，也挺好。"),  # over: they found a bed
+    ("no_room", "航班超售，我被拒绝登机，我就要今天晚上的那班。"),  # a seat, not a bed
+    ("fault", "托运的行李箱摔裂了。"),  # luggage damage, not a product to exchange
+    ("promise", "医生开的药一次一粒，药房标签写的是一次十粒。"),  # a wrong dose, not a sales promise
 ])
 def test_more_words_that_only_look_like_a_situation(name: str, complaint: str) -> None:
     assert name not in {s.name for s in situations(complaint)}

@@ -17,6 +17,7 @@ from complaint_desk import vocab
 from complaint_desk.drafting.checking import check_for_request
 from complaint_desk.drafting.fitting import (
     context,
+    customer_text,
     fits,
     fitting,
     pressing_steps,
@@ -55,6 +56,11 @@ _OPEN_QUESTION = re.compile(r"什么|怎么|怎样|如何|哪|多少|几|为什�
 # an open question that is a taunt or despair, however it is worded ("人在哪儿", "身无分文是什么滋味")
 _RHETORICAL_ASK = re.compile(r"滋味|在哪儿|在哪里$|算什么|什么意思|什么东西|凭什么|为什么要这样|怎么活|怎么办才好")
 SAID_TWICE = 8  # a 说 this near the start of a point makes the lead 您提到, not a second 说
+# the verb a yes-no question's choice turns on: not the 要 of 需要/想要/主要, the 会 of 会员/机会, the 能 of 才能/可能;
+# 是 and 有 only where they open it (是政策调整了吗, 有儿童套餐吗)
+_MODAL = re.compile(r"可以|需要|(?<![需想主重只不])要|(?<![机社开不学])会(?!员|议|计|所)|(?<![才可功技本])能(?!力|源|量)|^是|^有")
+_PRAISED = re.compile(r"(?:表扬|感谢|谢谢|夸夸?|点赞)(?:一下)?(?:你们)?(?:的)?(?:那位|这位)?"
+                      r"([\u4e00-\u9fff]{0,2}?(?:老师|师傅|医生|大夫|护士|经理|小哥|教练|导游|司机|阿姨|店长|顾问|管家|客服|保安|前台))")
 GIST_CHARS = 40  # a point said back stops before the clause that passes this length (a long echo read as recited)
 OWN_WORDING_RUN = 12  # as many characters in a row as the copy check counts (drafting/copying.py)
 WORDING_TRIES = 8
@@ -69,7 +75,9 @@ def sentence(move: str, request: DraftRequest) -> str:
     inquiry = answers_inquiry(request)
     if move == "empathize":
         if plan.kind == "praise":
-            return pick(bank["praise"]["open"], key, "praise")
+            who = praised(request.complaint)
+            return pick(bank["praise"]["named"], key, "praise").format(who=who) if who else \
+                pick(bank["praise"]["open"], key, "praise")
         if suggesting(request):
             # the suggestion itself, not the reasons before it ("床垫偏软" is not the idea to praise)
             proposal = next((clause for issue in plan.issues for clause in issue.split("，") if clause.startswith("建议")), "")
@@ -96,7 +104,9 @@ def sentence(move: str, request: DraftRequest) -> str:
             return f"{as_said(plan.apology).rstrip('。')}。"
         return fitted(bank["apologize"].get(topic, []), request, "apologize", bank["apologize"]["other"])
     if move == "clarify":
-        rest = opening_issue(plan.issues)[1] if plan.kind == "complaint" else plan.issues[1:]
+        # an inquiry's opening names every question it asks; the other kinds' openings say back one point
+        rest = opening_issue(plan.issues)[1] if plan.kind == "complaint" else \
+            [issue for issue in plan.issues if not is_question(issue)] if plan.kind == "inquiry" else plan.issues[1:]
         # a suggestion's own idea is said in the opening and passed on in the solve move: only questions remain
         others = noted([issue for issue in rest if not suggesting(request) or is_question(issue)],
                        unsaid=plan.kind != "inquiry")  # an inquiry's answer line already promises the answer
@@ -108,7 +118,7 @@ def sentence(move: str, request: DraftRequest) -> str:
         return others + ("" if inquiry else fitted(bank["clarify"][topic], request, "clarify", bank["clarify"]["other"]))
     if move == "solve":
         if plan.kind == "praise":
-            return pick(bank["praise"]["pass_on"], key, "pass_on")
+            return pick(bank["praise"]["pass_on"], key, "pass_on").format(who=praised(request.complaint) or "为您服务的同事")
         if suggesting(request):
             return pick(bank["suggestion"]["pass_on"], key, "pass_on")
         if inquiry:
@@ -125,6 +135,8 @@ def sentence(move: str, request: DraftRequest) -> str:
         flags = "".join(fitted(bank["solve"]["flag"][flag], request, f"flag-{flag}") for flag in request.flags)
         return text + flags
     if move == "consult":
+        if plan.kind == "praise":
+            return pick(bank["praise"]["consult"], key, "consult")
         # 补偿方式 is asked about only where the plan offers compensation
         persona = "inquiry" if inquiry else request.persona
         if persona == "claiming" and not any(line.startswith(vocab.REMEDY_NAMES["compensation"]) for line in plan.remedies):
@@ -145,11 +157,19 @@ def sentence(move: str, request: DraftRequest) -> str:
         if suggesting(request):
             return pick(bank["thank"]["suggestion"], key, "thank")
         if plan.kind == "inquiry":
-            return pick(bank["thank"]["inquiry"], key, "thank")  # a question is not feedback that helps us improve
+            return pick(bank["thank"]["inquiry"], key, "thank")
+        if plan.kind == "praise":
+            return pick(bank["thank"]["praise"], key, "thank")  # a question is not feedback that helps us improve
         options = bank["thank"]["upset"] if request.anger >= 2 and plan.kind == "complaint" else \
             bank["thank"].get(request.persona, bank["thank"]["default"])
         return pick(options, key, "thank")
     raise ValueError(f"unknown move {move!r}")
+
+
+def praised(complaint: str) -> str:
+    """Whom the customer praises, as they name them (表扬一下周老师 → 周老师), if they do."""
+    match = _PRAISED.search(customer_text(complaint))
+    return match.group(1) if match else ""
 
 
 def suggesting(request: DraftRequest) -> bool:
@@ -168,6 +188,8 @@ def fitted(options: Sequence[str], request: DraftRequest, slot: str, fallback: S
 
 def restated(issue: str, lead: str = "您反映") -> str:
     """What the customer reported, said back."""
+    if issue.startswith(("您说", "您问", "您提到", "您反映")):  # "我说包裹破了…": no lead before it ("您提到您说")
+        return issue
     # "听您说说是“一对一”", "您说广告里说“无痛胃镜”": the lead does not say 说 twice
     return f"您提到{issue}" if lead.endswith("说") and "说" in issue[:SAID_TWICE] else f"{lead}{issue}"
 
@@ -193,17 +215,48 @@ def asked(issue: str) -> str:
 
 
 def inquiry_opening(issues: Sequence[str]) -> str:
-    """What an inquiry's opening says of the question: the question itself where it can be said
-    back well, what was reported where that can, else only that we have it."""
+    """What an inquiry's opening says of the questions: every one that can be said back well
+    (blind readers: "漏掉降压药能否服用"), an open one as asked and a yes-no one as its choice
+    (要提前预约吗 → 要不要提前预约); what was reported where nothing is asked; else only that we
+    have it. What they told us before asking is said with the questions, never alone ("您反映第一次带
+    宝宝坐飞机，我们记下了" read as not listening)."""
+    questions = [issue for issue in issues if is_question(issue)]
+    if questions:
+        said = [question for question in map(question_said, questions) if question]
+        # what they told us before asking, where the question leans on it (第五天了还在始发地 … 是不是卡住了)
+        told = gist(issues[0]) if not is_question(issues[0]) and sayable(gist(issues[0])) else ""
+        lead = f"{restated(told, '您提到')}，" if told else ""
+        return f"{lead}您想了解{'，以及'.join(said)}，我们记下了。".replace("，您想了解", "，想了解") if said else \
+            f"{lead}您的问题我们记下了。"
     first = issues[0] if issues else ""
-    if is_question(first):
-        question = asked(first)
-        if question:
-            return f"您想了解{question}，我们记下了。"
-        # a yes-no question is named as asked, in quotation marks ("您想了解可以复查一下吗" reads as stiff)
-        whole = first.rstrip("？?")
-        return f"关于您咨询的「{whole}」，我们记下了。" if sayable(whole) and len(whole) <= GIST_CHARS else "您的问题我们记下了。"
     return f"{restated(gist(first))}，我们记下了。" if first and sayable(gist(first)) else ""
+
+
+def question_said(issue: str) -> str:
+    """A question as our letter names it: an open one as asked, a yes-no one as its choice, else
+    the yes-no question in quotation marks ("您想了解可以复查一下吗" read as stiff)."""
+    question = asked(issue)
+    if question:
+        return question
+    whole = issue.rstrip("？?")  # with its condition where it fits (提前还款的话，手续费还要不要收)
+    said = whole if len(whole) <= GIST_CHARS else whole.split("，")[-1]
+    if not sayable(said) or len(said) > GIST_CHARS or _RHETORICAL_ASK.search(said):
+        return ""
+    return yes_no(said) or f"「{said}」"
+
+
+def yes_no(question: str) -> str:
+    """A yes-no question as its choice: 还能吃吗 → 还能不能吃, 要提前预约吗 → 要不要提前预约; none where
+    no modal verb opens the choice."""
+    bare = question.removesuffix("吗").removesuffix("么")
+    if bare == question:
+        return ""
+    match = _MODAL.search(bare)
+    if not match:
+        return ""
+    modal = match.group()
+    choice = {"可以": "可不可以", "需要": "需不需要", "有": "有没有"}.get(modal, f"{modal}不{modal}")
+    return f"{bare[:match.start()]}{choice}{bare[match.end():]}"
 
 
 def gist(issue: str) -> str:

@@ -47,13 +47,15 @@ class Situation:
     urgent: bool = False
     danger: bool = False  # someone was at risk (smoke, a gas smell, a falling lift): apologised for as a danger
     harm: bool = False  # someone was hurt: a danger where triage also reads a safety risk
+    overrides: tuple[str, ...] = ()  # situations its step replaces where both are found (a wrong dose on a label is no promise)
     ongoing: bool = False  # its step is for a state that may be over by the time they write (locked out, in the room)
 
 
 @lru_cache(maxsize=1)
 def _situations() -> tuple[Situation, ...]:
     return tuple(Situation(name=name, **{**fields, "pattern": re.compile(fields["pattern"]),
-                                         "remedies": tuple(fields.get("remedies", ()))})
+                                         "remedies": tuple(fields.get("remedies", ())),
+                                         "overrides": tuple(fields.get("overrides", ()))})
                  for name, fields in _tables()["situations"].items())
 
 
@@ -61,8 +63,10 @@ def _situations() -> tuple[Situation, ...]:
 def situations(complaint: str) -> tuple[Situation, ...]:
     """The situations the customer's own words describe, in the table's order (most pressing first)."""
     said = customer_text(complaint)
-    found = ((s, s.pattern.search(said)) for s in _situations())
-    return tuple(s for s, match in found if match and not (s.ongoing and ended(said, match.start())))
+    matched = ((s, s.pattern.search(said)) for s in _situations())
+    found = tuple(s for s, match in matched if match and not (s.ongoing and ended(said, match.start())))
+    overridden = {name for s in found for name in s.overrides}
+    return tuple(s for s in found if s.name not in overridden)
 
 
 def ended(said: str, start: int) -> bool:

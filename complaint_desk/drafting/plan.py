@@ -56,6 +56,7 @@ _CLAUSE = re.compile(r"[，,；;：:]|(?<=[^\x00-\x7f，；：])\s+(?=[^\x00-\x7
 # a question that is a reproach, not something to answer
 # (_REPROACH below is a reproach in any sentence; these only where the sentence asks)
 _RHETORIC = re.compile(r"怎么回事|怎么管理|怎么搞的|什么意思|管不管|有没有人管|有没有搞错|像话|就是这么|这就是|"
+                       r"是不是忘了|忘了当初|当初是谁|还记得|谁来负责|谁负责|谁来赔|谁来管|谁来出|谁出|"  # accountability demanded, not asked
                        r"这么.{0,6}的|还有没有|是不是觉得|负责吗|就不能|火星|"
                        r"认真的吗|寂寞|开玩笑|当我傻|当我是|有意思吗|好玩吗|能不能行|还能不能|"  # sarcasm
                        # "是打电话来玩击鼓传花的吗", "培训过吗", "冻死在门口吗": a taunt, however new its words
@@ -68,14 +69,15 @@ _NOT_A_POINT = re.compile(
     r"^(?:请|麻烦|马上|立刻|赶紧|必须|今天(?:必须|之内|就|给我|要|得)|给我|你们?给|希望)|^我?(?:要求|希望|想要)|说法|给个交代|帮忙看看|帮我看看|"
     r"骗子|骗人|黑店|坑人|奸商|无良|不要脸|垃圾|什么玩意|废物|饭桶|白痴|混蛋|有病|抢钱|准备好|等着瞧|走着瞧|"  # insults, taunts
     r"个屁|放屁|扯淡|什么东西|吓死|"
-    r"^(?:致|尊敬的)|^(?:客户|患者|用户)(?:来电|来信|反映|反馈)称|"  # a letter's heading, a colleague's case note
-    r"心里苦|不敢往下想|要命|不舒服|看着办|疯了|气炸|受够了|"  # feelings and taunts said in passing
+    r"^(?:致|尊敬的)|^(?:客户|患者|用户|顾客|乘客|业主|家长)(?:来电|来信|致电|留言)?(?:咨询|反映|反馈|投诉|称|表示)|"  # a letter's heading, a colleague's case note
+    r"心里苦|不敢往下想|要命|不舒服|看着办|疯了|气炸|受够了|无奈|夸张|逼死|"  # feelings and taunts said in passing
+    r"^说起来|不想闹|^(?:我)?(?:就)?想(?:好好)?问(?:一句|一下|问)?$|"  # how they come to write, not what happened
     r"说不着|说不通|没法沟通|说了也白说|"  # dismissing whoever answers: felt, not a point
     r"[累饿冻渴热烦]死|说实话|老实说|说真的|讲真|真是服了|服了|没办法了|走投无路|"
     r"(?:说|讲)一遍|从头说|从头讲|耐心(?:看|听)完|听我说|事情是这样|情况是这样"  # how they tell it, not what happened  # the customer's own asides: said back, they read as mockery
 )
 # a question with no question word is a reproach ("三百块买个次品？"), not something to answer
-_INTERROGATIVE = re.compile(r"[吗呢么]|什么|怎么|为什么|为何|多少|哪|谁|几|是否|能不能|可不可以|可以|有没有|是不是|要不要|会不会")
+_INTERROGATIVE = re.compile(r"[吗呢么]|什么|怎么|为什么|为何|多少|哪|谁|几|是否|能不能|可不可以|可以|有没有|是不是|要不要|会不会|多久|多长|多大|多远|多高|如何|怎样|还是|(?:没有|了没)$")
 # the customer's 你们/你 are us, their 我们/咱们/我 are the customer (in this order: 你们 before 你,
 # 妳们 before 妳, or 妳们 came out as 我们们)
 _QUOTED = re.compile(r"([“「『\"][^”」』\"]*[”」』\"])")
@@ -84,13 +86,15 @@ _PRONOUNS = (("你们", "\x00"), ("妳们", "\x00"), ("你", "\x00"), ("妳", "\
              ("贵公司", "我们"), ("贵司", "我们"), ("\x00", "我们"))
 # a clause's closing particle is the customer's tone, not their words ("下次煮软一点呗" said back as "…一点")
 _PARTICLE = re.compile(r"(?<!哈)(?:呗|啦|嘛|哈|呀|哦|噢)(?=，|$)")
+# a colleague's case note speaks of the customer as 其 ("其订单…已申请取消")
+_THEIR = re.compile(r"(?<![极尤与及])其(?=订单|账户|账号|手机|车辆|车|家人|孩子|父亲|母亲|名下)")
 _SELF = re.compile(r"(?<![他她其])本人(?!身份证|签字|到场|亲自)")
 # a bracketed aside (房号2108，预订确认号…) is reference, not a point: said back cut at its comma it read as broken
 _ASIDE = re.compile(r"[（(][^）)]*[）)]")
 # the customer's 贵酒店/贵院 is our 我们酒店 (not the 贵 of 太贵了)
 _HONORIFIC = re.compile(r"贵(?=酒店|公司|店|院|行|校|单位|平台|医院|银行|学校|机构|中心|部门|品牌|药房|门店|商场|小区|物业)")
 # the customer's contempt for what they complain about is theirs: said back without it ("破系统" → "系统")
-_CONTEMPT = re.compile(r"(?:那个|这个|这|那)?破(?=(?:会员)?(?:系统|app|APP|软件|车|手机|店|公司|东西|玩意|网|电脑))")
+_CONTEMPT = re.compile(r"(?:那个|这个|这|那)?破(?=(?:会员)?(?:系统|app|APP|软件|车|手机|店|公司|东西|玩意|网|电脑|民宿|酒店|医院|学校|机构|平台|快递|银行|小区|物业|地方|房子|房间))")
 _CHECK = "说明会核实情况"
 # what the reply asks for when the notes do not already answer it: the first the complaint gives
 # ground for; the last of each is what we do ourselves, and needs none
@@ -198,14 +202,10 @@ def chosen_remedy(request: DraftRequest) -> str:
     asked = asked_remedy(request.complaint)
     if asked in bank["remedy"]:
         return asked
-    said = context(request)
-    found = situations(request.complaint)
-    situated = [remedy for situation in found for remedy in situation.remedies]
-    # harm to someone: what it cost them is for a supervisor to make good, unless what happened has a
-    # remedy of its own that puts it right (a clinic's overcharge is refunded, the child's fever was why they came)
-    if "safety" in request.flags and (any(hurt(s, request) for s in found) or not any(
-            r in bank["remedy"] and remedy_fits(r, said) for r in situated)):
+    if "safety" in request.flags:  # harm to someone: what it cost them is for a supervisor to make good
         return "compensation"
+    said = context(request)
+    situated = [remedy for situation in situations(request.complaint) for remedy in situation.remedies]
     satisfied = [remedy for remedy, _count, happy, _amounts in (request.precedent.by_remedy if request.precedent else ())
                  if happy]
     # what puts the problem right comes before money that only says sorry
@@ -234,7 +234,7 @@ def customer_words(sentence: str) -> str:
     bare = "".join(ch for ch in to_simplified(sentence) if unicodedata.category(ch) not in ("So", "Cs", "Mn") and ch != "\ufe0f")
     parts = _QUOTED.split(_CONTEMPT.sub("", re.sub(r"\s+", "", bare).rstrip("。！？!?.…~～ ")))  # no emoji said back
     for index in range(0, len(parts), 2):
-        parts[index] = _PARTICLE.sub("", _SELF.sub("我", parts[index]))  # a formal letter's 本人 ("您说本人报名后" read as broken)
+        parts[index] = _THEIR.sub("您的", _PARTICLE.sub("", _SELF.sub("我", parts[index])))  # a formal letter's 本人 ("您说本人报名后" read as broken)
         for old, new in _PRONOUNS:
             parts[index] = parts[index].replace(old, new)
         parts[index] = _HONORIFIC.sub("我们", parts[index])
@@ -321,7 +321,9 @@ def plan_remedies(request: DraftRequest) -> tuple[str, ...]:
     # the customer said what they want (刘师傅再来一次, 放门口那排柜子): a stock remedy beside it (20元,
     # 严肃处理同事) read to blind readers as not listening; a situation's own remedy still stands
     situated = any(remedy in s.remedies for s in found)
-    settled = not asked and (any(s.instead_of_remedy for s in found) or (bool(demand) and not situated))
+    # a situation whose step already gives this remedy (核对后多收的部分原路退回): not said a second time, asked or not
+    covered = any(s.instead_of_remedy and remedy in s.remedies for s in found) and not request.approved_amount
+    settled = covered or (not asked and (any(s.instead_of_remedy for s in found) or (bool(demand) and not situated)))
     if not settled and not (remedy == "escalation" and "supervisor" in request.flags):  # the flag's step says it
         name = vocab.REMEDY_NAMES[remedy]
         first = f"{name} {compensation_amount(request):g} 元" if remedy == "compensation" else name
@@ -432,7 +434,14 @@ def reply_kind(request: DraftRequest) -> str:
         return "suggestion"
     # a calm message that asks something (充电桩要物业出什么证明？问过前台也不清楚), or that triage reads as an inquiry
     asks = any(_QUESTION.search(s.text) and _INTERROGATIVE.search(s.text) and not _ACT.search(s.text) for s in sentences)
-    calm_question = (request.anger == 0 and all(_QUESTION.search(s.text) for s in sentences)) or (
+    # only questions, and nothing in the words that is upset or wants something done (no ！, no grievance, no
+    # reproach, no demand, no flag, nothing that happened): triage's anger is not the last word ("把平和的政策咨询
+    # 当成气愤并道歉", a blind reader)
+    quiet = request.anger == 0 or (request.anger <= 2 and not request.flags and not re.search(r"[！!]", said)
+                                   and not _GRIEVANCE.search(said) and not situations(request.complaint)
+                                   and not any(_REPROACH.search(c) or _RHETORIC.search(c) or clause_demand(c)
+                                               for s in sentences for c in _clauses(s.text)))
+    calm_question = (quiet and all(_QUESTION.search(s.text) for s in sentences)) or (
         calm and (asks or request.persona == "inquiry"))
     return "inquiry" if request.topic == "inquiry" or calm_question else "complaint"
 
