@@ -373,12 +373,11 @@ def test_a_suggestion_is_not_called_back_within_the_hour() -> None:
     assert item.plan is not None and item.plan.kind == "suggestion" and "小时" not in item.plan.contact
 
 
-def test_a_quiet_question_is_an_inquiry_whatever_triage_reads_of_its_anger() -> None:
-    """"把平和的政策咨询当成气愤并道歉" (a blind reader): no ！, no grievance, nothing happened."""
-    quiet = request("公积金贷款的利率好像跟去年不一样了，是政策调整了吗？", topic="quality", anger=2)
-    assert quiet.plan is not None and quiet.plan.kind == "inquiry" and "抱歉" not in compose(quiet)
-    upset = request("公积金贷款的利率凭什么又涨了？！", topic="quality", anger=2)
-    assert upset.plan is not None and upset.plan.kind == "complaint"
+def test_a_question_from_someone_upset_stays_a_complaint() -> None:
+    """Reading every ！-less question at anger 2 as an inquiry turned "…你们查的是谁的胆？" and "这叫零风险？"
+    into thank-you-for-asking letters (blind readers R and S); triage's anger decides below 0."""
+    item = request("B超医生全程不到一分钟，报告写胆囊正常，我半年前就切了胆囊，你们查的是谁的胆？", topic="quality", anger=2)
+    assert item.plan is not None and item.plan.kind == "complaint" and "抱歉" in compose(item)
 
 
 def test_praise_names_whom_it_praises_and_asks_for_no_approval() -> None:
@@ -415,3 +414,21 @@ def test_an_inquiry_says_what_they_told_us_with_the_question_it_leans_on() -> No
     item = request("第一次用你们寄东西，网点说三天到，今天第五天了还显示在始发地。请问是卡住了吗？", topic="inquiry",
                    anger=0, persona="inquiry")
     assert "第五天了还显示在始发地，想了解是不是卡住了" in compose(item)
+
+
+@pytest.mark.parametrize(("complaint", "remedy", "absent"), [
+    ("第五单元的视频音画不同步，麻烦技术那边修一下。", "repair", "上门"),  # nothing to send a repairman to
+    ("取消的体检预约说三个工作日退款，两周了还没收到420元。", "return", "运费"),  # money not received is no parcel
+])
+def test_a_remedy_for_goods_is_not_offered_where_there_are_none(complaint: str, remedy: str, absent: str) -> None:
+    from complaint_desk.drafting.fitting import context, remedy_fits
+
+    item = request(complaint, topic="quality", anger=1)
+    assert not remedy_fits(remedy, context(item)) and absent not in compose(item)
+
+
+def test_a_video_call_on_a_dropping_line_still_gets_a_repairman() -> None:
+    from complaint_desk.drafting.fitting import context, remedy_fits
+
+    item = request("家里宽带每天晚上都掉线好几次，开视频会议特别受影响。", topic="quality", anger=1)
+    assert remedy_fits("repair", context(item))

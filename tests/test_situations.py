@@ -250,6 +250,9 @@ def test_a_finger_on_a_screen_is_not_a_fire() -> None:
     ("injury", "我对花生过敏，每次点餐都要打电话说。"),  # a condition, not a reaction
     ("no_room", "到了说满房了，我们就换了一家，也挺好。"),  # over: they found a bed
     ("no_room", "航班超售，我被拒绝登机，我就要今天晚上的那班。"),  # a seat, not a bed
+    ("account_takeover", "退房三天了又从我信用卡扣了两千，不退我就告你们盗刷！"),  # an accusation, not a hijack
+    ("fraud", "说好的以旧换新补贴八百，付完钱只给一百，这不是明摆着诈骗吗？"),  # a broken promise called fraud
+    ("room", "我退房都三天了，又说我房间有烟味要扣钱。"),  # a stay that is over
     ("fault", "托运的行李箱摔裂了。"),  # luggage damage, not a product to exchange
     ("promise", "医生开的药一次一粒，药房标签写的是一次十粒。"),  # a wrong dose, not a sales promise
 ])

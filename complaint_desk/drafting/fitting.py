@@ -123,9 +123,16 @@ def fitting(options: Sequence[str], said: str) -> list[str]:
 
 def remedy_fits(remedy: str, said: str) -> bool:
     """A remedy that presupposes something (money paid, goods, a fault, a parcel) needs it said,
-    and one the customer said they do not want (别给我什么餐券) is not offered."""
-    pattern, refused = _patterns("remedies").get(remedy), _patterns("refused_remedy").get(remedy)
-    return (pattern is None or bool(pattern.search(said))) and not (refused and refused.search(said))
+    and one that is barred is not offered."""
+    pattern = _patterns("remedies").get(remedy)
+    return (pattern is None or bool(pattern.search(said))) and not remedy_barred(remedy, said)
+
+
+def remedy_barred(remedy: str, said: str) -> bool:
+    """A remedy the customer said they do not want (别给我什么餐券), that already failed (修了四五次)
+    or that cannot apply (a repairman for a video): not offered even where they ask for it."""
+    barred = _patterns("refused_remedy").get(remedy)
+    return bool(barred and barred.search(said))
 
 
 @lru_cache(maxsize=256)  # read by both the remedy choice and the plan's amount line

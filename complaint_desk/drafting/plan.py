@@ -28,6 +28,7 @@ from complaint_desk.drafting.fitting import (
     customer_text,
     fits,
     pressing_steps,
+    remedy_barred,
     remedy_fits,
     situation_steps,
     situations,
@@ -200,7 +201,8 @@ def chosen_remedy(request: DraftRequest) -> str:
     if request.approved_amount:
         return "compensation"
     asked = asked_remedy(request.complaint)
-    if asked in bank["remedy"]:
+    # what they ask for stands, unless it is barred (修一下 a video: no repairman to send)
+    if asked in bank["remedy"] and not remedy_barred(asked, context(request)):
         return asked
     if "safety" in request.flags:  # harm to someone: what it cost them is for a supervisor to make good
         return "compensation"
@@ -434,14 +436,7 @@ def reply_kind(request: DraftRequest) -> str:
         return "suggestion"
     # a calm message that asks something (充电桩要物业出什么证明？问过前台也不清楚), or that triage reads as an inquiry
     asks = any(_QUESTION.search(s.text) and _INTERROGATIVE.search(s.text) and not _ACT.search(s.text) for s in sentences)
-    # only questions, and nothing in the words that is upset or wants something done (no ！, no grievance, no
-    # reproach, no demand, no flag, nothing that happened): triage's anger is not the last word ("把平和的政策咨询
-    # 当成气愤并道歉", a blind reader)
-    quiet = request.anger == 0 or (request.anger <= 2 and not request.flags and not re.search(r"[！!]", said)
-                                   and not _GRIEVANCE.search(said) and not situations(request.complaint)
-                                   and not any(_REPROACH.search(c) or _RHETORIC.search(c) or clause_demand(c)
-                                               for s in sentences for c in _clauses(s.text)))
-    calm_question = (quiet and all(_QUESTION.search(s.text) for s in sentences)) or (
+    calm_question = (request.anger == 0 and all(_QUESTION.search(s.text) for s in sentences)) or (
         calm and (asks or request.persona == "inquiry"))
     return "inquiry" if request.topic == "inquiry" or calm_question else "complaint"
 
