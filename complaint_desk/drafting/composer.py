@@ -157,9 +157,9 @@ def sentence(move: str, request: DraftRequest) -> str:
         if suggesting(request):
             return pick(bank["thank"]["suggestion"], key, "thank")
         if plan.kind == "inquiry":
-            return pick(bank["thank"]["inquiry"], key, "thank")
+            return pick(bank["thank"]["inquiry"], key, "thank")  # a question is not feedback that helps us improve
         if plan.kind == "praise":
-            return pick(bank["thank"]["praise"], key, "thank")  # a question is not feedback that helps us improve
+            return pick(bank["thank"]["praise"], key, "thank")
         options = bank["thank"]["upset"] if request.anger >= 2 and plan.kind == "complaint" else \
             bank["thank"].get(request.persona, bank["thank"]["default"])
         return pick(options, key, "thank")
@@ -225,9 +225,8 @@ def inquiry_opening(issues: Sequence[str]) -> str:
         said = [question for question in map(question_said, questions) if question]
         # what they told us before asking, where the question leans on it (第五天了还在始发地 … 是不是卡住了)
         told = gist(issues[0]) if not is_question(issues[0]) and sayable(gist(issues[0])) else ""
-        lead = f"{restated(told, '您提到')}，" if told else ""
-        return f"{lead}您想了解{'，以及'.join(said)}，我们记下了。".replace("，您想了解", "，想了解") if said else \
-            f"{lead}您的问题我们记下了。"
+        lead = f"{restated(told, '您提到')}，" if told else "您"
+        return f"{lead}想了解{'，以及'.join(said)}，我们记下了。" if said else f"{lead if told else ''}您的问题我们记下了。"
     first = issues[0] if issues else ""
     return f"{restated(gist(first))}，我们记下了。" if first and sayable(gist(first)) else ""
 

@@ -74,8 +74,8 @@ _NOT_A_POINT = re.compile(
     r"心里苦|不敢往下想|要命|不舒服|看着办|疯了|气炸|受够了|无奈|夸张|逼死|"  # feelings and taunts said in passing
     r"^说起来|不想闹|^(?:我)?(?:就)?想(?:好好)?问(?:一句|一下|问)?$|"  # how they come to write, not what happened
     r"说不着|说不通|没法沟通|说了也白说|"  # dismissing whoever answers: felt, not a point
-    r"[累饿冻渴热烦]死|说实话|老实说|说真的|讲真|真是服了|服了|没办法了|走投无路|"
-    r"(?:说|讲)一遍|从头说|从头讲|耐心(?:看|听)完|听我说|事情是这样|情况是这样"  # how they tell it, not what happened  # the customer's own asides: said back, they read as mockery
+    r"[累饿冻渴热烦]死|说实话|老实说|说真的|讲真|真是服了|服了|没办法了|走投无路|"  # their asides: said back, they read as mockery
+    r"(?:说|讲)一遍|从头说|从头讲|耐心(?:看|听)完|听我说|事情是这样|情况是这样"  # how they tell it, not what happened
 )
 # a question with no question word is a reproach ("三百块买个次品？"), not something to answer
 _INTERROGATIVE = re.compile(r"[吗呢么]|什么|怎么|为什么|为何|多少|哪|谁|几|是否|能不能|可不可以|可以|有没有|是不是|要不要|会不会|多久|多长|多大|多远|多高|如何|怎样|还是|(?:没有|了没)$")
@@ -142,7 +142,6 @@ PRAISE = re.compile(r"表扬|五星(?!级)|(?:好|超|很|太)可爱|暖心|满�
 _BUT = re.compile(r"但|可是|不过|就是|然而|却")
 # a calm message that proposes something: thanked and passed on, not apologised for
 SUGGESTION = re.compile(r"^建议|建议(?:你们|贵|可以|能|增加|加)|希望(?:你们|能|可以)|如果能")
-# …including a soft one ("下次煮软一点呗": a wish for next time, not a grievance to apologise for)
 _SUGGESTS = re.compile(r"建议|如果能|要是能|可以考虑|能不能考虑|不妨|最好能")
 # …and, from someone not upset at all, a soft one ("下次煮软一点呗": a wish for next time, not a grievance)
 _SOFT_SUGGESTION = re.compile(r"下次[^，。！？!?]{0,12}(?:呗|吧|哈|就好了|就更好了)")
@@ -236,7 +235,8 @@ def customer_words(sentence: str) -> str:
     bare = "".join(ch for ch in to_simplified(sentence) if unicodedata.category(ch) not in ("So", "Cs", "Mn") and ch != "\ufe0f")
     parts = _QUOTED.split(_CONTEMPT.sub("", re.sub(r"\s+", "", bare).rstrip("。！？!?.…~～ ")))  # no emoji said back
     for index in range(0, len(parts), 2):
-        parts[index] = _THEIR.sub("您的", _PARTICLE.sub("", _SELF.sub("我", parts[index])))  # a formal letter's 本人 ("您说本人报名后" read as broken)
+        # the register, not the words: a formal 本人 ("您说本人报名后" read as broken), a closing 呗, a case note's 其
+        parts[index] = _THEIR.sub("您的", _PARTICLE.sub("", _SELF.sub("我", parts[index])))
         for old, new in _PRONOUNS:
             parts[index] = parts[index].replace(old, new)
         parts[index] = _HONORIFIC.sub("我们", parts[index])
