@@ -279,3 +279,13 @@ def test_thanks_that_close_the_letter_are_the_thank_move(closing: str) -> None:
     moves = [m.move for m in check_draft(OPEN + PLAN + "您看这样处理可以吗？我们会在两个工作日内与您联系。" + closing,
                                          "delivery").moves]
     assert moves[-1] == "thank" and "empathize" not in moves[moves.index("solve"):]
+
+
+@pytest.mark.parametrize("asking_after", ["您现在还好吗？", "孩子现在怎么样了？"])
+def test_asking_after_the_person_is_feeling_not_consulting(asking_after: str) -> None:
+    """The workbench's script line read 安抚共情 → 征求意见 → 真诚道歉 for "…您现在还好吗？这件事让您
+    担心，我们很抱歉": asking how someone is is concern, not asking whether the plan is acceptable."""
+    draft = f"您好，听到这些我们非常揪心，{asking_after}这件事让您这么担心，我们真的很抱歉。" + PLAN + \
+        "您看这样处理可以吗？我们会在两个工作日内与您联系。谢谢您的理解。"
+    moves = [m.move for m in check_draft(draft, "quality").moves]
+    assert moves.index("consult") > moves.index("solve") and moves.count("consult") == 1
