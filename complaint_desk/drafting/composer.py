@@ -224,9 +224,11 @@ def inquiry_opening(issues: Sequence[str]) -> str:
     if questions:
         said = [question for question in map(question_said, questions) if question]
         # what they told us before asking, where the question leans on it (第五天了还在始发地 … 是不是卡住了)
-        told = gist(issues[0]) if not is_question(issues[0]) and sayable(gist(issues[0])) else ""
-        lead = f"{restated(told, '您提到')}，" if told else "您"
-        return f"{lead}想了解{'，以及'.join(said)}，我们记下了。" if said else f"{lead if told else ''}您的问题我们记下了。"
+        told = "" if is_question(issues[0]) else gist(issues[0])
+        context = f"{restated(told, '您提到')}，" if told and sayable(told) else ""
+        if not said:
+            return f"{context}您的问题我们记下了。"
+        return f"{context or '您'}想了解{'，以及'.join(said)}，我们记下了。"
     first = issues[0] if issues else ""
     return f"{restated(gist(first))}，我们记下了。" if first and sayable(gist(first)) else ""
 
